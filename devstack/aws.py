@@ -1,0 +1,125 @@
+"""The embedded AWS emulator: a moto server on loopback, provisioned from template.yaml.
+
+Tables and secrets are created from the template's own resource definitions, so the local
+schema (keys, indexes, TTL attribute) is the deployed one.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+import string
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+
+from devstack.servers import LOOPBACK
+from devstack.template import Resolver, resources_of_type
+
+REGION = "us-east-1"
+ACCOUNT_ID = "123456789012"  # moto's default account
+# moto accepts any credentials; these only keep boto3 from looking for real ones.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "orgconnect-local", "AWS_SECRET_ACCESS_KEY": "orgconnect-local"}
+
+
+@dataclass
+class LocalAws:
+    """A running moto server and what was provisioned in it."""
+
+    server: ThreadedMotoServer
+    endpoint_url: str
+    refs: dict[str, Any] = field(default_factory=dict)
+    attrs: dict[str, Any] = field(default_factory=dict)
+
+    def client(self, service: str) -> Any:
+        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION, **_boto_credentials())
+
+    def stop(self) -> None:
+        self.server.stop()
+
+
+def _boto_credentials() -> dict[str, str]:
+    return {
+        "aws_access_key_id": LOCAL_CREDENTIALS["AWS_ACCESS_KEY_ID"],
+        "aws_secret_access_key": LOCAL_CREDENTIALS["AWS_SECRET_ACCESS_KEY"],
+    }
+
+
+def start_local_aws(port: int = 0) -> LocalAws:
+    """Start moto on 127.0.0.1:``port`` (0: a free port)."""
+    server = ThreadedMotoServer(ip_address=LOOPBACK, port=port, verbose=False)
+    server.start()
+    # moto's request handler logs every call at INFO through werkzeug's logger.
+    logging.getLogger("werkzeug").setLevel(logging.ERROR)
+    host, bound = server.get_host_and_port()
+    return LocalAws(server=server, endpoint_url=f"http://{host}:{bound}")
+
+
+def aws_environment(endpoint_url: str) -> dict[str, str]:
+    """Environment that points boto3 (handlers, CLI, AWS CLI) at the emulator."""
+    return {"AWS_ENDPOINT_URL": endpoint_url, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, **LOCAL_CREDENTIALS}
+
+
+@contextmanager
+def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
+    """Set environment variables for the duration of the block."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+
+
+def _generated_secret(spec: Mapping[str, Any]) -> str:
+    alphabet = string.ascii_letters + string.digits
+    if not spec.get("ExcludePunctuation"):
+        alphabet += "!#$%&()*+,-.:;<=>?@[]^_{|}~"
+    length = int(spec.get("PasswordLength", 32))
+    return "".join(secrets.choice(alphabet) for _ in range(length))
+
+
+def provision(aws: LocalAws, template: Mapping[str, Any], parameters: Mapping[str, Any], *, prefix: str) -> Resolver:
+    """Create the template's tables and secrets in ``aws``; return a resolver for their names."""
+    resolver = Resolver(refs={**parameters, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID,
+                              "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": prefix})
+    dynamodb = aws.client("dynamodb")
+    for logical_id, res in resources_of_type(template, "AWS::DynamoDB::Table").items():
+        props = resolver.resolve(res.get("Properties", {}))
+        name = props.get("TableName") or f"{prefix}-{logical_id}"
+        create: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if props.get("GlobalSecondaryIndexes"):
+            create["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if props.get("SSESpecification", {}).get("SSEEnabled"):
+            create["SSESpecification"] = {"Enabled": True}
+        dynamodb.create_table(**create)
+        ttl = props.get("TimeToLiveSpecification")
+        if ttl and ttl.get("Enabled"):
+            dynamodb.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"AttributeName": ttl["AttributeName"], "Enabled": True},
+            )
+        resolver.refs[logical_id] = name
+        resolver.attrs[f"{logical_id}.Arn"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
+    sm = aws.client("secretsmanager")
+    for logical_id, res in resources_of_type(template, "AWS::SecretsManager::Secret").items():
+        props = resolver.resolve(res.get("Properties", {}))
+        value = props.get("SecretString") or _generated_secret(props.get("GenerateSecretString", {}))
+        created = sm.create_secret(Name=props.get("Name") or f"{prefix}/{logical_id}", SecretString=value)
+        resolver.refs[logical_id] = created["ARN"]
+    aws.refs, aws.attrs = resolver.refs, resolver.attrs
+    return resolver

@@ -1,0 +1,226 @@
+"""The Docker-free local stack (SPEC section 6): AWS emulator, API emulator, simulators, demo data.
+
+Everything runs in this one process on 127.0.0.1: moto serves DynamoDB and Secrets Manager
+(provisioned from template.yaml), the template's functions answer through the local API
+Gateway, the provider simulators play Zoom and friends, and the demo integrator plays the
+integrator's web app. State lives in memory: every start is a fresh, freshly seeded system.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from devstack.apigw import LocalApiGateway, function_environment
+from devstack.aws import LocalAws, aws_environment, provision, start_local_aws
+from devstack.docs_ui import docs_routes
+from devstack.integrator import IntegratorConfig, create_integrator_app
+from devstack.openapi import build_openapi
+from devstack.servers import RunningServer, serve_wsgi
+from devstack.simulators.demo import PRIMARY_DOMAIN, DemoDirectory, build_demo_directory
+from devstack.template import functions, load_template, parameter_defaults
+
+log = logging.getLogger("devstack")
+
+STACK_PREFIX = "orgconnect-local"
+DEFAULT_PORTS = {"api": 4010, "integrator": 4011, "aws": 4566}
+DEFAULT_SIMULATOR_PORTS = {"zoom": 4020, "microsoft": 4021, "google": 4022, "webex": 4023, "indeed": 4024}
+# Local-only settings: no X-Ray daemon, no CloudWatch EMF lines on the console.
+LOCAL_ONLY_ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
+
+
+@dataclass
+class StackOptions:
+    """What to start, and where. Port 0 picks a free port (what the tests do)."""
+
+    ports: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DEFAULT_PORTS, 0))
+    simulator_ports: dict[str, int] = field(default_factory=dict)
+    simulators: bool = True
+    seed: int = 7
+    zoom_users: int = 50
+    state_dir: Path = Path(".orgconnect")
+    parameters: dict[str, Any] = field(default_factory=dict)
+
+
+class DevStack:
+    """Start with :meth:`start` (returns the dev.json content), stop with :meth:`stop`."""
+
+    def __init__(self, options: StackOptions) -> None:
+        self.options = options
+        self.aws: LocalAws | None = None
+        self.servers: list[RunningServer] = []
+        self.simulators: dict[str, Any] = {}
+        self.info: dict[str, Any] = {}
+
+    @property
+    def dev_file(self) -> Path:
+        return self.options.state_dir / "dev.json"
+
+    def start(self) -> dict[str, Any]:
+        try:
+            return self._start()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _start(self) -> dict[str, Any]:
+        opts = self.options
+        template = load_template()
+        self.aws = start_local_aws(opts.ports.get("aws", 0))
+        resolver = provision(self.aws, template, parameter_defaults(template, opts.parameters), prefix=STACK_PREFIX)
+        env = {
+            **function_environment(functions(template), resolver),
+            **aws_environment(self.aws.endpoint_url),
+            **LOCAL_ONLY_ENV,
+        }
+        # The functions run in this process and read their settings from os.environ, as on Lambda.
+        os.environ.update(env)
+
+        integrator_config = IntegratorConfig()
+        integrator = serve_wsgi(create_integrator_app(integrator_config), name="integrator",
+                                port=opts.ports.get("integrator", 0))
+        self.servers.append(integrator)
+
+        demo = build_demo_directory(seed=opts.seed)
+        seeded = seed_demo(
+            table_name=env["ORGCONNECT_TABLE_NAME"],
+            pepper_secret_id=env["ORGCONNECT_PEPPER_SECRET_ID"],
+            endpoint_url=self.aws.endpoint_url,
+            redirect_uri=f"{integrator.url}/callback",
+            demo=demo,
+        )
+
+        api_app = LocalApiGateway(template, resolver, extra_routes={
+            **docs_routes(lambda: build_openapi(server_url=self.info.get("api_url"))),
+            "/_dev/health": lambda _: _health(),
+        })
+        api = serve_wsgi(api_app, name="api", port=opts.ports.get("api", 0))
+        self.servers.append(api)
+
+        integrator_config.__dict__.update(
+            api_url=api.url, app_url=api.url, client_id=seeded["client_id"],
+            client_secret=seeded["client_secret"], service_account_id=seeded["service_account_id"],
+            redirect_uri=seeded["redirect_uri"],
+        )
+        simulators_info: dict[str, Any] = {}
+        if opts.simulators:
+            simulators_info = self._start_simulators(demo, api.url)
+
+        self.info = {
+            "api_url": api.url,
+            "app_url": api.url,
+            "aws_endpoint_url": self.aws.endpoint_url,
+            **seeded,
+            # Enterprise Connect (which issues service-account tokens) is not built yet.
+            "service_account_token": None,
+            "start_url": f"{integrator.url}/start",
+            "integrator_url": integrator.url,
+            "docs_url": f"{api.url}/_dev/docs",
+            "openapi_url": f"{api.url}/_dev/openapi.json",
+            "aws": {"region": env["AWS_DEFAULT_REGION"], "table_name": env["ORGCONNECT_TABLE_NAME"],
+                    "pepper_secret_id": env["ORGCONNECT_PEPPER_SECRET_ID"]},
+            "simulators": simulators_info,
+            "demo": demo.summary(),
+            "routes": [f"{m} {p} -> {f}" for m, p, f in api_app.routes],
+        }
+        self._wait_until_ready()
+        opts.state_dir.mkdir(parents=True, exist_ok=True)
+        tmp = self.dev_file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(self.info, indent=2) + "\n")
+        tmp.chmod(0o600)  # it holds the demo client secret
+        tmp.replace(self.dev_file)
+        return self.info
+
+    def _start_simulators(self, demo: DemoDirectory, app_url: str) -> dict[str, Any]:
+        from devstack.simulators import start_simulators
+
+        ports = {**dict.fromkeys(DEFAULT_SIMULATOR_PORTS, 0), **self.options.simulator_ports}
+        self.simulators = start_simulators(
+            demo=demo, seed=self.options.seed, ports=ports,
+            options={"zoom": {"extra_users": max(0, self.options.zoom_users - len(demo.zoom_users()))}},
+        )
+        info = {}
+        for name, started in self.simulators.items():
+            started.simulator.set_redirect_uris([f"{app_url}/oauth/callback/{name}"])
+            info[name] = started.dev_info()
+        return info
+
+    def _wait_until_ready(self, timeout: float = 30) -> None:
+        """Return once every service answers HTTP (dev.json is written only then)."""
+        urls = [f"{self.info['api_url']}/_dev/health", f"{self.info['integrator_url']}/health",
+                f"{self.info['aws_endpoint_url']}/moto-api/"]
+        urls += [s["base_url"] + "/_sim/requests" for s in self.info["simulators"].values()]
+        deadline = time.monotonic() + timeout
+        with httpx.Client(timeout=2) as http:
+            for url in urls:
+                while True:
+                    try:
+                        if http.get(url).status_code < 500:
+                            break
+                    except httpx.HTTPError:
+                        pass
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{url} did not answer within {timeout} s")
+                    time.sleep(0.05)
+
+    def stop(self) -> None:
+        """Stop every server; remove dev.json (its URLs are gone)."""
+        if self.simulators:
+            from devstack.simulators import stop_simulators
+
+            stop_simulators(self.simulators)
+            self.simulators = {}
+        for server in reversed(self.servers):
+            server.stop()
+        self.servers = []
+        if self.aws is not None:
+            self.aws.stop()
+            self.aws = None
+        if self.info and self.dev_file.exists():
+            self.dev_file.unlink()
+
+
+def _health() -> Any:
+    from werkzeug.wrappers import Response
+
+    return Response(json.dumps({"ok": True}), content_type="application/json")
+
+
+def seed_demo(*, table_name: str, pepper_secret_id: str, endpoint_url: str, redirect_uri: str,
+              demo: DemoDirectory) -> dict[str, str]:
+    """The demo client (redirecting to the demo integrator) and its Google Workspace service account."""
+    import boto3
+
+    from orgconnect.domain.clients import register_client
+    from orgconnect.domain.model import CalendarProvider, ConferencingCategory
+    from orgconnect.domain.secrets import SecretHasher
+    from orgconnect.domain.service_accounts import register_service_account
+    from orgconnect.store.dynamodb import DynamoStore
+    from orgconnect.store.vault import load_pepper
+
+    now = int(time.time())
+    store = DynamoStore(table_name, boto3.client("dynamodb", endpoint_url=endpoint_url), clock=lambda: now)
+    hasher = SecretHasher(load_pepper(pepper_secret_id, client=boto3.client("secretsmanager",
+                                                                             endpoint_url=endpoint_url)))
+    created = register_client(
+        name="Demo integrator", redirect_uris=[redirect_uri],
+        categories=[ConferencingCategory.GENERAL, ConferencingCategory.RECRUITING],
+        store=store, hasher=hasher, now=now,
+    )
+    account = register_service_account(
+        client_id=created.client.client_id, provider=CalendarProvider.GOOGLE_WORKSPACE,
+        domain=PRIMARY_DOMAIN, admin_email=demo.admin.email, clients=store, store=store, now=now,
+    )
+    return {
+        "client_id": created.client.client_id,
+        "client_secret": created.client_secret,
+        "redirect_uri": redirect_uri,
+        "service_account_id": account.service_account_id,
+    }

@@ -1,0 +1,176 @@
+"""``orgconnect``: the operator CLI.
+
+    orgconnect admin create-client --name N --redirect-uri URI [--redirect-uri URI ...]
+                                   [--categories general,recruiting] [--admin-proof-policy P]
+    orgconnect admin create-service-account --client-id cli_... --provider google_workspace
+                                   --domain example.com [--admin-email admin@example.com]
+
+Target (one of): ``--dev [PATH]`` (the local stack's .orgconnect/dev.json), ``--stack-name NAME
+[--region R]`` (a deployed stack's outputs), or ``--table T --pepper-secret-id S
+[--endpoint-url URL]`` (also read from ORGCONNECT_TABLE_NAME / ORGCONNECT_PEPPER_SECRET_ID).
+Output is JSON on stdout; the client secret is printed once and stored only as a keyed hash.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from orgconnect.domain.clients import register_client
+from orgconnect.domain.errors import InvalidRequest
+from orgconnect.domain.model import AdminProofPolicy, CalendarProvider, ConferencingCategory
+from orgconnect.domain.secrets import SecretHasher
+from orgconnect.domain.service_accounts import register_service_account
+
+DEFAULT_DEV_FILE = Path(".orgconnect/dev.json")
+
+
+class CliError(Exception):
+    """A problem the operator can fix; printed without a traceback."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where the admin commands write: a table, the pepper secret, and an optional endpoint."""
+
+    table_name: str
+    pepper_secret_id: str
+    endpoint_url: str | None = None
+    region: str | None = None
+
+
+def resolve_target(args: argparse.Namespace) -> Target:
+    """The target stack from the arguments (see the module docstring)."""
+    if args.dev is not None:
+        path = Path(args.dev)
+        if not path.exists():
+            raise CliError(f"{path} not found: is `make dev` running?")
+        data = json.loads(path.read_text())
+        aws = data["aws"]
+        return Target(aws["table_name"], aws["pepper_secret_id"], data["aws_endpoint_url"], aws.get("region"))
+    if args.stack_name:
+        return _stack_target(args.stack_name, args.region)
+    table = args.table or os.environ.get("ORGCONNECT_TABLE_NAME")
+    secret = args.pepper_secret_id or os.environ.get("ORGCONNECT_PEPPER_SECRET_ID")
+    if not table or not secret:
+        raise CliError("choose a target: --dev, --stack-name NAME, or --table T --pepper-secret-id S")
+    return Target(table, secret, args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), args.region)
+
+
+def _stack_target(stack_name: str, region: str | None) -> Target:
+    import boto3
+
+    cloudformation = boto3.client("cloudformation", region_name=region)
+    stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
+    try:
+        return Target(outputs["TableName"], outputs["PepperSecretArn"], None, region)
+    except KeyError as missing:
+        raise CliError(f"stack {stack_name} has no output {missing}; is it an orgconnect stack?") from None
+
+
+def _stores(target: Target) -> tuple[Any, SecretHasher]:
+    import boto3
+
+    from orgconnect.store.dynamodb import DynamoStore
+    from orgconnect.store.vault import load_pepper
+
+    session = boto3.session.Session(region_name=target.region)
+    dynamodb = session.client("dynamodb", endpoint_url=target.endpoint_url)
+    secrets = session.client("secretsmanager", endpoint_url=target.endpoint_url)
+    store = DynamoStore(target.table_name, dynamodb, clock=lambda: int(time.time()))
+    return store, SecretHasher(load_pepper(target.pepper_secret_id, client=secrets))
+
+
+def create_client(args: argparse.Namespace) -> dict[str, Any]:
+    store, hasher = _stores(resolve_target(args))
+    categories = [ConferencingCategory(c.strip()) for c in args.categories.split(",") if c.strip()]
+    created = register_client(
+        name=args.name,
+        redirect_uris=args.redirect_uri,
+        categories=categories,
+        admin_proof_policy=AdminProofPolicy(args.admin_proof_policy),
+        store=store,
+        hasher=hasher,
+        now=int(time.time()),
+    )
+    return {
+        "client_id": created.client.client_id,
+        "client_secret": created.client_secret,
+        "name": created.client.name,
+        "redirect_uris": list(created.client.redirect_uris),
+        "categories": [str(c) for c in created.client.categories],
+    }
+
+
+def create_service_account(args: argparse.Namespace) -> dict[str, Any]:
+    store, _ = _stores(resolve_target(args))
+    account = register_service_account(
+        client_id=args.client_id,
+        provider=CalendarProvider(args.provider),
+        domain=args.domain,
+        admin_email=args.admin_email,
+        clients=store,
+        store=store,
+        now=int(time.time()),
+    )
+    return {
+        "service_account_id": account.service_account_id,
+        "client_id": account.client_id,
+        "provider": str(account.provider),
+        "domain": account.domain,
+    }
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="orgconnect", description="orgconnect operator commands")
+    groups = parser.add_subparsers(dest="group", required=True)
+    admin = groups.add_parser("admin", help="manage clients and service accounts")
+    commands = admin.add_subparsers(dest="command", required=True)
+
+    def with_target(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
+        p.add_argument("--dev", nargs="?", const=str(DEFAULT_DEV_FILE), default=None,
+                       help="use the local stack (default file: .orgconnect/dev.json)")
+        p.add_argument("--stack-name", help="a deployed stack (reads its outputs)")
+        p.add_argument("--region", help="AWS region of the deployed stack")
+        p.add_argument("--table", help="DynamoDB table name")
+        p.add_argument("--pepper-secret-id", help="Secrets Manager id of the pepper")
+        p.add_argument("--endpoint-url", help="AWS endpoint (for an emulator)")
+        return p
+
+    c = with_target(commands.add_parser("create-client", help="register an integrator application"))
+    c.add_argument("--name", required=True)
+    c.add_argument("--redirect-uri", action="append", required=True, help="repeat for several")
+    c.add_argument("--categories", default="general", help="comma-separated: general,recruiting")
+    c.add_argument("--admin-proof-policy", default="when_unlinked", choices=[p.value for p in AdminProofPolicy])
+    c.set_defaults(run=create_client)
+
+    s = with_target(commands.add_parser("create-service-account", help="record a calendar service account"))
+    s.add_argument("--client-id", required=True)
+    s.add_argument("--provider", required=True, choices=[p.value for p in CalendarProvider])
+    s.add_argument("--domain", required=True)
+    s.add_argument("--admin-email")
+    s.set_defaults(run=create_service_account)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        result = args.run(args)
+    except (CliError, InvalidRequest, ValueError) as error:
+        print(f"orgconnect: {error}", file=sys.stderr)
+        return 2
+    print(json.dumps(result, indent=2))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

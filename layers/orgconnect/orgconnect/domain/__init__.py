@@ -1,0 +1,1 @@
+"""Pure domain logic: no boto3, no httpx, no environment reads. Dependencies are passed in."""

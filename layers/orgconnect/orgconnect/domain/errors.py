@@ -1,0 +1,51 @@
+"""Domain exceptions. ``orgconnect.web.errors`` maps each one to exactly one HTTP answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class DomainError(Exception):
+    """Base class of every error the domain raises on purpose."""
+
+
+class AuthenticationFailed(DomainError):
+    """The caller's credentials were missing or not recognized (which part is never said)."""
+
+
+@dataclass(frozen=True)
+class FieldError:
+    """One problem with one request field, in Cronofy's ``errors`` format."""
+
+    field: str
+    key: str
+    description: str
+
+
+class InvalidRequest(DomainError):
+    """The request was understood but one or more parameters are invalid (HTTP 422)."""
+
+    def __init__(self, *errors: FieldError) -> None:
+        super().__init__("; ".join(f"{e.field}: {e.key}" for e in errors))
+        self.errors: tuple[FieldError, ...] = errors
+
+    @classmethod
+    def single(cls, field: str, key: str, description: str) -> InvalidRequest:
+        return cls(FieldError(field, key, description))
+
+
+class MalformedRequest(DomainError):
+    """The request body could not be read at all (bad JSON, wrong content type)."""
+
+    def __init__(self, description: str, *, status: int = 400) -> None:
+        super().__init__(description)
+        self.description = description
+        self.status = status
+
+
+class Conflict(DomainError):
+    """A write lost a race or would overwrite something that must stay unique."""
+
+
+class TemporarilyUnavailable(DomainError):
+    """A dependency (DynamoDB, Secrets Manager) is throttling or unavailable; the caller may retry."""

@@ -1,0 +1,251 @@
+"""DynamoDB repositories over one table, using the low-level client (cheaper to create at cold start).
+
+Single-use and must-be-unique writes are conditional writes or transactions, never
+read-then-write. Reads of items with a lifetime check ``expires_at`` themselves, because
+DynamoDB's TTL deletion is lazy.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from orgconnect.domain.errors import Conflict, TemporarilyUnavailable
+from orgconnect.domain.model import (
+    AdminProofPolicy,
+    ApiKey,
+    CalendarProvider,
+    Client,
+    ConferencingCategory,
+    LinkTokenGrant,
+    ServiceAccount,
+)
+from orgconnect.domain.ports import ServiceAccountNotFound
+from orgconnect.store import keys
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+
+_THROTTLING_CODES = frozenset(
+    {
+        "ProvisionedThroughputExceededException",
+        "ThrottlingException",
+        "RequestLimitExceeded",
+        "InternalServerError",
+        "ServiceUnavailable",
+    }
+)
+
+
+def to_item(values: Mapping[str, Any]) -> dict[str, Any]:
+    """Marshal a plain dict into DynamoDB attribute values, dropping None values."""
+    return {k: _serializer.serialize(v) for k, v in values.items() if v is not None}
+
+
+def from_item(item: Mapping[str, Any]) -> dict[str, Any]:
+    """Unmarshal DynamoDB attribute values into plain Python values (numbers become int)."""
+    out: dict[str, Any] = {}
+    for k, v in item.items():
+        value = _deserializer.deserialize(v)
+        out[k] = int(value) if type(value).__name__ == "Decimal" and value == int(value) else value
+    return out
+
+
+@contextmanager
+def aws_errors() -> Iterator[None]:
+    """Turn DynamoDB throttling and outages into TemporarilyUnavailable (HTTP 503, retryable)."""
+    try:
+        yield
+    except ClientError as error:
+        if error.response.get("Error", {}).get("Code") in _THROTTLING_CODES:
+            raise TemporarilyUnavailable(str(error.response["Error"]["Code"])) from error
+        raise
+
+
+class DynamoStore:
+    """All repositories of the domain over one DynamoDB table (ClientStore, ServiceAccountStore, ...)."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient, *, clock: Callable[[], int]) -> None:
+        self.table_name = table_name
+        self._db = client
+        self._clock = clock
+
+    # -- clients ------------------------------------------------------------------------------
+
+    def create_client(self, client: Client) -> None:
+        """Create the client and its API-key item in one transaction."""
+        client_item = to_item(
+            {
+                **keys.client_key(client.client_id),
+                "type": "client",
+                "client_id": client.client_id,
+                "name": client.name,
+                "secret_digest": client.secret_digest,
+                "redirect_uris": list(client.redirect_uris),
+                "categories": [str(c) for c in client.categories],
+                "admin_proof_policy": str(client.admin_proof_policy),
+                "notification_url": client.notification_url,
+                "created_at": client.created_at,
+            }
+        )
+        api_key_item = to_item(
+            {
+                **keys.api_key_key(client.secret_digest),
+                "type": "api_key",
+                "client_id": client.client_id,
+                "secret_digest": client.secret_digest,
+                "created_at": client.created_at,
+            }
+        )
+        new_item = "attribute_not_exists(pk)"
+        self._transact(
+            [
+                {"Put": {"TableName": self.table_name, "Item": client_item, "ConditionExpression": new_item}},
+                {"Put": {"TableName": self.table_name, "Item": api_key_item, "ConditionExpression": new_item}},
+            ]
+        )
+
+    def get_client(self, client_id: str) -> Client | None:
+        data = self._get(keys.client_key(client_id))
+        if data is None:
+            return None
+        return Client(
+            client_id=data["client_id"],
+            name=data["name"],
+            secret_digest=data["secret_digest"],
+            redirect_uris=tuple(data.get("redirect_uris", [])),
+            categories=tuple(ConferencingCategory(c) for c in data.get("categories", [])),
+            admin_proof_policy=AdminProofPolicy(data.get("admin_proof_policy", "when_unlinked")),
+            notification_url=data.get("notification_url"),
+            created_at=data.get("created_at", 0),
+        )
+
+    def get_api_key(self, secret_digest: str) -> ApiKey | None:
+        data = self._get(keys.api_key_key(secret_digest))
+        if data is None:
+            return None
+        return ApiKey(client_id=data["client_id"], secret_digest=data["secret_digest"])
+
+    # -- service accounts ---------------------------------------------------------------------
+
+    def create_service_account(self, service_account: ServiceAccount) -> None:
+        item = to_item(
+            {
+                **keys.service_account_key(service_account.service_account_id),
+                "type": "service_account",
+                "gsi1pk": f"CLIENT#{service_account.client_id}",
+                "gsi1sk": f"SERVICEACCOUNT#{service_account.service_account_id}",
+                "service_account_id": service_account.service_account_id,
+                "client_id": service_account.client_id,
+                "provider": str(service_account.provider),
+                "domain": service_account.domain,
+                "admin_email": service_account.admin_email,
+                "organizational_unit_id": service_account.organizational_unit_id,
+                "created_at": service_account.created_at,
+            }
+        )
+        self._put_new(item)
+
+    def get_service_account(self, service_account_id: str) -> ServiceAccount | None:
+        data = self._get(keys.service_account_key(service_account_id))
+        if data is None:
+            return None
+        return ServiceAccount(
+            service_account_id=data["service_account_id"],
+            client_id=data["client_id"],
+            provider=CalendarProvider(data["provider"]),
+            domain=data["domain"],
+            admin_email=data.get("admin_email"),
+            organizational_unit_id=data.get("organizational_unit_id"),
+            created_at=data.get("created_at", 0),
+        )
+
+    # -- link tokens --------------------------------------------------------------------------
+
+    def put_link_token(self, token_digest: str, grant: LinkTokenGrant) -> None:
+        """One transaction: the service account must belong to the client, and the token is new."""
+        item = to_item(
+            {
+                **keys.link_token_key(token_digest),
+                "type": "ou_link_token",
+                "client_id": grant.client_id,
+                "service_account_id": grant.service_account_id,
+                "created_at": grant.created_at,
+                "expires_at": grant.expires_at,
+            }
+        )
+        self._transact(
+            [
+                {
+                    "ConditionCheck": {
+                        "TableName": self.table_name,
+                        "Key": to_item(keys.service_account_key(grant.service_account_id)),
+                        "ConditionExpression": "client_id = :client_id",
+                        "ExpressionAttributeValues": to_item({":client_id": grant.client_id}),
+                    }
+                },
+                {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+            ],
+            failure_for_first=ServiceAccountNotFound,
+        )
+
+    def get_link_token(self, token_digest: str) -> LinkTokenGrant | None:
+        """The grant of an unexpired link token (used or not), or None."""
+        data = self._get(keys.link_token_key(token_digest), live=True)
+        if data is None:
+            return None
+        return LinkTokenGrant(
+            client_id=data["client_id"],
+            service_account_id=data["service_account_id"],
+            created_at=data["created_at"],
+            expires_at=data["expires_at"],
+        )
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _get(self, key: Mapping[str, str], *, live: bool = False) -> dict[str, Any] | None:
+        with aws_errors():
+            response = self._db.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
+        item = response.get("Item")
+        if item is None:
+            return None
+        data = from_item(item)
+        # TTL deletion is lazy: an expired item may still be there.
+        if live and data.get("expires_at", 0) <= self._clock():
+            return None
+        return data
+
+    def _put_new(self, item: dict[str, Any]) -> None:
+        try:
+            with aws_errors():
+                self._db.put_item(
+                    TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
+                )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                raise Conflict("item exists") from error
+            raise
+
+    def _transact(
+        self, items: list[dict[str, Any]], *, failure_for_first: type[Exception] | None = None
+    ) -> None:
+        """TransactWriteItems; a failed condition on item 0 raises ``failure_for_first``, else Conflict."""
+        try:
+            with aws_errors():
+                self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
+            if failure_for_first is not None and reasons and reasons[0] == "ConditionalCheckFailed":
+                raise failure_for_first() from error
+            if "ConditionalCheckFailed" in reasons:
+                raise Conflict("transaction condition failed") from error
+            raise TemporarilyUnavailable("transaction cancelled: " + ",".join(map(str, reasons))) from error

@@ -1,0 +1,1 @@
+"""HTTP adapters: the Powertools resolver, error mapping, request parsing and HTML pages."""

@@ -1,0 +1,134 @@
+"""The one mapping from exceptions to HTTP answers, shared by every API function.
+
+Error bodies follow Cronofy's conventions: 422 ``{"errors": {field: [{"key", "description"}]}}``,
+401 with no detail, and never a stack trace.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from pydantic import BaseModel, Field
+
+from orgconnect.domain.errors import (
+    AuthenticationFailed,
+    Conflict,
+    FieldError,
+    InvalidRequest,
+    MalformedRequest,
+    TemporarilyUnavailable,
+)
+
+logger = Logger()
+
+
+class ErrorDetail(BaseModel):
+    key: str = Field(examples=["errors.required"])
+    description: str
+
+
+class ErrorsResponse(BaseModel):
+    """422: one or more parameters are invalid (Cronofy's format)."""
+
+    errors: dict[str, list[ErrorDetail]]
+
+
+class ErrorResponse(BaseModel):
+    """Any other error: an OAuth-style code and a human description."""
+
+    error: str = Field(examples=["unauthorized"])
+    error_description: str
+
+
+def documented_errors(*statuses: int) -> dict[int, dict[str, Any]]:
+    """OpenAPI ``responses`` entries for the error statuses a route can answer."""
+    described = {
+        400: ("The body is not valid JSON", ErrorsResponse),
+        401: ("Missing or unrecognized credentials", ErrorResponse),
+        413: ("The body is too large", ErrorsResponse),
+        415: ("The body is not JSON", ErrorsResponse),
+        422: ("One or more parameters are invalid", ErrorsResponse),
+        429: ("Rate limited; retry later", ErrorResponse),
+        503: ("A dependency is unavailable; retry shortly", ErrorResponse),
+    }
+    return {
+        s: {"description": described[s][0], "content": {"application/json": {"model": described[s][1]}}}
+        for s in statuses
+    }
+
+
+def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+
+
+def errors_body(errors: tuple[FieldError, ...] | list[FieldError]) -> dict[str, Any]:
+    """Cronofy's 422 body: errors grouped by field."""
+    grouped: dict[str, list[dict[str, str]]] = {}
+    for e in errors:
+        grouped.setdefault(e.field, []).append({"key": e.key, "description": e.description})
+    return {"errors": grouped}
+
+
+def _field_errors_from_validation(error: RequestValidationError) -> list[FieldError]:
+    out = []
+    for e in error.errors():
+        loc = [str(part) for part in e.get("loc", ()) if part not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or "body"
+        key = "errors.required" if e.get("type") == "missing" else "errors.invalid"
+        out.append(FieldError(field, key, str(e.get("msg", "invalid"))))
+    return out
+
+
+def register_error_handlers(app: APIGatewayRestResolver) -> None:
+    """Attach the central exception-to-HTTP mapping to ``app``."""
+
+    @app.exception_handler(AuthenticationFailed)
+    def _unauthorized(_: AuthenticationFailed) -> Response[Any]:
+        return json_response(
+            401,
+            {"error": "unauthorized", "error_description": "The credentials were not recognized."},
+            {"WWW-Authenticate": 'Bearer realm="orgconnect"'},
+        )
+
+    @app.exception_handler(InvalidRequest)
+    def _invalid(error: InvalidRequest) -> Response[Any]:
+        return json_response(422, errors_body(error.errors))
+
+    @app.exception_handler(RequestValidationError)
+    def _validation(error: RequestValidationError) -> Response[Any]:
+        return json_response(422, errors_body(_field_errors_from_validation(error)))
+
+    @app.exception_handler(MalformedRequest)
+    def _malformed(error: MalformedRequest) -> Response[Any]:
+        return json_response(error.status, errors_body([FieldError("body", "errors.invalid", error.description)]))
+
+    @app.exception_handler(Conflict)
+    def _conflict(_: Conflict) -> Response[Any]:
+        return json_response(409, {"error": "conflict", "error_description": "Please retry the request."})
+
+    @app.exception_handler(TemporarilyUnavailable)
+    def _unavailable(error: TemporarilyUnavailable) -> Response[Any]:
+        logger.warning("dependency unavailable", extra={"reason": str(error)})
+        return json_response(
+            503,
+            {"error": "temporarily_unavailable", "error_description": "Please retry shortly."},
+            {"Retry-After": "1"},
+        )
+
+    @app.not_found
+    def _not_found(_: NotFoundError) -> Response[Any]:
+        return json_response(404, {"error": "not_found", "error_description": "No such endpoint."})
+
+    @app.exception_handler(Exception)
+    def _unexpected(error: Exception) -> Response[Any]:
+        # Logged with its stack trace for operators; the caller only gets the request id.
+        logger.exception("unhandled error")
+        request_id = app.current_event.request_context.request_id if app.current_event else None
+        return json_response(
+            500,
+            {"error": "internal_error", "error_description": "Something went wrong.", "request_id": request_id},
+        )
