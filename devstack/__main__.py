@@ -15,11 +15,17 @@ from devstack.stack import DEFAULT_PORTS, DEFAULT_SIMULATOR_PORTS, DevStack, Sta
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m devstack", description=__doc__)
-    parser.add_argument("--port-base", type=int, default=None,
-                        help="use consecutive ports from here instead of the defaults; 0 = free ports")
+    parser.add_argument(
+        "--port-base",
+        type=int,
+        default=None,
+        help="use consecutive ports from here instead of the defaults; 0 = free ports",
+    )
     parser.add_argument("--state-dir", type=Path, default=Path(".orgconnect"))
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--zoom-users", type=int, default=50, help="users in the demo Zoom account (≤ 100000)")
+    parser.add_argument(
+        "--zoom-users", type=int, default=50, help="users in the demo Zoom account (≤ 100000)"
+    )
     parser.add_argument("--no-simulators", action="store_true")
     parser.add_argument("--quiet", action="store_true", help="print only the dev.json path")
     return parser.parse_args(argv)
@@ -54,16 +60,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
     ports, simulator_ports = _ports(args.port_base)
-    stack = DevStack(StackOptions(ports=ports, simulator_ports=simulator_ports, simulators=not args.no_simulators,
-                                  seed=args.seed, zoom_users=args.zoom_users, state_dir=args.state_dir))
+    stack = DevStack(
+        StackOptions(
+            ports=ports,
+            simulator_ports=simulator_ports,
+            simulators=not args.no_simulators,
+            seed=args.seed,
+            zoom_users=args.zoom_users,
+            state_dir=args.state_dir,
+        )
+    )
     stopping = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stopping.set())
     try:
         info = stack.start()
     except OSError as error:
-        print(f"devstack: cannot start: {error} (is another `make dev` running? try --port-base 0)",
-              file=sys.stderr)
+        print(
+            f"devstack: cannot start: {error} (is another `make dev` running? try --port-base 0)",
+            file=sys.stderr,
+        )
         return 1
     print(str(stack.dev_file) if args.quiet else summary(info, stack.dev_file), flush=True)
     if not args.quiet:

@@ -39,8 +39,15 @@ LambdaHandler = Callable[[dict[str, Any], Any], Any]
 STAGE = "live"
 API_ID = "orgconnectlocal"
 
-_TEXT_TYPES = ("text/", "application/json", "application/x-www-form-urlencoded", "application/xml",
-               "application/javascript", "+json", "+xml")
+_TEXT_TYPES = (
+    "text/",
+    "application/json",
+    "application/x-www-form-urlencoded",
+    "application/xml",
+    "application/javascript",
+    "+json",
+    "+xml",
+)
 
 
 class LambdaContext:
@@ -94,8 +101,10 @@ def function_environment(specs: list[FunctionSpec], resolver: Resolver) -> dict[
         for key, raw in spec.environment.items():
             value = str(resolver.resolve(raw))
             if key in env and env[key] != value:
-                raise ValueError(f"{key} differs between functions ({env[key]!r} vs {value!r}); "
-                                 "the local stack runs all functions in one process")
+                raise ValueError(
+                    f"{key} differs between functions ({env[key]!r} vs {value!r}); "
+                    "the local stack runs all functions in one process"
+                )
             env[key] = value
     return env
 
@@ -187,8 +196,12 @@ def build_event(request: Request, resource: str, path_params: Mapping[str, str])
             "identity": {
                 "sourceIp": request.remote_addr or "127.0.0.1",
                 "userAgent": request.headers.get("User-Agent"),
-                "accessKey": None, "accountId": None, "caller": None, "cognitoIdentityId": None,
-                "user": None, "userArn": None,
+                "accessKey": None,
+                "accountId": None,
+                "caller": None,
+                "cognitoIdentityId": None,
+                "user": None,
+                "userArn": None,
             },
             "domainName": request.host,
             "apiId": API_ID,
@@ -201,7 +214,9 @@ def build_event(request: Request, resource: str, path_params: Mapping[str, str])
 def to_response(result: Any) -> Response:
     """Map a proxy integration result to an HTTP response (502 if malformed, as API Gateway does)."""
     if not isinstance(result, dict) or "statusCode" not in result:
-        return Response(json.dumps({"message": "Internal server error"}), 502, content_type="application/json")
+        return Response(
+            json.dumps({"message": "Internal server error"}), 502, content_type="application/json"
+        )
     body = result.get("body") or ""
     data = base64.b64decode(body) if result.get("isBase64Encoded") else str(body).encode()
     response = Response(data, status=int(result["statusCode"]))
@@ -218,8 +233,12 @@ def to_response(result: Any) -> Response:
 class LocalApiGateway:
     """The template's REST API as a WSGI app that calls the functions in-process."""
 
-    def __init__(self, template: Mapping[str, Any], resolver: Resolver,
-                 extra_routes: Mapping[str, Callable[[Request], Response]] | None = None) -> None:
+    def __init__(
+        self,
+        template: Mapping[str, Any],
+        resolver: Resolver,
+        extra_routes: Mapping[str, Callable[[Request], Response]] | None = None,
+    ) -> None:
         self.specs = functions(template)
         self._targets: dict[str, _Target] = {}
         rules = []
@@ -253,11 +272,13 @@ class LocalApiGateway:
             endpoint, params = adapter.match()
         except (NotFound, MethodNotAllowed):
             # API Gateway's answer for a route that does not exist.
-            return Response(json.dumps({"message": "Missing Authentication Token"}), 403,
-                            content_type="application/json")
+            return Response(
+                json.dumps({"message": "Missing Authentication Token"}), 403, content_type="application/json"
+            )
         except HTTPException as error:
-            return Response(json.dumps({"message": error.description}), error.code or 400,
-                            content_type="application/json")
+            return Response(
+                json.dumps({"message": error.description}), error.code or 400, content_type="application/json"
+            )
         if str(endpoint).startswith("extra:"):
             return self._extra[str(endpoint)[6:]](request)
         if self._bucket is not None and not self._bucket.take():
@@ -268,7 +289,9 @@ class LocalApiGateway:
             result = target.handler(event, LambdaContext(target.spec))
         except Exception:  # an unhandled function error is a 502, as on AWS
             logging.getLogger("devstack").exception("function %s raised", target.spec.logical_id)
-            return Response(json.dumps({"message": "Internal server error"}), 502, content_type="application/json")
+            return Response(
+                json.dumps({"message": "Internal server error"}), 502, content_type="application/json"
+            )
         return to_response(result)
 
 

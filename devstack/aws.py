@@ -7,12 +7,10 @@ schema (keys, indexes, TTL attribute) is the deployed one.
 from __future__ import annotations
 
 import logging
-import os
 import secrets
 import string
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import boto3
@@ -33,11 +31,11 @@ class LocalAws:
 
     server: ThreadedMotoServer
     endpoint_url: str
-    refs: dict[str, Any] = field(default_factory=dict)
-    attrs: dict[str, Any] = field(default_factory=dict)
 
     def client(self, service: str) -> Any:
-        return boto3.client(service, endpoint_url=self.endpoint_url, region_name=REGION, **_boto_credentials())
+        """A boto3 client of ``service`` talking to this emulator."""
+        make: Callable[..., Any] = boto3.client  # typed per service; this serves any service
+        return make(service, endpoint_url=self.endpoint_url, region_name=REGION, **_boto_credentials())
 
     def stop(self) -> None:
         self.server.stop()
@@ -62,22 +60,12 @@ def start_local_aws(port: int = 0) -> LocalAws:
 
 def aws_environment(endpoint_url: str) -> dict[str, str]:
     """Environment that points boto3 (handlers, CLI, AWS CLI) at the emulator."""
-    return {"AWS_ENDPOINT_URL": endpoint_url, "AWS_DEFAULT_REGION": REGION, "AWS_REGION": REGION, **LOCAL_CREDENTIALS}
-
-
-@contextmanager
-def patched_environ(values: Mapping[str, str]) -> Iterator[None]:
-    """Set environment variables for the duration of the block."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
+    return {
+        "AWS_ENDPOINT_URL": endpoint_url,
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        **LOCAL_CREDENTIALS,
+    }
 
 
 def _generated_secret(spec: Mapping[str, Any]) -> str:
@@ -88,11 +76,24 @@ def _generated_secret(spec: Mapping[str, Any]) -> str:
     return "".join(secrets.choice(alphabet) for _ in range(length))
 
 
-def provision(aws: LocalAws, template: Mapping[str, Any], parameters: Mapping[str, Any], *, prefix: str) -> Resolver:
-    """Create the template's tables and secrets in ``aws``; return a resolver for their names."""
-    resolver = Resolver(refs={**parameters, "AWS::Region": REGION, "AWS::AccountId": ACCOUNT_ID,
-                              "AWS::URLSuffix": "amazonaws.com", "AWS::StackName": prefix})
-    dynamodb = aws.client("dynamodb")
+def provision(
+    client: Callable[[str], Any], template: Mapping[str, Any], parameters: Mapping[str, Any], *, prefix: str
+) -> Resolver:
+    """Create the template's tables and secrets; return a resolver for their local names.
+
+    ``client(service)`` makes a boto3 client (of the dev stack's moto server, or of moto's
+    in-process mock in tests).
+    """
+    resolver = Resolver(
+        refs={
+            **parameters,
+            "AWS::Region": REGION,
+            "AWS::AccountId": ACCOUNT_ID,
+            "AWS::URLSuffix": "amazonaws.com",
+            "AWS::StackName": prefix,
+        }
+    )
+    dynamodb = client("dynamodb")
     for logical_id, res in resources_of_type(template, "AWS::DynamoDB::Table").items():
         props = resolver.resolve(res.get("Properties", {}))
         name = props.get("TableName") or f"{prefix}-{logical_id}"
@@ -115,11 +116,10 @@ def provision(aws: LocalAws, template: Mapping[str, Any], parameters: Mapping[st
             )
         resolver.refs[logical_id] = name
         resolver.attrs[f"{logical_id}.Arn"] = f"arn:aws:dynamodb:{REGION}:{ACCOUNT_ID}:table/{name}"
-    sm = aws.client("secretsmanager")
+    sm = client("secretsmanager")
     for logical_id, res in resources_of_type(template, "AWS::SecretsManager::Secret").items():
         props = resolver.resolve(res.get("Properties", {}))
         value = props.get("SecretString") or _generated_secret(props.get("GenerateSecretString", {}))
         created = sm.create_secret(Name=props.get("Name") or f"{prefix}/{logical_id}", SecretString=value)
         resolver.refs[logical_id] = created["ARN"]
-    aws.refs, aws.attrs = resolver.refs, resolver.attrs
     return resolver

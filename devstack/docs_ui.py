@@ -15,8 +15,10 @@ _PAGE = """<!doctype html><html lang=en><head><meta charset=utf-8><title>orgconn
 <script src="/_dev/docs/swagger-ui-bundle.js"></script>
 <script src="/_dev/docs/swagger-ui-standalone-preset.js"></script>
 <script src="/_dev/docs/init.js"></script></body></html>"""
-_INIT = ("window.ui = SwaggerUIBundle({url: '/_dev/openapi.json', dom_id: '#swagger-ui', "
-         "presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout'});")
+_INIT = (
+    "window.ui = SwaggerUIBundle({url: '/_dev/openapi.json', dom_id: '#swagger-ui', "
+    "presets: [SwaggerUIBundle.presets.apis, SwaggerUIStandalonePreset], layout: 'StandaloneLayout'});"
+)
 
 
 def docs_routes(openapi: Callable[[], dict[str, Any]]) -> dict[str, Callable[[Request], Response]]:
@@ -38,6 +40,8 @@ def docs_routes(openapi: Callable[[], dict[str, Any]]) -> dict[str, Callable[[Re
         path = assets / name
         if "/" in name or not path.is_file():
             return Response("not found", 404)
-        return Response(path.read_bytes(), content_type=mimetypes.guess_type(name)[0] or "application/octet-stream")
+        return Response(
+            path.read_bytes(), content_type=mimetypes.guess_type(name)[0] or "application/octet-stream"
+        )
 
     return {"/_dev/openapi.json": spec, "/_dev/docs": page, "/_dev/docs/<name>": asset}

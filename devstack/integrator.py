@@ -20,10 +20,12 @@ import httpx
 from werkzeug.wrappers import Request, Response
 
 _CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-_STYLE = ("body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
-          "line-height:1.5}code{background:#f3f3f3;padding:.1rem .3rem;word-break:break-all}"
-          "a.button{display:inline-block;background:#1a5fb4;color:#fff;padding:.6rem 1rem;"
-          "border-radius:.3rem;text-decoration:none}")
+_STYLE = (
+    "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
+    "line-height:1.5}code{background:#f3f3f3;padding:.1rem .3rem;word-break:break-all}"
+    "a.button{display:inline-block;background:#1a5fb4;color:#fff;padding:.6rem 1rem;"
+    "border-radius:.3rem;text-decoration:none}"
+)
 
 
 @dataclass
@@ -39,16 +41,28 @@ class IntegratorConfig:
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:
-    document = (f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-                f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-                f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-                f"<body><h1>{html.escape(title)}</h1>{body}</body></html>")
-    return Response(document, status, content_type="text/html; charset=utf-8",
-                    headers={"Content-Security-Policy": _CSP, "Referrer-Policy": "no-referrer",
-                             "X-Frame-Options": "DENY", "Cache-Control": "no-store"})
+    document = (
+        f"<!doctype html><html lang=en><head><meta charset=utf-8>"
+        f"<meta name=viewport content='width=device-width,initial-scale=1'>"
+        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
+        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
+    )
+    return Response(
+        document,
+        status,
+        content_type="text/html; charset=utf-8",
+        headers={
+            "Content-Security-Policy": _CSP,
+            "Referrer-Policy": "no-referrer",
+            "X-Frame-Options": "DENY",
+            "Cache-Control": "no-store",
+        },
+    )
 
 
-def authorization_url(config: IntegratorConfig, link_token: str, state: str, provider: str | None = None) -> str:
+def authorization_url(
+    config: IntegratorConfig, link_token: str, state: str, provider: str | None = None
+) -> str:
     """orgconnect's OU authorization URL for this demo client (SPEC section 3)."""
     query = [
         ("response_type", "code"),
@@ -82,18 +96,26 @@ def create_integrator_app(config: IntegratorConfig) -> Callable[..., Any]:
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
         if request.path == "/":
-            response = _page("Demo integrator", (
-                "<p>This page plays the part of your application. It holds the demo client's "
-                "secret and mints a fresh single-use link token each time you start.</p>"
-                "<p><a class=button data-testid=start href='/start'>Connect Zoom to the organization</a></p>"
-                "<p><a href='/start?provider=none'>Start with the provider chooser</a></p>"))
+            response = _page(
+                "Demo integrator",
+                (
+                    "<p>This page plays the part of your application. It holds the demo client's "
+                    "secret and mints a fresh single-use link token each time you start.</p>"
+                    "<p><a class=button data-testid=start href='/start'>"
+                    "Connect Zoom to the organization</a></p>"
+                    "<p><a href='/start?provider=none'>Start with the provider chooser</a></p>"
+                ),
+            )
         elif request.path == "/start":
             token = mint_link_token(config)
             provider = request.args.get("provider", "zoom_enterprise")
-            url = authorization_url(config, token, secrets.token_urlsafe(12),
-                                    None if provider == "none" else provider)
-            response = Response(status=302, headers={"Location": url, "Cache-Control": "no-store",
-                                                     "Referrer-Policy": "no-referrer"})
+            url = authorization_url(
+                config, token, secrets.token_urlsafe(12), None if provider == "none" else provider
+            )
+            response = Response(
+                status=302,
+                headers={"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
+            )
         elif request.path == "/callback":
             response = _callback(request)
         elif request.path == "/health":
@@ -109,7 +131,8 @@ def _callback(request: Request) -> Response:
     fields = {k: request.args.get(k, "") for k in ("code", "state", "error", "error_description")}
     rows = "".join(
         f"<dt>{html.escape(k)}</dt><dd><code data-testid='{html.escape(k)}'>{html.escape(v)}</code></dd>"
-        for k, v in fields.items() if v
+        for k, v in fields.items()
+        if v
     )
     if fields["code"]:
         title = "Authorization complete"

@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import os
+import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -74,7 +76,9 @@ class DevStack:
         opts = self.options
         template = load_template()
         self.aws = start_local_aws(opts.ports.get("aws", 0))
-        resolver = provision(self.aws, template, parameter_defaults(template, opts.parameters), prefix=STACK_PREFIX)
+        resolver = provision(
+            self.aws.client, template, parameter_defaults(template, opts.parameters), prefix=STACK_PREFIX
+        )
         env = {
             **function_environment(functions(template), resolver),
             **aws_environment(self.aws.endpoint_url),
@@ -84,8 +88,9 @@ class DevStack:
         os.environ.update(env)
 
         integrator_config = IntegratorConfig()
-        integrator = serve_wsgi(create_integrator_app(integrator_config), name="integrator",
-                                port=opts.ports.get("integrator", 0))
+        integrator = serve_wsgi(
+            create_integrator_app(integrator_config), name="integrator", port=opts.ports.get("integrator", 0)
+        )
         self.servers.append(integrator)
 
         demo = build_demo_directory(seed=opts.seed)
@@ -97,16 +102,23 @@ class DevStack:
             demo=demo,
         )
 
-        api_app = LocalApiGateway(template, resolver, extra_routes={
-            **docs_routes(lambda: build_openapi(server_url=self.info.get("api_url"))),
-            "/_dev/health": lambda _: _health(),
-        })
+        api_app = LocalApiGateway(
+            template,
+            resolver,
+            extra_routes={
+                **docs_routes(lambda: build_openapi(server_url=self.info.get("api_url"))),
+                "/_dev/health": lambda _: _health(),
+            },
+        )
         api = serve_wsgi(api_app, name="api", port=opts.ports.get("api", 0))
         self.servers.append(api)
 
         integrator_config.__dict__.update(
-            api_url=api.url, app_url=api.url, client_id=seeded["client_id"],
-            client_secret=seeded["client_secret"], service_account_id=seeded["service_account_id"],
+            api_url=api.url,
+            app_url=api.url,
+            client_id=seeded["client_id"],
+            client_secret=seeded["client_secret"],
+            service_account_id=seeded["service_account_id"],
             redirect_uri=seeded["redirect_uri"],
         )
         simulators_info: dict[str, Any] = {}
@@ -124,8 +136,13 @@ class DevStack:
             "integrator_url": integrator.url,
             "docs_url": f"{api.url}/_dev/docs",
             "openapi_url": f"{api.url}/_dev/openapi.json",
-            "aws": {"region": env["AWS_DEFAULT_REGION"], "table_name": env["ORGCONNECT_TABLE_NAME"],
-                    "pepper_secret_id": env["ORGCONNECT_PEPPER_SECRET_ID"]},
+            "aws": {
+                "region": env["AWS_DEFAULT_REGION"],
+                "table_name": env["ORGCONNECT_TABLE_NAME"],
+                "pepper_secret_id": env["ORGCONNECT_PEPPER_SECRET_ID"],
+                "access_key_id": env["AWS_ACCESS_KEY_ID"],
+                "secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
+            },
             "simulators": simulators_info,
             "demo": demo.summary(),
             "routes": [f"{m} {p} -> {f}" for m, p, f in api_app.routes],
@@ -143,19 +160,25 @@ class DevStack:
 
         ports = {**dict.fromkeys(DEFAULT_SIMULATOR_PORTS, 0), **self.options.simulator_ports}
         self.simulators = start_simulators(
-            demo=demo, seed=self.options.seed, ports=ports,
-            options={"zoom": {"extra_users": max(0, self.options.zoom_users - len(demo.zoom_users()))}},
+            demo=demo,
+            seed=self.options.seed,
+            ports=ports,
+            options={"zoom": {"zoom_users": self.options.zoom_users}},
         )
         info = {}
         for name, started in self.simulators.items():
-            started.simulator.set_redirect_uris([f"{app_url}/oauth/callback/{name}"])
+            simulator = started.simulator
+            simulator.set_redirect_uris(simulator.default_app.client_id, [f"{app_url}/oauth/callback/{name}"])
             info[name] = started.dev_info()
         return info
 
     def _wait_until_ready(self, timeout: float = 30) -> None:
         """Return once every service answers HTTP (dev.json is written only then)."""
-        urls = [f"{self.info['api_url']}/_dev/health", f"{self.info['integrator_url']}/health",
-                f"{self.info['aws_endpoint_url']}/moto-api/"]
+        urls = [
+            f"{self.info['api_url']}/_dev/health",
+            f"{self.info['integrator_url']}/health",
+            f"{self.info['aws_endpoint_url']}/moto-api/",
+        ]
         urls += [s["base_url"] + "/_sim/requests" for s in self.info["simulators"].values()]
         deadline = time.monotonic() + timeout
         with httpx.Client(timeout=2) as http:
@@ -171,18 +194,21 @@ class DevStack:
                     time.sleep(0.05)
 
     def stop(self) -> None:
-        """Stop every server; remove dev.json (its URLs are gone)."""
+        """Stop every server (concurrently: each waits up to one poll interval); remove dev.json."""
+        stops: list[Callable[[], None]] = [server.stop for server in self.servers]
         if self.simulators:
             from devstack.simulators import stop_simulators
 
-            stop_simulators(self.simulators)
-            self.simulators = {}
-        for server in reversed(self.servers):
-            server.stop()
-        self.servers = []
+            started = self.simulators
+            stops.append(lambda: stop_simulators(started))
         if self.aws is not None:
-            self.aws.stop()
-            self.aws = None
+            stops.append(self.aws.stop)
+        threads = [threading.Thread(target=stop, name="stop") for stop in stops]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=15)
+        self.servers, self.simulators, self.aws = [], {}, None
         if self.info and self.dev_file.exists():
             self.dev_file.unlink()
 
@@ -193,8 +219,9 @@ def _health() -> Any:
     return Response(json.dumps({"ok": True}), content_type="application/json")
 
 
-def seed_demo(*, table_name: str, pepper_secret_id: str, endpoint_url: str, redirect_uri: str,
-              demo: DemoDirectory) -> dict[str, str]:
+def seed_demo(
+    *, table_name: str, pepper_secret_id: str, endpoint_url: str, redirect_uri: str, demo: DemoDirectory
+) -> dict[str, str]:
     """The demo client (redirecting to the demo integrator) and its Google Workspace service account."""
     import boto3
 
@@ -207,16 +234,25 @@ def seed_demo(*, table_name: str, pepper_secret_id: str, endpoint_url: str, redi
 
     now = int(time.time())
     store = DynamoStore(table_name, boto3.client("dynamodb", endpoint_url=endpoint_url), clock=lambda: now)
-    hasher = SecretHasher(load_pepper(pepper_secret_id, client=boto3.client("secretsmanager",
-                                                                             endpoint_url=endpoint_url)))
+    hasher = SecretHasher(
+        load_pepper(pepper_secret_id, client=boto3.client("secretsmanager", endpoint_url=endpoint_url))
+    )
     created = register_client(
-        name="Demo integrator", redirect_uris=[redirect_uri],
+        name="Demo integrator",
+        redirect_uris=[redirect_uri],
         categories=[ConferencingCategory.GENERAL, ConferencingCategory.RECRUITING],
-        store=store, hasher=hasher, now=now,
+        store=store,
+        hasher=hasher,
+        now=now,
     )
     account = register_service_account(
-        client_id=created.client.client_id, provider=CalendarProvider.GOOGLE_WORKSPACE,
-        domain=PRIMARY_DOMAIN, admin_email=demo.admin.email, clients=store, store=store, now=now,
+        client_id=created.client.client_id,
+        provider=CalendarProvider.GOOGLE_WORKSPACE,
+        domain=PRIMARY_DOMAIN,
+        admin_email=demo.admin.email,
+        clients=store,
+        store=store,
+        now=now,
     )
     return {
         "client_id": created.client.client_id,

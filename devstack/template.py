@@ -40,8 +40,24 @@ def _intrinsic(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], Any]:
     return construct
 
 
-for _tag in ("Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not", "And", "Or",
-             "FindInMap", "ImportValue", "Base64", "GetAZs", "Condition"):
+for _tag in (
+    "Ref",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "If",
+    "Equals",
+    "Not",
+    "And",
+    "Or",
+    "FindInMap",
+    "ImportValue",
+    "Base64",
+    "GetAZs",
+    "Condition",
+):
     _CfnLoader.add_constructor(f"!{_tag}", _intrinsic(_tag))
 
 
@@ -67,7 +83,7 @@ class Resolver:
         if not isinstance(value, dict):
             return value
         if len(value) == 1:
-            (key, arg), = value.items()
+            ((key, arg),) = value.items()
             if key == "Ref":
                 return self._ref(arg)
             if key == "Fn::GetAtt":
@@ -101,7 +117,9 @@ class Resolver:
         return re.sub(r"\$\{([^}!]+)\}", replace, text)
 
 
-def parameter_defaults(template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None) -> dict[str, Any]:
+def parameter_defaults(
+    template: Mapping[str, Any], overrides: Mapping[str, Any] | None = None
+) -> dict[str, Any]:
     """Parameter values: the template's defaults, then ``overrides``."""
     values = {name: spec.get("Default") for name, spec in template.get("Parameters", {}).items()}
     values.update(overrides or {})

@@ -18,7 +18,8 @@ Interface for provider modules (keep to it; it is stable):
     - ``dev_info(base_url)``: the ``simulators.<name>`` block of ``.orgconnect/dev.json``
       (start from ``self.base_dev_info(base_url)``).
 
-    Optional hooks (sensible defaults exist): ``error_response`` (provider error body for
+    Optional hooks (sensible defaults exist): ``validate_seed_params`` (check ``/_sim/seed``
+    params before anything changes), ``error_response`` (provider error body for
     injected 5xx faults and unknown paths), ``oauth_error_response`` (the provider's token
     endpoint error for an injected ``invalid_grant``), ``rate_limited_response`` (an injected
     429), ``send_webhook_event`` (``/_sim/webhooks/send``), ``apply_options``
@@ -788,6 +789,10 @@ class Simulator(ABC):
         """
         raise ControlError(404, f"the {self.name} simulator sends no webhooks")
 
+    def validate_seed_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
+        """Check provider seed params before a reseed touches state (``ControlError(400)``)."""
+        return dict(params)
+
     def apply_options(self, options: Mapping[str, Any]) -> dict[str, Any]:
         """Change provider switches at run time; returns the switches now in force."""
         if options:
@@ -1126,11 +1131,12 @@ class Simulator(ABC):
         other params are the provider's and are remembered for later resets."""
         demo_keys = {"primary_users", "secondary_users"}
         demo_params = {k: int(params.pop(k)) for k in list(params) if k in demo_keys}
+        self.validate_seed_params({**self.seed_params, **params})  # refuse before changing anything
         with self.transaction():
             if seed is not None or demo_params:
                 self.seed = self.seed if seed is None else int(seed)
                 self.demo = build_demo_directory(seed=self.seed, **demo_params)
-            self.seed_params.update(params)
+            self.seed_params = self.validate_seed_params({**self.seed_params, **params})
             self.reset()
 
     def advance_clock(self, seconds: float) -> float:

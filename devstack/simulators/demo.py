@@ -23,13 +23,48 @@ PRIMARY_DOMAIN = "example.com"
 SECONDARY_DOMAIN = "subsidiary.example"
 
 _FIRST = [
-    "Ada", "Grace", "Alan", "Edsger", "Barbara", "Donald", "Frances", "John", "Katherine", "Ken",
-    "Linus", "Margaret", "Niklaus", "Radia", "Shafi", "Tim", "Vint", "Whitfield", "Yukihiro", "Zhang",
+    "Ada",
+    "Grace",
+    "Alan",
+    "Edsger",
+    "Barbara",
+    "Donald",
+    "Frances",
+    "John",
+    "Katherine",
+    "Ken",
+    "Linus",
+    "Margaret",
+    "Niklaus",
+    "Radia",
+    "Shafi",
+    "Tim",
+    "Vint",
+    "Whitfield",
+    "Yukihiro",
+    "Zhang",
 ]
 _LAST = [
-    "Lovelace", "Hopper", "Turing", "Dijkstra", "Liskov", "Knuth", "Allen", "McCarthy", "Johnson",
-    "Thompson", "Torvalds", "Hamilton", "Wirth", "Perlman", "Goldwasser", "Berners-Lee", "Cerf",
-    "Diffie", "Matsumoto", "Wei",
+    "Lovelace",
+    "Hopper",
+    "Turing",
+    "Dijkstra",
+    "Liskov",
+    "Knuth",
+    "Allen",
+    "McCarthy",
+    "Johnson",
+    "Thompson",
+    "Torvalds",
+    "Hamilton",
+    "Wirth",
+    "Perlman",
+    "Goldwasser",
+    "Berners-Lee",
+    "Cerf",
+    "Diffie",
+    "Matsumoto",
+    "Wei",
 ]
 
 
@@ -80,7 +115,9 @@ class DemoDirectory:
         }
 
 
-def build_demo_directory(*, seed: int = 7, primary_users: int = 50, secondary_users: int = 8) -> DemoDirectory:
+def build_demo_directory(
+    *, seed: int = 7, primary_users: int = 50, secondary_users: int = 8
+) -> DemoDirectory:
     """Generate the demo organization.
 
     The first ``example.com`` person is the administrator (an active Zoom user, admin of the

@@ -55,7 +55,6 @@ class LinkTokenResponse(BaseModel):
         **documented_errors(400, 401, 413, 415, 422, 429, 503),
     },
 )
-@tracer.capture_method(capture_response=False)
 def create_link_token() -> dict[str, Any]:
     store, hasher = runtime.get_store(), runtime.get_hasher()
     caller = authenticate_api_key(

@@ -44,6 +44,9 @@ class Target:
     pepper_secret_id: str
     endpoint_url: str | None = None
     region: str | None = None
+    # Only for the local emulator (dev.json); deployed stacks use the normal AWS credential chain.
+    access_key_id: str | None = None
+    secret_access_key: str | None = None
 
 
 def resolve_target(args: argparse.Namespace) -> Target:
@@ -54,7 +57,14 @@ def resolve_target(args: argparse.Namespace) -> Target:
             raise CliError(f"{path} not found: is `make dev` running?")
         data = json.loads(path.read_text())
         aws = data["aws"]
-        return Target(aws["table_name"], aws["pepper_secret_id"], data["aws_endpoint_url"], aws.get("region"))
+        return Target(
+            aws["table_name"],
+            aws["pepper_secret_id"],
+            data["aws_endpoint_url"],
+            aws.get("region"),
+            aws.get("access_key_id"),
+            aws.get("secret_access_key"),
+        )
     if args.stack_name:
         return _stack_target(args.stack_name, args.region)
     table = args.table or os.environ.get("ORGCONNECT_TABLE_NAME")
@@ -82,7 +92,11 @@ def _stores(target: Target) -> tuple[Any, SecretHasher]:
     from orgconnect.store.dynamodb import DynamoStore
     from orgconnect.store.vault import load_pepper
 
-    session = boto3.session.Session(region_name=target.region)
+    session = boto3.session.Session(
+        region_name=target.region,
+        aws_access_key_id=target.access_key_id,
+        aws_secret_access_key=target.secret_access_key,
+    )
     dynamodb = session.client("dynamodb", endpoint_url=target.endpoint_url)
     secrets = session.client("secretsmanager", endpoint_url=target.endpoint_url)
     store = DynamoStore(target.table_name, dynamodb, clock=lambda: int(time.time()))
@@ -136,8 +150,13 @@ def build_parser() -> argparse.ArgumentParser:
     commands = admin.add_subparsers(dest="command", required=True)
 
     def with_target(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument("--dev", nargs="?", const=str(DEFAULT_DEV_FILE), default=None,
-                       help="use the local stack (default file: .orgconnect/dev.json)")
+        p.add_argument(
+            "--dev",
+            nargs="?",
+            const=str(DEFAULT_DEV_FILE),
+            default=None,
+            help="use the local stack (default file: .orgconnect/dev.json)",
+        )
         p.add_argument("--stack-name", help="a deployed stack (reads its outputs)")
         p.add_argument("--region", help="AWS region of the deployed stack")
         p.add_argument("--table", help="DynamoDB table name")
@@ -149,7 +168,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--name", required=True)
     c.add_argument("--redirect-uri", action="append", required=True, help="repeat for several")
     c.add_argument("--categories", default="general", help="comma-separated: general,recruiting")
-    c.add_argument("--admin-proof-policy", default="when_unlinked", choices=[p.value for p in AdminProofPolicy])
+    c.add_argument(
+        "--admin-proof-policy", default="when_unlinked", choices=[p.value for p in AdminProofPolicy]
+    )
     c.set_defaults(run=create_client)
 
     s = with_target(commands.add_parser("create-service-account", help="record a calendar service account"))
@@ -162,12 +183,18 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from aws_lambda_powertools.utilities.parameters.exceptions import GetParameterError
+    from botocore.exceptions import BotoCoreError, ClientError
+
     args = build_parser().parse_args(argv)
     try:
         result = args.run(args)
     except (CliError, InvalidRequest, ValueError) as error:
         print(f"orgconnect: {error}", file=sys.stderr)
         return 2
+    except (BotoCoreError, ClientError, GetParameterError) as error:
+        print(f"orgconnect: cannot use the target stack: {error}", file=sys.stderr)
+        return 3
     print(json.dumps(result, indent=2))
     return 0
 

@@ -12,7 +12,7 @@ from orgconnect.domain.model import AdminProofPolicy, ApiKey, Client, Conferenci
 from orgconnect.domain.ports import ClientStore
 from orgconnect.domain.secrets import SecretHasher, new_id, new_secret
 
-CLIENT_SECRET_PURPOSE = "client_secret"
+CLIENT_SECRET_PURPOSE = "client_secret"  # noqa: S105 - a hash domain label, not a secret
 LOOPBACK_HOSTS = frozenset({"localhost"})
 
 

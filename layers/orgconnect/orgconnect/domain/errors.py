@@ -26,7 +26,7 @@ class InvalidRequest(DomainError):
     """The request was understood but one or more parameters are invalid (HTTP 422)."""
 
     def __init__(self, *errors: FieldError) -> None:
-        super().__init__("; ".join(f"{e.field}: {e.key}" for e in errors))
+        super().__init__("; ".join(f"{e.field}: {e.description}" for e in errors))
         self.errors: tuple[FieldError, ...] = errors
 
     @classmethod

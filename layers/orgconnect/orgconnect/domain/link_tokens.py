@@ -12,7 +12,7 @@ from orgconnect.domain.model import ApiKey, LinkTokenGrant
 from orgconnect.domain.ports import LinkTokenStore, ServiceAccountNotFound
 from orgconnect.domain.secrets import SecretHasher, id_pattern, new_secret
 
-LINK_TOKEN_PURPOSE = "ou_link_token"
+LINK_TOKEN_PURPOSE = "ou_link_token"  # noqa: S105 - a hash domain label, not a secret
 MIN_TTL_SECONDS = 60
 MAX_TTL_SECONDS = 4 * 3600
 DEFAULT_TTL_SECONDS = 30 * 60

@@ -108,7 +108,13 @@ class DynamoStore:
         self._transact(
             [
                 {"Put": {"TableName": self.table_name, "Item": client_item, "ConditionExpression": new_item}},
-                {"Put": {"TableName": self.table_name, "Item": api_key_item, "ConditionExpression": new_item}},
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": api_key_item,
+                        "ConditionExpression": new_item,
+                    }
+                },
             ]
         )
 
@@ -191,7 +197,13 @@ class DynamoStore:
                         "ExpressionAttributeValues": to_item({":client_id": grant.client_id}),
                     }
                 },
-                {"Put": {"TableName": self.table_name, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}},
+                {
+                    "Put": {
+                        "TableName": self.table_name,
+                        "Item": item,
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                },
             ],
             failure_for_first=ServiceAccountNotFound,
         )

@@ -4,8 +4,10 @@
 |---|---|---|
 | client | ``CLIENT#{client_id}`` | ``CLIENT`` |
 | API key | ``APIKEY#{secret digest}`` | ``APIKEY`` |
-| service account | ``SERVICEACCOUNT#{ser_id}`` | ``SERVICEACCOUNT`` (gsi1: ``CLIENT#{client_id}`` / ``SERVICEACCOUNT#{ser_id}``) |
+| service account | ``SERVICEACCOUNT#{ser_id}`` | ``SERVICEACCOUNT`` |
 | OU link token | ``OULINKTOKEN#{token digest}`` | ``OULINKTOKEN`` |
+
+Service accounts are also on ``gsi1``: ``CLIENT#{client_id}`` / ``SERVICEACCOUNT#{ser_id}``.
 """
 
 from __future__ import annotations

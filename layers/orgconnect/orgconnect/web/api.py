@@ -44,7 +44,9 @@ class OrgconnectResolver(APIGatewayRestResolver):
             schemas[model.__name__] = schema
             operation["requestBody"] = {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+                "content": {
+                    "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+                },
             }
         # Powertools adds schemas of its own error shapes that our routes never answer with.
         document["components"]["schemas"] = _referenced(document["paths"], schemas)
@@ -61,7 +63,7 @@ def _referenced(root: Any, schemas: dict[str, Any]) -> dict[str, Any]:
         if isinstance(node, dict):
             ref = node.get("$ref")
             if isinstance(ref, str) and ref.startswith(prefix):
-                name = ref[len(prefix):]
+                name = ref[len(prefix) :]
                 if name not in keep and name in schemas:
                     keep[name] = schemas[name]
                     pending.append(schemas[name])

@@ -6,12 +6,14 @@ Error bodies follow Cronofy's conventions: 422 ``{"errors": {field: [{"key", "de
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from pydantic import BaseModel, Field
 
 from orgconnect.domain.errors import (
@@ -44,7 +46,7 @@ class ErrorResponse(BaseModel):
     error_description: str
 
 
-def documented_errors(*statuses: int) -> dict[int, dict[str, Any]]:
+def documented_errors(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI ``responses`` entries for the error statuses a route can answer."""
     described = {
         400: ("The body is not valid JSON", ErrorsResponse),
@@ -62,7 +64,9 @@ def documented_errors(*statuses: int) -> dict[int, dict[str, Any]]:
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
-    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers)
+    return Response(
+        status_code=status, content_type=content_types.APPLICATION_JSON, body=body, headers=headers
+    )
 
 
 def errors_body(errors: tuple[FieldError, ...] | list[FieldError]) -> dict[str, Any]:
@@ -83,52 +87,69 @@ def _field_errors_from_validation(error: RequestValidationError) -> list[FieldEr
     return out
 
 
+def _unauthorized(_: AuthenticationFailed) -> Response[Any]:
+    return json_response(
+        401,
+        {"error": "unauthorized", "error_description": "The credentials were not recognized."},
+        {"WWW-Authenticate": 'Bearer realm="orgconnect"'},
+    )
+
+
+def _invalid(error: InvalidRequest) -> Response[Any]:
+    return json_response(422, errors_body(error.errors))
+
+
+def _validation(error: RequestValidationError) -> Response[Any]:
+    return json_response(422, errors_body(_field_errors_from_validation(error)))
+
+
+def _malformed(error: MalformedRequest) -> Response[Any]:
+    return json_response(error.status, errors_body([FieldError("body", "errors.invalid", error.description)]))
+
+
+def _conflict(_: Conflict) -> Response[Any]:
+    return json_response(409, {"error": "conflict", "error_description": "Please retry the request."})
+
+
+def _unavailable(error: TemporarilyUnavailable) -> Response[Any]:
+    logger.warning("dependency unavailable", extra={"reason": str(error)})
+    return json_response(
+        503,
+        {"error": "temporarily_unavailable", "error_description": "Please retry shortly."},
+        {"Retry-After": "1"},
+    )
+
+
+def _not_found(_: NotFoundError) -> Response[Any]:
+    return json_response(404, {"error": "not_found", "error_description": "No such endpoint."})
+
+
+def _unexpected(_: Exception) -> Response[Any]:
+    # Logged with its stack trace for operators; the caller only gets the request id.
+    logger.exception("unhandled error")
+    return json_response(
+        500,
+        {
+            "error": "internal_error",
+            "error_description": "Something went wrong.",
+            "request_id": logger.get_correlation_id(),
+        },
+    )
+
+
+_HANDLERS: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
+    (AuthenticationFailed, _unauthorized),
+    (InvalidRequest, _invalid),
+    (RequestValidationError, _validation),
+    (MalformedRequest, _malformed),
+    (Conflict, _conflict),
+    (TemporarilyUnavailable, _unavailable),
+    (Exception, _unexpected),
+]
+
+
 def register_error_handlers(app: APIGatewayRestResolver) -> None:
-    """Attach the central exception-to-HTTP mapping to ``app``."""
-
-    @app.exception_handler(AuthenticationFailed)
-    def _unauthorized(_: AuthenticationFailed) -> Response[Any]:
-        return json_response(
-            401,
-            {"error": "unauthorized", "error_description": "The credentials were not recognized."},
-            {"WWW-Authenticate": 'Bearer realm="orgconnect"'},
-        )
-
-    @app.exception_handler(InvalidRequest)
-    def _invalid(error: InvalidRequest) -> Response[Any]:
-        return json_response(422, errors_body(error.errors))
-
-    @app.exception_handler(RequestValidationError)
-    def _validation(error: RequestValidationError) -> Response[Any]:
-        return json_response(422, errors_body(_field_errors_from_validation(error)))
-
-    @app.exception_handler(MalformedRequest)
-    def _malformed(error: MalformedRequest) -> Response[Any]:
-        return json_response(error.status, errors_body([FieldError("body", "errors.invalid", error.description)]))
-
-    @app.exception_handler(Conflict)
-    def _conflict(_: Conflict) -> Response[Any]:
-        return json_response(409, {"error": "conflict", "error_description": "Please retry the request."})
-
-    @app.exception_handler(TemporarilyUnavailable)
-    def _unavailable(error: TemporarilyUnavailable) -> Response[Any]:
-        logger.warning("dependency unavailable", extra={"reason": str(error)})
-        return json_response(
-            503,
-            {"error": "temporarily_unavailable", "error_description": "Please retry shortly."},
-            {"Retry-After": "1"},
-        )
-
-    @app.not_found
-    def _not_found(_: NotFoundError) -> Response[Any]:
-        return json_response(404, {"error": "not_found", "error_description": "No such endpoint."})
-
-    @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response[Any]:
-        # Logged with its stack trace for operators; the caller only gets the request id.
-        logger.exception("unhandled error")
-        request_id = app.current_event.request_context.request_id if app.current_event else None
-        return json_response(
-            500,
-            {"error": "internal_error", "error_description": "Something went wrong.", "request_id": request_id},
-        )
+    """Attach the central exception-to-HTTP mapping to ``app`` (most specific class wins)."""
+    for exception_class, handler in _HANDLERS:
+        app.exception_handler(exception_class)(handler)
+    app.not_found(_not_found)

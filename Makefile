@@ -1,0 +1,62 @@
+# orgconnect: `make dev` serves the whole system locally; `make test` runs every gate.
+SHELL := /bin/bash
+.SHELLFLAGS := -euo pipefail -c
+.DEFAULT_GOAL := help
+
+export UV_COMPILE_BYTECODE := 1
+export UV_PYTHON_DOWNLOADS := never
+export SAM_CLI_TELEMETRY := 0
+
+PY313 = $(shell scripts/find-python.sh)
+UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
+VENV := .venv
+BIN := $(VENV)/bin
+PYTEST_ARGS ?=
+
+.PHONY: help dev test lint format cfn build pytest openapi bench clean uv
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
+
+uv: ## install uv if missing
+	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
+
+$(VENV)/.synced: pyproject.toml uv.lock | uv
+	@py="$(PY313)"; test -n "$$py" || { scripts/find-python.sh; exit 1; }
+	$(UV) sync --frozen --python "$$py"
+	@touch $@
+
+venv: $(VENV)/.synced
+
+dev: venv ## serve orgconnect, the simulators and the demo on 127.0.0.1 (Ctrl-C stops)
+	$(BIN)/python -m devstack $(DEV_ARGS)
+
+test: venv lint cfn build pytest ## every gate: lint, template checks, sam build, all tests
+
+lint: venv ## ruff (lint + format check) and mypy
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+format: venv ## apply ruff's fixes and formatting
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+cfn: venv ## cfn-lint and sam validate --lint
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/sam validate --lint
+
+build: venv ## sam build (needs python3.13 on PATH, which this provides)
+	PATH="$$(dirname "$(PY313)"):$$PATH" $(BIN)/sam build --parallel
+
+pytest: venv ## unit, integration, simulator and end-to-end tests
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+openapi: venv ## regenerate docs/openapi.json from the resolvers
+	$(BIN)/python -m devstack.openapi docs/openapi.json
+
+bench: venv ## cold-start import time, AWS calls per request, sync throughput
+	$(BIN)/python -m benchmarks
+
+clean: ## remove build output and caches
+	rm -rf .aws-sam .pytest_cache .mypy_cache .ruff_cache

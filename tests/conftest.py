@@ -1,0 +1,172 @@
+"""Shared fixtures: AWS resources built from template.yaml itself (so tests and infrastructure
+cannot drift), a seeded client and service account, and API Gateway events."""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from devstack.aws import REGION, provision
+from devstack.template import load_template, parameter_defaults
+
+PEPPER_ENV = "ORGCONNECT_PEPPER_SECRET_ID"
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto's in-process AWS with the template's table and secrets; the function environment set."""
+    for key, value in {
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SESSION_TOKEN": "testing",
+        "AWS_DEFAULT_REGION": REGION,
+        "AWS_REGION": REGION,
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+        "POWERTOOLS_SERVICE_NAME": "orgconnect",
+        "POWERTOOLS_METRICS_NAMESPACE": "orgconnect",
+    }.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
+    with mock_aws():
+        template = load_template()
+        resolver = provision(
+            lambda s: boto3.client(s, region_name=REGION),
+            template,
+            parameter_defaults(template),
+            prefix=f"test-{uuid.uuid4().hex[:6]}",
+        )
+        env = {"ORGCONNECT_TABLE_NAME": resolver.refs["Table"], PEPPER_ENV: resolver.refs["PepperSecret"]}
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        from orgconnect import runtime
+
+        runtime.reset()
+        from aws_lambda_powertools.utilities import parameters
+
+        parameters.clear_caches()
+        yield env
+        runtime.reset()
+
+
+@dataclass(frozen=True)
+class Seeded:
+    client_id: str
+    client_secret: str
+    service_account_id: str
+    other_client_secret: str
+    other_service_account_id: str
+
+
+@pytest.fixture
+def seeded(aws: dict[str, str]) -> Seeded:
+    """Two clients, each with one Google Workspace service account."""
+    from orgconnect import runtime
+    from orgconnect.domain.clients import register_client
+    from orgconnect.domain.model import CalendarProvider
+    from orgconnect.domain.service_accounts import register_service_account
+
+    store, hasher = runtime.get_store(), runtime.get_hasher()
+    made = []
+    for name, domain in (("Acme", "example.com"), ("Other", "other.example")):
+        client = register_client(
+            name=name,
+            redirect_uris=["https://app.example/callback"],
+            store=store,
+            hasher=hasher,
+            now=runtime.now(),
+        )
+        account = register_service_account(
+            client_id=client.client.client_id,
+            provider=CalendarProvider.GOOGLE_WORKSPACE,
+            domain=domain,
+            admin_email=f"admin@{domain}",
+            clients=store,
+            store=store,
+            now=runtime.now(),
+        )
+        made.append((client, account))
+    (a, sa), (b, sb) = made
+    return Seeded(
+        a.client.client_id, a.client_secret, sa.service_account_id, b.client_secret, sb.service_account_id
+    )
+
+
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    headers: dict[str, str] | None = None,
+    query: dict[str, list[str]] | None = None,
+    resource: str | None = None,
+    raw_body: str | None = None,
+) -> dict[str, Any]:
+    """An API Gateway REST proxy event, as the real service (and the dev stack) sends it."""
+    hdrs = {"Host": "api.example", "User-Agent": "pytest", **(headers or {})}
+    if body is not None and raw_body is None:
+        raw_body = json.dumps(body)
+        hdrs.setdefault("Content-Type", "application/json")
+    return {
+        "resource": resource or path,
+        "path": path,
+        "httpMethod": method,
+        "headers": hdrs,
+        "multiValueHeaders": {k: [v] for k, v in hdrs.items()},
+        "queryStringParameters": {k: v[-1] for k, v in (query or {}).items()} or None,
+        "multiValueQueryStringParameters": query or None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource or path,
+            "httpMethod": method,
+            "path": f"/live{path}",
+            "stage": "live",
+            "requestId": str(uuid.uuid4()),
+            "accountId": "123456789012",
+            "apiId": "test",
+            "identity": {"sourceIp": "203.0.113.9", "userAgent": "pytest"},
+            "requestTimeEpoch": 0,
+        },
+        "body": raw_body,
+        "isBase64Encoded": False,
+    }
+
+
+class FakeContext:
+    function_name = "test"
+    function_version = "$LATEST"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:test"
+    memory_limit_in_mb = 512
+    aws_request_id = "test-request"
+    log_group_name = "/aws/lambda/test"
+    log_stream_name = "test"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+def decode_body(response: dict[str, Any]) -> Any:
+    body = response.get("body") or ""
+    if response.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    return json.loads(body) if body else None
+
+
+def header(response: dict[str, Any], name: str) -> str | None:
+    """A response header, whether the handler put it in headers or multiValueHeaders."""
+    for key, value in (response.get("headers") or {}).items():
+        if key.lower() == name.lower():
+            return str(value)
+    for key, values in (response.get("multiValueHeaders") or {}).items():
+        if key.lower() == name.lower() and values:
+            return str(values[-1])
+    return None

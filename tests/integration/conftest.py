@@ -1,0 +1,15 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from devstack.apigw import load_handler
+from devstack.template import functions, load_template
+
+
+@pytest.fixture(scope="session")
+def handlers() -> dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]]:
+    """Every function's lambda_handler, loaded from template.yaml as the dev stack loads them."""
+    return {spec.logical_id: load_handler(spec) for spec in functions(load_template())}
