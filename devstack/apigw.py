@@ -17,7 +17,6 @@ import base64
 import importlib.util
 import json
 import logging
-import os
 import sys
 import threading
 import time
@@ -308,7 +307,5 @@ def _throttling(template: Mapping[str, Any], resolver: Resolver) -> tuple[TokenB
             if "ThrottlingRateLimit" in setting:
                 rate = float(resolver.resolve(setting["ThrottlingRateLimit"]))
                 burst = int(resolver.resolve(setting.get("ThrottlingBurstLimit", rate)))
-                if os.environ.get("ORGCONNECT_DEV_NO_THROTTLING"):
-                    return None, body
                 return TokenBucket(rate, burst), body
     return None, body

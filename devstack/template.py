@@ -153,6 +153,7 @@ class FunctionSpec:
     timeout: int
     memory: int
     routes: tuple[ApiRoute, ...]
+    events: dict[str, Any] = field(default_factory=dict)  # every event source, as in the template
 
 
 def functions(template: Mapping[str, Any]) -> list[FunctionSpec]:
@@ -177,6 +178,7 @@ def functions(template: Mapping[str, Any]) -> list[FunctionSpec]:
                 timeout=int(props.get("Timeout", globals_fn.get("Timeout", 3))),
                 memory=int(props.get("MemorySize", globals_fn.get("MemorySize", 128))),
                 routes=routes,
+                events=dict(props.get("Events", {})),
             )
         )
     return out

@@ -145,14 +145,14 @@ def build_demo_directory(
     people.append(new_person(PRIMARY_DOMAIN, "active", is_admin=True))
     # Guarantee one of each kind, then fill by weight.
     fixed: list[ZoomStatus | None] = ["pending", "inactive", None]
-    for status in fixed:
-        people.append(new_person(PRIMARY_DOMAIN, status))
+    for fixed_status in fixed:
+        people.append(new_person(PRIMARY_DOMAIN, fixed_status))
     statuses: list[ZoomStatus | None] = ["active", "pending", "inactive", None]
     weights = [80, 8, 4, 8]
     for _ in range(primary_users - len(people)):
         people.append(new_person(PRIMARY_DOMAIN, rng.choices(statuses, weights)[0]))
     for i in range(secondary_users):
         # The subsidiary's people are mostly on the same Zoom account too.
-        status: ZoomStatus | None = "active" if i % 4 else None
-        people.append(new_person(SECONDARY_DOMAIN, status, is_admin=(i == 0)))
+        subsidiary_status: ZoomStatus | None = "active" if i % 4 else None
+        people.append(new_person(SECONDARY_DOMAIN, subsidiary_status, is_admin=(i == 0)))
     return DemoDirectory(people=tuple(people), seed=seed)

@@ -58,7 +58,11 @@ class WorkspaceUser:
             "kind": "admin#directory#user",
             "id": self.id,
             "primaryEmail": self.primary_email,
-            "name": {"givenName": self.given_name, "familyName": self.family_name, "fullName": self.full_name},
+            "name": {
+                "givenName": self.given_name,
+                "familyName": self.family_name,
+                "fullName": self.full_name,
+            },
             "isAdmin": self.is_admin,
             "isDelegatedAdmin": False,
             "lastLoginTime": "1970-01-01T00:00:00.000Z",
@@ -94,7 +98,11 @@ class WorkspaceUser:
             "id": self.id,
             "etag": self.etag(),
             "primaryEmail": self.primary_email,
-            "name": {"givenName": self.given_name, "familyName": self.family_name, "fullName": self.full_name},
+            "name": {
+                "givenName": self.given_name,
+                "familyName": self.family_name,
+                "fullName": self.full_name,
+            },
             "emails": [{"address": self.primary_email, "primary": True}],
         }
 
@@ -171,7 +179,9 @@ def order_key(order_by: str | None) -> Callable[[WorkspaceUser], tuple[str, str]
 
 
 def select_users(
-    users: Iterable[WorkspaceUser], predicate: UserPredicate | None, key: Callable[[WorkspaceUser], tuple[str, str]]
+    users: Iterable[WorkspaceUser],
+    predicate: UserPredicate | None,
+    key: Callable[[WorkspaceUser], tuple[str, str]],
 ) -> list[WorkspaceUser]:
     """The users matching ``predicate``, sorted by ``key`` (ascending)."""
     return sorted((u for u in users if predicate is None or predicate(u)), key=key)

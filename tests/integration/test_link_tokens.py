@@ -245,7 +245,7 @@ def test_unexpected_errors_are_500_without_a_stack_trace(
 def test_a_warm_request_makes_at_most_two_dynamodb_calls(
     mint: Callable[..., dict[str, Any]], seeded: Seeded
 ) -> None:
-    from tests.aws_calls import count_aws_calls
+    from devstack.instrument import count_aws_calls
 
     mint({"service_account_id": seeded.service_account_id})  # cold: reads the pepper once
     with count_aws_calls() as calls:

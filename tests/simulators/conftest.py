@@ -106,19 +106,25 @@ class ZoomHarness:
         query = parse_qs(urlsplit(response.headers["Location"]).query)
         return query["code"][0]
 
-    def exchange(self, code: str, *, verifier: str | None = None, redirect_uri: str = CALLBACK) -> httpx.Response:
+    def exchange(
+        self, code: str, *, verifier: str | None = None, redirect_uri: str = CALLBACK
+    ) -> httpx.Response:
         """POST the authorization_code grant with the default app's Basic credentials."""
         data = {"grant_type": "authorization_code", "code": code, "redirect_uri": redirect_uri}
         if verifier is not None:
             data["code_verifier"] = verifier
         return self.http.post(
-            "/oauth/token", data=data, headers=basic(self.info["oauth_client_id"], self.info["oauth_client_secret"])
+            "/oauth/token",
+            data=data,
+            headers=basic(self.info["oauth_client_id"], self.info["oauth_client_secret"]),
         )
 
     def user_tokens(self, **kwargs: Any) -> dict[str, Any]:
         """Authorize (PKCE S256) and exchange; returns the token response."""
         verifier = secrets.token_urlsafe(48)
-        code = self.code_for(code_challenge=pkce_challenge(verifier, "S256"), code_challenge_method="S256", **kwargs)
+        code = self.code_for(
+            code_challenge=pkce_challenge(verifier, "S256"), code_challenge_method="S256", **kwargs
+        )
         response = self.exchange(code, verifier=verifier)
         assert response.status_code == 200, response.text
         return dict(response.json())
@@ -181,7 +187,9 @@ def make_zoom(server_pool: ServerPool) -> Iterator[Callable[..., ZoomHarness]]:
         options.setdefault("redirect_uris", [CALLBACK])
         sim = ZoomSimulator(**options)
         server, slot = server_pool.borrow(sim)
-        harness = ZoomHarness(sim, server, httpx.Client(base_url=server.url, timeout=10), sim.dev_info(server.url))
+        harness = ZoomHarness(
+            sim, server, httpx.Client(base_url=server.url, timeout=10), sim.dev_info(server.url)
+        )
         harnesses.append((harness, slot))
         return harness
 
@@ -241,7 +249,9 @@ def receiver(server_pool: ServerPool) -> Iterator[Receiver]:
         if payload.get("event") == "endpoint.url_validation" and rec.answer_challenge:
             plain = payload["payload"]["plainToken"]
             encrypted = hmac.new(rec.secret_token.encode(), plain.encode(), hashlib.sha256).hexdigest()
-            reply = Response(json.dumps({"plainToken": plain, "encryptedToken": encrypted}), mimetype="application/json")
+            reply = Response(
+                json.dumps({"plainToken": plain, "encryptedToken": encrypted}), mimetype="application/json"
+            )
         else:
             reply = Response("", status=200)
         return reply(environ, start_response)

@@ -11,7 +11,13 @@ from devstack.simulators.zoom_limits import RateLimiter
 from devstack.simulators.zoom_model import ZoomAccount
 from tests.simulators.conftest import CLOCK_START, ZoomHarness
 
-MEETING = {"topic": "Design review", "type": 2, "start_time": "2023-11-20T09:00:00Z", "duration": 45, "timezone": "UTC"}
+MEETING = {
+    "topic": "Design review",
+    "type": 2,
+    "start_time": "2023-11-20T09:00:00Z",
+    "duration": 45,
+    "timezone": "UTC",
+}
 
 
 # ----- meetings -----------------------------------------------------------------------------------
@@ -162,7 +168,10 @@ def test_rate_limiting_can_be_disabled(make_zoom: Callable[..., ZoomHarness]) ->
 
 def test_rate_limits_can_be_switched_at_run_time(zoom: ZoomHarness) -> None:
     free = zoom.s2s_token(free=True)
-    assert zoom.http.patch("/_sim/options", json={"rate_limits": False}).json()["options"]["rate_limits"] is False
+    assert (
+        zoom.http.patch("/_sim/options", json={"rate_limits": False}).json()["options"]["rate_limits"]
+        is False
+    )
     assert all(zoom.api("GET", "/users/me", free).status_code == 200 for _ in range(10))
     assert zoom.http.patch("/_sim/options", json={"rate_limits": "no"}).status_code == 400
 

@@ -51,12 +51,23 @@ def test_deny_redirects_with_access_denied(zoom: ZoomHarness) -> None:
 
 @pytest.mark.parametrize(
     "redirect_uri",
-    [CALLBACK + "/", CALLBACK.replace("127.0.0.1", "localhost"), CALLBACK + "?x=1", "https://evil.example/cb"],
+    [
+        CALLBACK + "/",
+        CALLBACK.replace("127.0.0.1", "localhost"),
+        CALLBACK + "?x=1",
+        "https://evil.example/cb",
+    ],
 )
-def test_redirect_uri_must_match_exactly_and_mismatch_never_redirects(zoom: ZoomHarness, redirect_uri: str) -> None:
+def test_redirect_uri_must_match_exactly_and_mismatch_never_redirects(
+    zoom: ZoomHarness, redirect_uri: str
+) -> None:
     page = zoom.http.get(
         "/oauth/authorize",
-        params={"response_type": "code", "client_id": zoom.info["oauth_client_id"], "redirect_uri": redirect_uri},
+        params={
+            "response_type": "code",
+            "client_id": zoom.info["oauth_client_id"],
+            "redirect_uri": redirect_uri,
+        },
     )
     assert page.status_code == 400
     assert "Location" not in page.headers
@@ -109,7 +120,9 @@ def test_member_cannot_approve_an_admin_level_app(zoom: ZoomHarness) -> None:
 
 def test_member_refusal_can_redirect_with_access_denied_instead(make_zoom: object) -> None:
     harness = make_zoom(non_admin_authorize="access_denied")  # type: ignore[operator]
-    member = next(u for u in harness.sim.directory.account_users(harness.info["account_id"]) if u.role_id == "2")
+    member = next(
+        u for u in harness.sim.directory.account_users(harness.info["account_id"]) if u.role_id == "2"
+    )
     response = harness.authorize(user_email=member.email, state="m")
     assert response.status_code == 302
     assert _query(response.headers["Location"]) == {"error": ["access_denied"], "state": ["m"]}
@@ -141,10 +154,13 @@ def test_code_exchange_returns_zoom_token_shape(zoom: ZoomHarness) -> None:
 def test_pkce_s256_accepts_the_right_verifier_and_refuses_a_wrong_one(zoom: ZoomHarness) -> None:
     verifier = secrets.token_urlsafe(48)
     challenge = pkce_challenge(verifier, "S256")
-    good = zoom.exchange(zoom.code_for(code_challenge=challenge, code_challenge_method="S256"), verifier=verifier)
+    good = zoom.exchange(
+        zoom.code_for(code_challenge=challenge, code_challenge_method="S256"), verifier=verifier
+    )
     assert good.status_code == 200
     bad = zoom.exchange(
-        zoom.code_for(code_challenge=challenge, code_challenge_method="S256"), verifier=secrets.token_urlsafe(48)
+        zoom.code_for(code_challenge=challenge, code_challenge_method="S256"),
+        verifier=secrets.token_urlsafe(48),
     )
     assert bad.status_code == 400
     assert bad.json() == {"reason": "Invalid code_verifier.", "error": "invalid_grant"}

@@ -16,7 +16,10 @@ def token(zoom: ZoomHarness) -> str:
 
 
 def _create(zoom: ZoomHarness, token: str, email: str, action: str = "create", **info: Any) -> Any:
-    body = {"action": action, "user_info": {"email": email, "type": 1, "first_name": "Neo", "last_name": "Anderson", **info}}
+    body = {
+        "action": action,
+        "user_info": {"email": email, "type": 1, "first_name": "Neo", "last_name": "Anderson", **info},
+    }
     return zoom.api("POST", "/users", token, json=body)
 
 
@@ -41,7 +44,11 @@ def test_access_token_in_query_string_is_refused(zoom: ZoomHarness, token: str) 
 
 def test_missing_scope_is_refused_with_4711(zoom: ZoomHarness) -> None:
     zoom.sim.register_app(
-        "narrow", "narrow-secret", [], kind="server_to_server", scopes=["meeting:write:meeting:admin"],
+        "narrow",
+        "narrow-secret",
+        [],
+        kind="server_to_server",
+        scopes=["meeting:write:meeting:admin"],
         meta={"account_id": zoom.info["account_id"]},
     )
     from tests.simulators.conftest import basic
@@ -121,7 +128,10 @@ def test_next_page_token_expires_after_15_minutes(zoom: ZoomHarness, token: str)
     next_token = zoom.api("GET", "/users", token, params={"page_size": 10}).json()["next_page_token"]
     zoom.sim.advance_clock(14 * 60)
     fresh = zoom.s2s_token()
-    assert zoom.api("GET", "/users", fresh, params={"page_size": 10, "next_page_token": next_token}).status_code == 200
+    assert (
+        zoom.api("GET", "/users", fresh, params={"page_size": 10, "next_page_token": next_token}).status_code
+        == 200
+    )
     zoom.sim.advance_clock(60)
     response = zoom.api("GET", "/users", fresh, params={"page_size": 10, "next_page_token": next_token})
     assert response.status_code == 400
@@ -152,7 +162,9 @@ def test_accounts_do_not_see_each_others_users(zoom: ZoomHarness) -> None:
 
 def test_listing_a_100k_seed_is_paged(make_zoom: Callable[..., ZoomHarness]) -> None:
     harness = make_zoom(zoom_users=100_000, rate_limits=False)
-    body = harness.api("GET", "/users", harness.s2s_token(), params={"page_size": 300, "page_number": 300}).json()
+    body = harness.api(
+        "GET", "/users", harness.s2s_token(), params={"page_size": 300, "page_number": 300}
+    ).json()
     assert body["total_records"] == harness.sim.directory.count(harness.info["account_id"], "active")
     assert body["total_records"] > 90_000
     assert len(body["users"]) == 300
@@ -216,7 +228,9 @@ def test_duplicate_status_switch_412(make_zoom: Callable[..., ZoomHarness]) -> N
 
 
 def test_create_validation_lists_the_bad_fields(zoom: ZoomHarness, token: str) -> None:
-    response = zoom.api("POST", "/users", token, json={"action": "create", "user_info": {"email": "bad", "type": 7}})
+    response = zoom.api(
+        "POST", "/users", token, json={"action": "create", "user_info": {"email": "bad", "type": 7}}
+    )
     assert response.status_code == 400
     body = response.json()
     assert body["code"] == 300
@@ -227,7 +241,9 @@ def test_create_validation_lists_the_bad_fields(zoom: ZoomHarness, token: str) -
 def test_create_with_unknown_action_or_bad_json(zoom: ZoomHarness, token: str) -> None:
     assert _create(zoom, token, "x@example.com", "invite").json()["code"] == 300
     response = zoom.http.post(
-        "/v2/users", content=b"{not json", headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
+        "/v2/users",
+        content=b"{not json",
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
     )
     assert response.json() == {"code": 300, "message": "Request Body should be a valid JSON object."}
 
@@ -293,7 +309,9 @@ def test_owner_and_pending_users_cannot_change_status(zoom: ZoomHarness, token: 
     assert owner.status_code == 400
     assert owner.json()["code"] == 200
     pending = zoom.sim.demo.emails(zoom_status="pending")[0]
-    assert zoom.api("PUT", f"/users/{pending}/status", token, json={"action": "activate"}).json()["code"] == 1000
+    assert (
+        zoom.api("PUT", f"/users/{pending}/status", token, json={"action": "activate"}).json()["code"] == 1000
+    )
     bad = zoom.api("PUT", "/users/me/status", token, json={"action": "suspend"})
     assert bad.json()["code"] == 300
 
@@ -314,7 +332,9 @@ def test_the_owner_cannot_be_deleted(zoom: ZoomHarness, token: str) -> None:
 def test_email_change_and_its_daily_limit(zoom: ZoomHarness, token: str) -> None:
     user_id = zoom.api("GET", f"/users/{zoom.sim.demo.emails(zoom_status='active')[1]}", token).json()["id"]
     for index in range(3):
-        response = zoom.api("PUT", f"/users/{user_id}/email", token, json={"email": f"moved{index}@example.com"})
+        response = zoom.api(
+            "PUT", f"/users/{user_id}/email", token, json={"email": f"moved{index}@example.com"}
+        )
         assert response.status_code == 204
     assert zoom.api("GET", f"/users/{user_id}", token).json()["email"] == "moved2@example.com"
     assert zoom.api("GET", "/users/moved1@example.com", token).status_code == 404
@@ -334,7 +354,10 @@ def test_email_change_refusals(zoom: ZoomHarness, token: str) -> None:
     unmanaged = zoom.api("PUT", f"/users/{active[1]}/email", token, json={"email": "x@unmanaged.example"})
     assert unmanaged.json()["code"] == 1116
     pending = zoom.sim.demo.emails(zoom_status="pending")[0]
-    assert zoom.api("PUT", f"/users/{pending}/email", token, json={"email": "p@example.com"}).json()["code"] == 1000
+    assert (
+        zoom.api("PUT", f"/users/{pending}/email", token, json={"email": "p@example.com"}).json()["code"]
+        == 1000
+    )
 
 
 def test_check_email(zoom: ZoomHarness, token: str) -> None:

@@ -1,4 +1,6 @@
-"""Count the AWS API calls a piece of code makes (every botocore client, whoever created it)."""
+"""Count the AWS API calls a piece of code makes (every botocore client, whoever created it).
+
+Used by the tests and by `make bench` (AWS calls per request)."""
 
 from __future__ import annotations
 
