@@ -7,7 +7,6 @@ export UV_COMPILE_BYTECODE := 1
 export UV_PYTHON_DOWNLOADS := never
 export SAM_CLI_TELEMETRY := 0
 
-PY313 = $(shell scripts/find-python.sh)
 UV = $(shell command -v uv 2>/dev/null || echo "python3 -m uv")
 VENV := .venv
 BIN := $(VENV)/bin
@@ -22,8 +21,7 @@ uv: ## install uv if missing
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
 
 $(VENV)/.synced: pyproject.toml uv.lock | uv
-	@py="$(PY313)"; test -n "$$py" || { scripts/find-python.sh; exit 1; }
-	$(UV) sync --frozen --python "$$py"
+	py="$$(scripts/find-python.sh)" && $(UV) sync --frozen --python "$$py"
 	@touch $@
 
 venv: $(VENV)/.synced
@@ -47,7 +45,7 @@ cfn: venv ## cfn-lint and sam validate --lint
 	$(BIN)/sam validate --lint
 
 build: venv ## sam build (needs python3.13 on PATH, which this provides)
-	PATH="$$(dirname "$(PY313)"):$$PATH" $(BIN)/sam build --parallel
+	py="$$(scripts/find-python.sh)" && PATH="$$(dirname "$$py"):$$PATH" $(BIN)/sam build --parallel
 
 pytest: venv ## unit, integration, simulator and end-to-end tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
