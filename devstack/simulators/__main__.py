@@ -26,7 +26,9 @@ from devstack.simulators.zoom import MAX_ZOOM_USERS
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m devstack.simulators", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m devstack.simulators", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument(
         "--provider",
         action="append",
@@ -36,7 +38,10 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--port", type=int, default=0, help="first port (default: free ports)")
     parser.add_argument("--seed", type=int, default=7, help="seed of the demo data (default 7)")
     parser.add_argument(
-        "--zoom-users", type=int, default=None, help=f"users in the paid Zoom account (up to {MAX_ZOOM_USERS:,})"
+        "--zoom-users",
+        type=int,
+        default=None,
+        help=f"users in the paid Zoom account (up to {MAX_ZOOM_USERS:,})",
     )
     parser.add_argument("--zoom-plan", choices=["business", "pro"], default="business")
     parser.add_argument("--no-rate-limits", action="store_true", help="disable Zoom rate limiting")
@@ -61,7 +66,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     for item in args.redirect_uri:
         provider, sep, uri = item.partition("=")
         if not sep or provider not in options:
-            print(f"--redirect-uri expects PROVIDER=URI for a selected provider, got {item!r}", file=sys.stderr)
+            print(
+                f"--redirect-uri expects PROVIDER=URI for a selected provider, got {item!r}", file=sys.stderr
+            )
             return 2
         options[provider].setdefault("redirect_uris", []).append(uri)
     if "zoom" in options:

@@ -549,7 +549,8 @@ class MicrosoftSimulator(Simulator):
 
     def error_response(self, status: int, message: str, request: Request) -> Response:
         """Graph's error shape on Graph paths, an AADSTS body on the identity paths."""
-        if request.path.startswith("/v1.0/"):
+        identity_paths = ("/oauth2/", "/adminconsent", "/discovery/", "/.well-known/")
+        if not any(marker in request.path for marker in identity_paths):
             codes = {
                 400: "BadRequest",
                 401: "InvalidAuthenticationToken",

@@ -24,7 +24,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from werkzeug.wrappers import Request
@@ -82,21 +81,6 @@ class SigningKey:
         )
         signature = self._private.sign(signing_input.encode("ascii"), padding.PKCS1v15(), hashes.SHA256())
         return f"{signing_input}.{b64url_encode(signature)}"
-
-    def verify(self, token: str) -> dict[str, Any] | None:
-        """The claims of a JWT this key signed, else None (signature only; no time checks)."""
-        parts = token.split(".")
-        if len(parts) != 3:
-            return None
-        try:
-            signature = b64url_decode(parts[2])
-            self._private.public_key().verify(
-                signature, f"{parts[0]}.{parts[1]}".encode("ascii"), padding.PKCS1v15(), hashes.SHA256()
-            )
-            claims = json.loads(b64url_decode(parts[1]))
-        except (ValueError, InvalidSignature, UnicodeEncodeError):
-            return None
-        return claims if isinstance(claims, dict) else None
 
     def jwks(self) -> dict[str, Any]:
         """``{"keys": [jwk]}`` as served on a provider's JWKS URI."""
@@ -224,11 +208,16 @@ class PageTokens:
         self._ttl = ttl_seconds
         self._nbytes = nbytes
         self._states: dict[str, _PageState] = {}
+        self.prune_above = 10_000
 
     def issue(self, query: str, cursor: Any) -> str:
         """A new token for the page after ``cursor`` of ``query`` (a canonical query string)."""
+        now = self._clock.now()
+        if len(self._states) >= self.prune_above:
+            # Long dev-stack runs page a lot: forget expired tokens instead of growing forever.
+            self._states = {k: v for k, v in self._states.items() if v.expires_at > now}
         token = mint_secret(self._nbytes)
-        self._states[token] = _PageState(query, cursor, self._clock.now() + self._ttl)
+        self._states[token] = _PageState(query, cursor, now + self._ttl)
         return token
 
     def resolve(self, token: str, query: str) -> tuple[Any, PageProblem | None]:

@@ -268,6 +268,8 @@ def test_hd_limits_the_account_chooser(google: Google) -> None:
 
 
 def test_an_independent_oauth_client_can_complete_the_flow(google: Google) -> None:
+    import authlib.deprecate  # noqa: F401 (installs authlib's "always" warning filter first)
+
     with warnings.catch_warnings():  # authlib's httpx integration warns about its own future
         warnings.simplefilter("ignore")
         from authlib.integrations.httpx_client import OAuth2Client

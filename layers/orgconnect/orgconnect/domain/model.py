@@ -72,3 +72,35 @@ class LinkTokenGrant:
     created_at: int
     expires_at: int
     extra: dict[str, str] = field(default_factory=dict)
+
+
+class ConnectionStatus(StrEnum):
+    CONNECTED = "connected"
+    NEEDS_REAUTHORIZATION = "needs_reauthorization"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True)
+class OrganizationalUnit:
+    """The entity that associates a client's service accounts and conferencing connections."""
+
+    ou_id: str
+    client_id: str
+    name: str
+    created_at: int = 0
+
+
+@dataclass(frozen=True)
+class Connection:
+    """An enterprise-level provider account linked to an OU. Its tokens live in Secrets Manager."""
+
+    connection_id: str
+    ou_id: str
+    client_id: str
+    provider_name: str  # zoom_enterprise, webex_enterprise, ms_teams, google_meet, indeed
+    provider_account_id: str
+    account_name: str
+    status: ConnectionStatus
+    secret_arn: str
+    created_at: int = 0
+    updated_at: int = 0

@@ -146,8 +146,6 @@ class DynamoStore:
             {
                 **keys.service_account_key(service_account.service_account_id),
                 "type": "service_account",
-                "gsi1pk": f"CLIENT#{service_account.client_id}",
-                "gsi1sk": f"SERVICEACCOUNT#{service_account.service_account_id}",
                 "service_account_id": service_account.service_account_id,
                 "client_id": service_account.client_id,
                 "provider": str(service_account.provider),

@@ -1,0 +1,1 @@
+"""Clients of the providers' OAuth and user APIs (the only httpx users), one module per provider."""

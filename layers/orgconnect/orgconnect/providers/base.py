@@ -1,0 +1,246 @@
+"""What every provider client shares: OAuth authorization-code flow with PKCE (Authlib's httpx
+client), bounded retries, and the mapping of provider failures to two outcomes the flow handles.
+
+- ProviderRefused: the provider said no (4xx, an OAuth error such as invalid_grant). Never retried.
+- ProviderUnavailable: network errors, timeouts, 5xx and 429, still failing after the retries.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, ClassVar
+
+import httpx
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.httpx_client import OAuth2Client
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+RETRY_ATTEMPTS = 3
+
+
+class Purpose(StrEnum):
+    """Why the administrator is sent to a provider."""
+
+    ADMIN_PROOF = "admin_proof"  # prove admin of the service account's calendar domain
+    CONFERENCING = "conferencing"  # authorize an enterprise conferencing account
+    CALENDARS = "calendars"  # link an additional calendar tenant (seed 002)
+
+
+@dataclass(frozen=True)
+class ProviderApp:
+    """orgconnect's registered OAuth app at a provider."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
+class ProviderTokens:
+    """Tokens from a code exchange. Stored sealed, then in Secrets Manager; never logged."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: int | None = None
+    scope: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at,
+            "scope": self.scope,
+        }
+
+
+@dataclass(frozen=True)
+class ProviderAccount:
+    """Who authorized, and for which account, as read from the provider after the exchange."""
+
+    provider: str  # the provider key: zoom, google, microsoft, webex, indeed
+    account_id: str  # the enterprise account: Zoom account id, Google customer, Microsoft tenant
+    account_name: str
+    user_email: str
+    user_is_admin: bool
+    paid: bool | None = None  # None: the provider has no such notion
+    domain: str | None = None
+
+
+class ProviderError(Exception):
+    """Base of the failures a provider client raises."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class ProviderRefused(ProviderError):
+    """The provider refused (an OAuth error or another 4xx). ``error`` is the provider's code."""
+
+    def __init__(self, description: str, *, error: str = "invalid_grant", status: int | None = None) -> None:
+        super().__init__(description)
+        self.error = error
+        self.status = status
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider did not answer usefully (network, timeout, 5xx, 429) after the retries."""
+
+
+def is_transient(error: BaseException) -> bool:
+    """Worth another try: the request may not have been processed, or the provider is overloaded."""
+    if isinstance(error, httpx.TransportError):
+        return True
+    if isinstance(error, httpx.HTTPStatusError):
+        return error.response.status_code >= 500 or error.response.status_code == 429
+    return False
+
+
+def with_retries[T](call: Callable[[], T], *, what: str) -> T:
+    """Run ``call`` with up to 3 attempts and jittered exponential backoff on transient errors.
+
+    Credentials are kept whatever happens; a 4xx is never retried.
+    """
+    retrying = Retrying(
+        retry=retry_if_exception(is_transient),
+        stop=stop_after_attempt(RETRY_ATTEMPTS),
+        wait=wait_exponential_jitter(initial=0.2, max=1.0),
+        reraise=True,
+    )
+    try:
+        return retrying(call)
+    except OAuthError as error:
+        raise ProviderRefused(f"{what}: {error.description or error.error}", error=str(error.error)) from None
+    except httpx.HTTPStatusError as error:
+        status = error.response.status_code
+        if status >= 500 or status == 429:
+            raise ProviderUnavailable(f"{what}: the provider answered {status}") from None
+        raise ProviderRefused(f"{what}: the provider answered {status}", status=status) from None
+    except httpx.TransportError as error:
+        raise ProviderUnavailable(f"{what}: {type(error).__name__}") from None
+
+
+class OAuthProvider(ABC):
+    """An OAuth 2 authorization-code provider (P5: PKCE S256 wherever the provider supports it)."""
+
+    key: ClassVar[str]
+    label: ClassVar[str]
+    #: RFC 6749 client authentication at the token endpoint.
+    token_auth_method: ClassVar[str] = "client_secret_basic"
+    supports_pkce: ClassVar[bool] = True
+    #: Real hosts, by role; a base-URL override (the simulators) replaces every one of them.
+    hosts: ClassVar[dict[str, str]]
+
+    def __init__(
+        self,
+        app: ProviderApp,
+        *,
+        base_url: str | None = None,
+        timeout: float = 5.0,
+        transport: httpx.BaseTransport | None = None,
+    ) -> None:
+        self.app = app
+        self.timeout = timeout
+        self._base_url = base_url.rstrip("/") if base_url else None
+        self._transport = transport
+
+    def host(self, role: str) -> str:
+        return self._base_url or self.hosts[role]
+
+    @abstractmethod
+    def authorize_endpoint(self, purpose: Purpose, *, domain: str | None) -> str: ...
+
+    @abstractmethod
+    def token_endpoint(self, purpose: Purpose, *, domain: str | None) -> str: ...
+
+    @abstractmethod
+    def scopes(self, purpose: Purpose) -> list[str]: ...
+
+    def extra_authorize_params(self, purpose: Purpose, *, domain: str | None) -> dict[str, str]:
+        return {}
+
+    @abstractmethod
+    def read_account(
+        self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None
+    ) -> ProviderAccount:
+        """Read who authorized and the account, with the new tokens."""
+
+    def _oauth(self, redirect_uri: str, purpose: Purpose) -> OAuth2Client:
+        return OAuth2Client(
+            client_id=self.app.client_id,
+            client_secret=self.app.client_secret,
+            token_endpoint_auth_method=self.token_auth_method,
+            redirect_uri=redirect_uri,
+            scope=" ".join(self.scopes(purpose)),
+            code_challenge_method="S256" if self.supports_pkce else None,
+            timeout=self.timeout,
+            transport=self._transport,
+        )
+
+    def authorization_url(
+        self,
+        *,
+        purpose: Purpose,
+        state: str,
+        redirect_uri: str,
+        code_verifier: str | None,
+        domain: str | None = None,
+    ) -> str:
+        """Where to send the administrator (state and PKCE challenge included)."""
+        with self._oauth(redirect_uri, purpose) as client:
+            url, _ = client.create_authorization_url(
+                self.authorize_endpoint(purpose, domain=domain),
+                state=state,
+                code_verifier=code_verifier if self.supports_pkce else None,
+                **self.extra_authorize_params(purpose, domain=domain),
+            )
+        return str(url)
+
+    def exchange_code(
+        self,
+        *,
+        purpose: Purpose,
+        code: str,
+        redirect_uri: str,
+        code_verifier: str | None,
+        domain: str | None = None,
+    ) -> ProviderTokens:
+        """Exchange the authorization code (retried on transient failures only)."""
+        url = self.token_endpoint(purpose, domain=domain)
+
+        def fetch() -> dict[str, Any]:
+            with self._oauth(redirect_uri, purpose) as client:
+                kwargs: dict[str, Any] = {"code": code, "redirect_uri": redirect_uri}
+                if self.supports_pkce and code_verifier:
+                    kwargs["code_verifier"] = code_verifier
+                return dict(client.fetch_token(url, grant_type="authorization_code", **kwargs))
+
+        token = with_retries(fetch, what="code exchange")
+        if not token.get("access_token"):
+            raise ProviderRefused("code exchange: no access_token in the answer")
+        expires_at = token.get("expires_at")
+        return ProviderTokens(
+            access_token=str(token["access_token"]),
+            refresh_token=token.get("refresh_token"),
+            expires_at=int(expires_at) if expires_at else None,
+            scope=token.get("scope"),
+        )
+
+    def get_json(
+        self, url: str, tokens: ProviderTokens, *, what: str, params: dict[str, str] | None = None
+    ) -> Any:
+        """GET a JSON resource with the access token in the Authorization header (never the URL)."""
+
+        def call() -> Any:
+            with httpx.Client(timeout=self.timeout, transport=self._transport) as http:
+                response = http.get(
+                    url,
+                    params=params,
+                    headers={"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"},
+                )
+                response.raise_for_status()
+                return response.json()
+
+        return with_retries(call, what=what)

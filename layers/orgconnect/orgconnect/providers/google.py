@@ -1,0 +1,62 @@
+"""Google Workspace (admin proof, calendar tenants) and Google Meet (conferencing)."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
+
+SCOPE = "https://www.googleapis.com/auth/"
+DIRECTORY_READONLY = SCOPE + "admin.directory.user.readonly"
+MEET = SCOPE + "meetings.space.created"
+
+
+class GoogleProvider(OAuthProvider):
+    key = "google"
+    label = "Google"
+    token_auth_method = "client_secret_post"
+    hosts: ClassVar[dict[str, str]] = {
+        "accounts": "https://accounts.google.com",
+        "oauth2": "https://oauth2.googleapis.com",
+        "openid": "https://openidconnect.googleapis.com",
+        "admin": "https://admin.googleapis.com",
+    }
+
+    def authorize_endpoint(self, purpose: Purpose, *, domain: str | None) -> str:
+        return f"{self.host('accounts')}/o/oauth2/v2/auth"
+
+    def token_endpoint(self, purpose: Purpose, *, domain: str | None) -> str:
+        return f"{self.host('oauth2')}/token"
+
+    def scopes(self, purpose: Purpose) -> list[str]:
+        base = ["openid", "email", "profile", DIRECTORY_READONLY]
+        return [*base, MEET] if purpose is Purpose.CONFERENCING else base
+
+    def extra_authorize_params(self, purpose: Purpose, *, domain: str | None) -> dict[str, str]:
+        params = {"access_type": "offline", "prompt": "consent"}
+        if domain:
+            params["hd"] = domain  # pre-select the Workspace domain; verified again after sign-in
+        return params
+
+    def read_account(
+        self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None
+    ) -> ProviderAccount:
+        """OpenID userinfo (email, hd), then the Directory record (isAdmin, customerId)."""
+        info = self.get_json(f"{self.host('openid')}/v1/userinfo", tokens, what="Google userinfo")
+        email = str(info.get("email") or "").lower()
+        hosted_domain = str(info.get("hd") or "").lower()
+        if not email or not hosted_domain or not info.get("email_verified", True):
+            raise ProviderRefused(
+                "the Google account is not a Google Workspace account", error="access_denied"
+            )
+        user = self.get_json(
+            f"{self.host('admin')}/admin/directory/v1/users/{email}", tokens, what="Google directory user"
+        )
+        return ProviderAccount(
+            provider=self.key,
+            account_id=str(user.get("customerId") or hosted_domain),
+            account_name=hosted_domain,
+            user_email=email,
+            user_is_admin=bool(user.get("isAdmin")),
+            domain=hosted_domain,
+        )
