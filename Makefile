@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help dev test lint format cfn build pytest openapi bench clean uv
+.PHONY: help dev test lint format cfn build browsers pytest openapi bench clean uv venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ venv: $(VENV)/.synced
 dev: venv ## serve orgconnect, the simulators and the demo on 127.0.0.1 (Ctrl-C stops)
 	$(BIN)/python -m devstack $(DEV_ARGS)
 
-test: venv lint cfn build pytest ## every gate: lint, template checks, sam build, all tests
+test: venv lint cfn build browsers pytest ## every gate: lint, template checks, sam build, all tests
 
 lint: venv ## ruff (lint + format check) and mypy
 	$(BIN)/ruff check .
@@ -46,6 +46,12 @@ cfn: venv ## cfn-lint and sam validate --lint
 
 build: venv ## sam build (needs python3.13 on PATH, which this provides)
 	py="$$(scripts/find-python.sh)" && PATH="$$(dirname "$$py"):$$PATH" $(BIN)/sam build --parallel
+
+browsers: ## Debian's chromium for the browser tests (installed when missing)
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
+	  echo "installing Debian's chromium for the browser tests"; \
+	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
 
 pytest: venv ## unit, integration, simulator and end-to-end tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

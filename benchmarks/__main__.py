@@ -76,9 +76,25 @@ def aws_calls_per_request() -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
+def flow_calls_per_request() -> dict[str, Any]:
+    """The authorization flow's steps against the in-process dev stack (benchmarks/flow_calls_probe.py)."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.flow_calls_probe"],
+        capture_output=True,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1]))
+
+
 def main() -> None:
     print(f"python {sys.version.split()[0]}, {RUNS} fresh interpreters per measurement (median)")
-    report = {"cold_imports": cold_imports(), "aws_calls_per_request": aws_calls_per_request()}
+    report = {
+        "cold_imports": cold_imports(),
+        "aws_calls_per_request": aws_calls_per_request(),
+        "flow_aws_calls_per_request": flow_calls_per_request(),
+    }
     print(json.dumps(report, indent=2))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(exist_ok=True)

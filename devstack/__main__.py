@@ -84,7 +84,10 @@ def main(argv: list[str] | None = None) -> int:
     print(str(stack.dev_file) if args.quiet else summary(info, stack.dev_file), flush=True)
     if not args.quiet:
         print(json.dumps({"dev_json": str(stack.dev_file)}), flush=True)
-    stopping.wait()
+    # A signal may be delivered to a server thread; CPython then only flags it, and runs the handler
+    # when the main thread next executes bytecode. A blocking wait() would never get there.
+    while not stopping.wait(timeout=0.2):
+        pass
     stack.stop()
     print("orgconnect dev stack stopped", flush=True)
     return 0

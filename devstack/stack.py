@@ -124,6 +124,7 @@ class DevStack:
         simulators_info: dict[str, Any] = {}
         if opts.simulators:
             simulators_info = self._start_simulators(demo, api.url)
+        self._point_functions_at(api.url, simulators_info, env)
 
         self.info = {
             "api_url": api.url,
@@ -171,6 +172,25 @@ class DevStack:
             simulator.set_redirect_uris(simulator.default_app.client_id, [f"{app_url}/oauth/callback/{name}"])
             info[name] = started.dev_info()
         return info
+
+    def _point_functions_at(self, app_url: str, simulators: dict[str, Any], env: dict[str, str]) -> None:
+        """The functions' view of this stack: the pages' URL, the simulators as the providers, and
+        orgconnect's OAuth app at each simulator in the provider-apps secret (as an operator would
+        put the real apps there after deploying)."""
+        assert self.aws is not None
+        overrides = {name: info["base_url"] for name, info in simulators.items()}
+        apps = {
+            name: {"client_id": info["oauth_client_id"], "client_secret": info["oauth_client_secret"]}
+            for name, info in simulators.items()
+        }
+        self.aws.client("secretsmanager").put_secret_value(
+            SecretId=env["ORGCONNECT_PROVIDER_APPS_SECRET_ID"], SecretString=json.dumps(apps)
+        )
+        os.environ["ORGCONNECT_APP_URL"] = app_url
+        os.environ["ORGCONNECT_PROVIDER_URL_OVERRIDES"] = json.dumps(overrides)
+        from orgconnect import runtime
+
+        runtime.reset()
 
     def _wait_until_ready(self, timeout: float = 30) -> None:
         """Return once every service answers HTTP (dev.json is written only then)."""

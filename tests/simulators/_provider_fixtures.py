@@ -11,14 +11,13 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from html.parser import HTMLParser
 from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
 
 from devstack.simulators.common import pkce_challenge
+from devstack.simulators.signin import parse_signin_form
 
 CLOCK_START = 1_700_000_000.0  # 2023-11-14T22:13:20Z
 
@@ -55,52 +54,6 @@ def redirect_params(response: httpx.Response) -> dict[str, str]:
     assert response.status_code == 302, f"expected a redirect, got {response.status_code}: {response.text}"
     query = parse_qs(urlsplit(response.headers["Location"]).query, keep_blank_values=True)
     return {key: values[0] for key, values in query.items()}
-
-
-@dataclass
-class SignInForm:
-    """The sign-in form of a simulator page, as a browser sees it."""
-
-    action: str = ""
-    hidden: dict[str, str] = field(default_factory=dict)
-    select_name: str = ""
-    options: list[tuple[str, str]] = field(default_factory=list)  # (value, label)
-    selected: str | None = None
-    testids: set[str] = field(default_factory=set)
-
-
-class _FormParser(HTMLParser):
-    def __init__(self) -> None:
-        super().__init__()
-        self.form = SignInForm()
-        self._option: str | None = None
-
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        values = {k: v or "" for k, v in attrs}
-        if "data-testid" in values:
-            self.form.testids.add(values["data-testid"])
-        if tag == "form":
-            self.form.action = values.get("action", "")
-        elif tag == "input" and values.get("type") == "hidden":
-            self.form.hidden[values["name"]] = values.get("value", "")
-        elif tag == "select":
-            self.form.select_name = values.get("name", "")
-        elif tag == "option":
-            self._option = values.get("value", "")
-            if "selected" in values:
-                self.form.selected = self._option
-
-    def handle_data(self, data: str) -> None:
-        if self._option is not None:
-            self.form.options.append((self._option, data))
-            self._option = None
-
-
-def parse_signin_form(html: str) -> SignInForm:
-    """Read the sign-in form out of a simulator page."""
-    parser = _FormParser()
-    parser.feed(html)
-    return parser.form
 
 
 def sign_in(

@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import time
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import boto3
 from botocore.config import Config
 
+from orgconnect.domain.sealing import Sealer
 from orgconnect.domain.secrets import SecretHasher
+from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.settings import get_settings
 from orgconnect.store.dynamodb import DynamoStore
-from orgconnect.store.vault import load_pepper
+from orgconnect.store.flows import FlowStore
+from orgconnect.store.vault import ConnectionVault, load_pepper, load_provider_apps, load_sealer
+
+if TYPE_CHECKING:
+    from orgconnect.web.flow import FlowContext
 
 # Fail fast inside API Gateway's 29 s budget; botocore's standard mode retries throttling for us.
 _AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -24,7 +31,10 @@ def now() -> int:
 
 @lru_cache(maxsize=1)
 def get_store() -> DynamoStore:
-    return DynamoStore(get_settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG), clock=now)
+    # The clock is looked up on each call, so tests can move time by replacing ``runtime.now``.
+    return DynamoStore(
+        get_settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG), clock=lambda: now()
+    )
 
 
 @lru_cache(maxsize=1)
@@ -32,8 +42,61 @@ def get_hasher() -> SecretHasher:
     return SecretHasher(load_pepper(get_settings().pepper_secret_id))
 
 
+@lru_cache(maxsize=1)
+def get_flow_store() -> FlowStore:
+    store = get_store()
+    return FlowStore(store, store.client, clock=lambda: now())
+
+
+@lru_cache(maxsize=1)
+def get_sealer() -> Sealer:
+    return load_sealer(get_settings().encryption_keys_secret_id)
+
+
+@lru_cache(maxsize=1)
+def get_providers() -> ProviderRegistry:
+    settings = get_settings()
+    return ProviderRegistry(
+        load_provider_apps(settings.provider_apps_secret_id),
+        overrides=settings.provider_url_overrides,
+        timeout=settings.provider_timeout_seconds,
+    )
+
+
+@lru_cache(maxsize=1)
+def get_connection_vault() -> ConnectionVault:
+    return ConnectionVault(
+        boto3.client("secretsmanager", config=_AWS_CONFIG), prefix=get_settings().connection_secret_prefix
+    )
+
+
 def reset() -> None:
     """Forget every cached dependency (tests, and the dev stack after it reseeds)."""
-    get_store.cache_clear()
-    get_hasher.cache_clear()
-    get_settings.cache_clear()
+    for cached in (
+        get_store,
+        get_hasher,
+        get_settings,
+        get_flow_store,
+        get_sealer,
+        get_providers,
+        get_connection_vault,
+    ):
+        cached.cache_clear()
+
+
+def flow_context() -> FlowContext:
+    """The flow's dependencies for one request (``now`` is read per request)."""
+    from orgconnect.web.flow import FlowContext
+
+    settings = get_settings()
+    return FlowContext(
+        store=get_store(),
+        flows=get_flow_store(),
+        hasher=get_hasher(),
+        app_url=settings.app_url,
+        code_ttl_seconds=settings.authorization_code_ttl_seconds,
+        now=now(),
+        load_sealer=get_sealer,
+        load_providers=get_providers,
+        load_vault=get_connection_vault,
+    )

@@ -11,9 +11,9 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+from orgconnect.domain.catalogue import CALENDARS, CONFERENCING
 from orgconnect.domain.codes import OU_SCOPE
 from orgconnect.domain.model import AdminProofPolicy, Client, ServiceAccount
-from orgconnect.providers.catalogue import CALENDARS, CONFERENCING
 
 FLOW_TTL_SECONDS = 3600
 STATE_TTL_SECONDS = 600  # provider state: at most 10 minutes (anchors S2)

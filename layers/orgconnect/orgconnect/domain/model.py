@@ -43,6 +43,14 @@ class Client:
 
 
 @dataclass(frozen=True)
+class ProviderApp:
+    """orgconnect's registered OAuth app at a provider."""
+
+    client_id: str
+    client_secret: str = field(repr=False)
+
+
+@dataclass(frozen=True)
 class ApiKey:
     """The authentication record of a client secret: which client it belongs to."""
 

@@ -8,7 +8,7 @@ client), bounded retries, and the mapping of provider failures to two outcomes t
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, ClassVar
@@ -17,6 +17,8 @@ import httpx
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.httpx_client import OAuth2Client
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
+from orgconnect.domain.model import ProviderApp
 
 RETRY_ATTEMPTS = 3
 
@@ -27,14 +29,6 @@ class Purpose(StrEnum):
     ADMIN_PROOF = "admin_proof"  # prove admin of the service account's calendar domain
     CONFERENCING = "conferencing"  # authorize an enterprise conferencing account
     CALENDARS = "calendars"  # link an additional calendar tenant (seed 002)
-
-
-@dataclass(frozen=True)
-class ProviderApp:
-    """orgconnect's registered OAuth app at a provider."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
 
 
 @dataclass(frozen=True)
@@ -106,7 +100,7 @@ def with_retries[T](call: Callable[[], T], *, what: str) -> T:
     retrying = Retrying(
         retry=retry_if_exception(is_transient),
         stop=stop_after_attempt(RETRY_ATTEMPTS),
-        wait=wait_exponential_jitter(initial=0.2, max=1.0),
+        wait=wait_exponential_jitter(multiplier=0.2, max=1.0),
         reraise=True,
     )
     try:
@@ -161,6 +155,10 @@ class OAuthProvider(ABC):
     def extra_authorize_params(self, purpose: Purpose, *, domain: str | None) -> dict[str, str]:
         return {}
 
+    def callback_token_params(self, callback_query: Mapping[str, str]) -> dict[str, str]:
+        """Parameters of the provider's callback that its token request needs (default: none)."""
+        return {}
+
     @abstractmethod
     def read_account(
         self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None
@@ -206,13 +204,16 @@ class OAuthProvider(ABC):
         redirect_uri: str,
         code_verifier: str | None,
         domain: str | None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> ProviderTokens:
-        """Exchange the authorization code (retried on transient failures only)."""
+        """Exchange the authorization code (retried on transient failures only).
+
+        ``extra``: provider-specific token parameters taken from the callback."""
         url = self.token_endpoint(purpose, domain=domain)
 
         def fetch() -> dict[str, Any]:
             with self._oauth(redirect_uri, purpose) as client:
-                kwargs: dict[str, Any] = {"code": code, "redirect_uri": redirect_uri}
+                kwargs: dict[str, Any] = {"code": code, "redirect_uri": redirect_uri, **(extra or {})}
                 if self.supports_pkce and code_verifier:
                     kwargs["code_verifier"] = code_verifier
                 return dict(client.fetch_token(url, grant_type="authorization_code", **kwargs))

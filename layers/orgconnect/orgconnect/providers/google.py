@@ -49,9 +49,14 @@ class GoogleProvider(OAuthProvider):
             raise ProviderRefused(
                 "the Google account is not a Google Workspace account", error="access_denied"
             )
-        user = self.get_json(
-            f"{self.host('admin')}/admin/directory/v1/users/{email}", tokens, what="Google directory user"
-        )
+        try:
+            user = self.get_json(
+                f"{self.host('admin')}/admin/directory/v1/users/{email}", tokens, what="Google directory user"
+            )
+        except ProviderRefused as refused:
+            if refused.status != 403:
+                raise
+            user = {"isAdmin": False}  # only administrators may read the directory's admin view
         return ProviderAccount(
             provider=self.key,
             account_id=str(user.get("customerId") or hosted_domain),

@@ -74,6 +74,7 @@ class DynamoStore:
 
     def __init__(self, table_name: str, client: DynamoDBClient, *, clock: Callable[[], int]) -> None:
         self.table_name = table_name
+        self.client = client
         self._db = client
         self._clock = clock
 
@@ -105,7 +106,7 @@ class DynamoStore:
             }
         )
         new_item = "attribute_not_exists(pk)"
-        self._transact(
+        self.transact(
             [
                 {"Put": {"TableName": self.table_name, "Item": client_item, "ConditionExpression": new_item}},
                 {
@@ -119,8 +120,12 @@ class DynamoStore:
         )
 
     def get_client(self, client_id: str) -> Client | None:
-        data = self._get(keys.client_key(client_id))
-        if data is None:
+        return self.client_from(self.read(keys.client_key(client_id)))
+
+    @staticmethod
+    def client_from(data: Mapping[str, Any] | None) -> Client | None:
+        """A client from its item (already read), or None."""
+        if data is None or data.get("type") != "client":
             return None
         return Client(
             client_id=data["client_id"],
@@ -134,7 +139,7 @@ class DynamoStore:
         )
 
     def get_api_key(self, secret_digest: str) -> ApiKey | None:
-        data = self._get(keys.api_key_key(secret_digest))
+        data = self.read(keys.api_key_key(secret_digest))
         if data is None:
             return None
         return ApiKey(client_id=data["client_id"], secret_digest=data["secret_digest"])
@@ -155,11 +160,15 @@ class DynamoStore:
                 "created_at": service_account.created_at,
             }
         )
-        self._put_new(item)
+        self.put_new(item)
 
     def get_service_account(self, service_account_id: str) -> ServiceAccount | None:
-        data = self._get(keys.service_account_key(service_account_id))
-        if data is None:
+        return self.service_account_from(self.read(keys.service_account_key(service_account_id)))
+
+    @staticmethod
+    def service_account_from(data: Mapping[str, Any] | None) -> ServiceAccount | None:
+        """A service account from its item (already read), or None."""
+        if data is None or data.get("type") != "service_account":
             return None
         return ServiceAccount(
             service_account_id=data["service_account_id"],
@@ -185,7 +194,7 @@ class DynamoStore:
                 "expires_at": grant.expires_at,
             }
         )
-        self._transact(
+        self.transact(
             [
                 {
                     "ConditionCheck": {
@@ -208,7 +217,7 @@ class DynamoStore:
 
     def get_link_token(self, token_digest: str) -> LinkTokenGrant | None:
         """The grant of an unexpired link token (used or not), or None."""
-        data = self._get(keys.link_token_key(token_digest), live=True)
+        data = self.read(keys.link_token_key(token_digest), live=True)
         if data is None:
             return None
         return LinkTokenGrant(
@@ -218,9 +227,28 @@ class DynamoStore:
             expires_at=data["expires_at"],
         )
 
-    # -- helpers ------------------------------------------------------------------------------
+    # -- shared helpers (also used by the flow and token stores) --------------------------------
 
-    def _get(self, key: Mapping[str, str], *, live: bool = False) -> dict[str, Any] | None:
+    def batch_get(self, wanted: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
+        """Items by pk with one consistent BatchGetItem (retrying unprocessed keys)."""
+        unique = {k["pk"]: k for k in wanted}
+        if not unique:
+            return {}
+        request: dict[str, Any] = {
+            self.table_name: {"Keys": [to_item(k) for k in unique.values()], "ConsistentRead": True}
+        }
+        found: dict[str, dict[str, Any]] = {}
+        with aws_errors():
+            while request:
+                response = self._db.batch_get_item(RequestItems=request)
+                for item in response.get("Responses", {}).get(self.table_name, []):
+                    data = from_item(item)
+                    found[data["pk"]] = data
+                request = response.get("UnprocessedKeys") or {}
+        return found
+
+    def read(self, key: Mapping[str, str], *, live: bool = False) -> dict[str, Any] | None:
+        """One consistent GetItem; with ``live``, an expired item reads as absent."""
         with aws_errors():
             response = self._db.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
         item = response.get("Item")
@@ -232,7 +260,8 @@ class DynamoStore:
             return None
         return data
 
-    def _put_new(self, item: dict[str, Any]) -> None:
+    def put_new(self, item: dict[str, Any]) -> None:
+        """PutItem that must create the item (Conflict if it exists)."""
         try:
             with aws_errors():
                 self._db.put_item(
@@ -243,10 +272,12 @@ class DynamoStore:
                 raise Conflict("item exists") from error
             raise
 
-    def _transact(
+    def transact(
         self, items: list[dict[str, Any]], *, failure_for_first: type[Exception] | None = None
     ) -> None:
-        """TransactWriteItems; a failed condition on item 0 raises ``failure_for_first``, else Conflict."""
+        """TransactWriteItems; a failed condition on item 0 raises ``failure_for_first``, else Conflict.
+
+        Other cancellations (throttling, transaction conflicts) are TemporarilyUnavailable."""
         try:
             with aws_errors():
                 self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]

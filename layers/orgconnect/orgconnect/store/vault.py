@@ -1,4 +1,4 @@
-"""Secrets Manager access: the deployment's pepper (and, later, provider credentials)."""
+"""Secrets Manager access: the pepper, the keyring, orgconnect's provider apps, connection credentials."""
 
 from __future__ import annotations
 
@@ -7,6 +7,11 @@ import json
 from typing import Any
 
 from aws_lambda_powertools.utilities import parameters
+from botocore.exceptions import ClientError
+
+from orgconnect.domain.errors import TemporarilyUnavailable
+from orgconnect.domain.model import ProviderApp
+from orgconnect.domain.sealing import Sealer, key_from_material
 
 # The pepper never changes without a migration, so one read per cold start (cached for an hour)
 # keeps it off the per-request path.
@@ -32,3 +37,64 @@ def load_pepper(secret_id: str, *, client: Any = None) -> bytes:
         # Base64 keys are allowed too; decode only when the plain form is too short.
         pepper = base64.b64decode(value)
     return pepper
+
+
+def _json_secret(secret_id: str) -> Any:
+    raw = parameters.get_secret(secret_id, max_age=PEPPER_CACHE_SECONDS)
+    return json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+
+
+def load_provider_apps(secret_id: str) -> dict[str, ProviderApp]:
+    """orgconnect's OAuth apps: ``{"zoom": {"client_id": ..., "client_secret": ...}, ...}``."""
+    if not secret_id:
+        return {}
+    data = _json_secret(secret_id)
+    return {
+        key: ProviderApp(str(app["client_id"]), str(app["client_secret"]))
+        for key, app in data.items()
+        if isinstance(app, dict) and app.get("client_id") and app.get("client_secret")
+    }
+
+
+def load_sealer(secret_id: str) -> Sealer:
+    """The AES-256-GCM keyring: a plain generated string (key ``k1``) or
+    ``{"current": "k2", "keys": {"k1": "...", "k2": "..."}}`` (rotation: add a key, point current at it)."""
+    raw = parameters.get_secret(secret_id, max_age=PEPPER_CACHE_SECONDS)
+    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    if text.lstrip().startswith("{"):
+        data = json.loads(text)
+        keys = {str(kid): key_from_material(str(material)) for kid, material in data["keys"].items()}
+        return Sealer(keys, str(data["current"]))
+    return Sealer({"k1": key_from_material(text)}, "k1")
+
+
+class ConnectionVault:
+    """One Secrets Manager secret per connection, holding its provider tokens (never returned to
+    integrators, F6). Only the approval step writes here, so abandoned flows leave nothing."""
+
+    def __init__(self, client: Any, *, prefix: str) -> None:
+        self._sm = client
+        self._prefix = prefix
+
+    def create(self, connection_id: str, tokens: dict[str, Any]) -> str:
+        """Create the connection's secret; returns its ARN."""
+        try:
+            created = self._sm.create_secret(
+                Name=f"{self._prefix}{connection_id}",
+                SecretString=json.dumps(tokens),
+                Description="orgconnect conferencing connection credentials",
+            )
+        except ClientError as error:
+            raise TemporarilyUnavailable(f"CreateSecret: {error.response['Error']['Code']}") from error
+        return str(created["ARN"])
+
+    def replace(self, secret_arn: str, tokens: dict[str, Any]) -> None:
+        """Relinking the same provider account: new tokens, same secret ("in place")."""
+        try:
+            self._sm.put_secret_value(SecretId=secret_arn, SecretString=json.dumps(tokens))
+        except ClientError as error:
+            raise TemporarilyUnavailable(f"PutSecretValue: {error.response['Error']['Code']}") from error
+
+    def delete(self, secret_arn: str) -> None:
+        """Undo a :meth:`create` whose transaction failed (no orphaned secret)."""
+        self._sm.delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import BaseModel
 
+from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.web.errors import register_error_handlers
 
 logger = Logger()
 tracer = Tracer()
-metrics = Metrics()
+# The namespace must never be unset: Powertools serializes the buffer every 100 values, even with
+# metrics disabled (local runs), and fails without one.
+metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "orgconnect")
 
 
 class OrgconnectResolver(APIGatewayRestResolver):
@@ -77,4 +81,36 @@ def create_api() -> OrgconnectResolver:
     """A REST resolver with OpenAPI validation and the central error mapping."""
     app = OrgconnectResolver()
     register_error_handlers(app)
+    return app
+
+
+def create_html_app() -> OrgconnectResolver:
+    """A resolver for the browser pages: errors become HTML pages or redirects, never JSON."""
+    from orgconnect.domain.authorization import FlowError, PageError
+    from orgconnect.web import flow, pages
+
+    app = OrgconnectResolver()
+
+    def flow_error(error: FlowError) -> Response[Any]:
+        return flow.response_for(error)
+
+    def unexpected(_: Exception) -> Response[Any]:
+        logger.exception("unhandled error in the authorization flow")
+        return pages.error_page(
+            "Something went wrong",
+            "Something went wrong on our side. Start again from the application.",
+            status=500,
+        )
+
+    def unavailable(_: Exception) -> Response[Any]:
+        return pages.error_page("Please try again", "The service is busy; try again in a moment.", status=503)
+
+    def not_found(_: Exception) -> Response[Any]:
+        return pages.error_page("Not found", "There is no such page.", status=404)
+
+    app.exception_handler(PageError)(flow.page_for)
+    app.exception_handler(FlowError)(flow_error)
+    app.exception_handler(TemporarilyUnavailable)(unavailable)
+    app.exception_handler(Exception)(unexpected)
+    app.not_found(not_found)
     return app

@@ -1,0 +1,47 @@
+"""The Organizational Unit OAuth pages (SPEC 3): start, continue, provider choice, consent.
+
+Browser-facing: every answer is an HTML page or a redirect with the flow's security headers.
+The logic lives in ``orgconnect.web.flow``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgconnect import runtime
+from orgconnect.web import flow
+from orgconnect.web.api import create_html_app, logger, metrics, tracer
+
+app = create_html_app()
+
+
+@app.get("/organizational_unit_oauth", include_in_schema=False)
+def start() -> Response[Any]:
+    metrics.add_metric(name="FlowsStarted", unit="Count", value=1)
+    return flow.start(runtime.flow_context(), app.current_event)
+
+
+@app.get("/organizational_unit_oauth/continue", include_in_schema=False)
+def resume() -> Response[Any]:
+    return flow.resume(runtime.flow_context(), app.current_event)
+
+
+@app.get("/organizational_unit_oauth/providers/<provider>", include_in_schema=False)
+def choose(provider: str) -> Response[Any]:
+    return flow.choose(runtime.flow_context(), app.current_event, provider)
+
+
+@app.post("/organizational_unit_oauth/consent", include_in_schema=False)
+def decide() -> Response[Any]:
+    return flow.decide(runtime.flow_context(), app.current_event)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,185 @@
+"""POST /oauth/token and POST /oauth/token/revoke (SPEC 2.2; RFC 6749, RFC 7009).
+
+The integrator redeems the authorization code of an Organizational Unit authorization for an
+access token and a refresh token, rotates the refresh token, and revokes a grant by token or
+by sub. Request parsing and RFC 6749 error answers live in ``orgconnect.web.oauth_requests``;
+the rules in ``orgconnect.domain.tokens``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response, content_types
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, Field
+
+from orgconnect import runtime
+from orgconnect.domain.tokens import (
+    GrantType,
+    OAuthError,
+    UnsupportedGrantType,
+    exchange_code,
+    exchange_refresh_token,
+    revoke,
+)
+from orgconnect.store.tokens import TokenStore
+from orgconnect.web.api import create_api, logger, metrics, tracer
+from orgconnect.web.errors import documented_errors
+from orgconnect.web.oauth_requests import (
+    NO_STORE_HEADERS,
+    client_credentials,
+    oauth_error_response,
+    oauth_parameters,
+    required_parameter,
+    string_parameter,
+    token_response_body,
+    with_no_store,
+)
+
+app = create_api()
+
+
+class TokenRequest(BaseModel):
+    """Also accepted form-encoded; the client may authenticate with HTTP Basic instead."""
+
+    grant_type: str = Field(
+        examples=["authorization_code"], description="authorization_code or refresh_token"
+    )
+    client_id: str | None = Field(default=None, examples=["cli_5f2c8e1a9b3d4c6e7f8a9b0c"])
+    client_secret: str | None = None
+    code: str | None = Field(default=None, description="authorization_code: the code from the redirect")
+    redirect_uri: str | None = Field(
+        default=None, description="authorization_code: exactly the redirect_uri of the authorization request"
+    )
+    refresh_token: str | None = Field(default=None, description="refresh_token: the current refresh token")
+
+
+class TokenOrganizationalUnit(BaseModel):
+    sub: str = Field(examples=["ou_5f2c8e1a9b3d4c6e7f8a9b0c"])
+    name: str
+
+
+class TokenResponse(BaseModel):
+    token_type: str = Field(examples=["bearer"])
+    access_token: str
+    expires_in: int = Field(examples=[3600])
+    refresh_token: str
+    scope: str = Field(examples=["organizational_unit_use_integrations"])
+    sub: str
+    organizational_unit: TokenOrganizationalUnit
+
+
+class RevocationRequest(BaseModel):
+    """Also accepted form-encoded; ``token`` wins over ``sub``."""
+
+    client_id: str | None = None
+    client_secret: str | None = None
+    token: str | None = Field(default=None, description="An access or refresh token of the grant to revoke")
+    sub: str | None = Field(default=None, description="Revoke every grant of this application for this sub")
+
+
+class OAuthErrorResponse(BaseModel):
+    error: str = Field(examples=["invalid_grant"])
+    error_description: str
+
+
+def _oauth_errors(*statuses: int) -> dict[int, Any]:
+    described = {400: "invalid_request, invalid_grant or unsupported_grant_type", 401: "invalid_client"}
+    return {
+        s: {"description": described[s], "content": {"application/json": {"model": OAuthErrorResponse}}}
+        for s in statuses
+    }
+
+
+def _refused(error: OAuthError) -> Response[Any]:
+    # The error code only: descriptions may echo parameter names the caller chose.
+    logger.info("oauth request refused", extra={"error": error.error, "path": app.current_event.path})
+    metrics.add_metric(name="OAuthRequestsRefused", unit=MetricUnit.Count, value=1)
+    return oauth_error_response(error)
+
+
+app.exception_handler(OAuthError)(_refused)
+
+
+@app.post(
+    "/oauth/token",
+    summary="Redeem an authorization code or rotate a refresh token",
+    description=(
+        "RFC 6749 token endpoint. JSON or form-encoded body; client authentication with "
+        "`client_id` + `client_secret` in the body or HTTP Basic (not both). Answers carry "
+        "`Cache-Control: no-store`."
+    ),
+    tags=["OAuth"],
+    responses={
+        200: {"description": "The tokens", "content": {"application/json": {"model": TokenResponse}}},
+        **_oauth_errors(400, 401),
+        **documented_errors(503),
+    },
+)
+def token() -> Response[Any]:
+    event = app.current_event
+    params = oauth_parameters(event)
+    credentials = client_credentials(event, params)
+    grant_type = required_parameter(params, "grant_type")
+    store, hasher, now = TokenStore.sharing(runtime.get_store()), runtime.get_hasher(), runtime.now()
+    if grant_type == GrantType.AUTHORIZATION_CODE:
+        code = required_parameter(params, "code")
+        redirect_uri = required_parameter(params, "redirect_uri")
+        tokens = exchange_code(credentials, code, redirect_uri, store=store, hasher=hasher, now=now)
+    elif grant_type == GrantType.REFRESH_TOKEN:
+        refresh_token = required_parameter(params, "refresh_token")
+        tokens = exchange_refresh_token(credentials, refresh_token, store=store, hasher=hasher, now=now)
+    else:
+        raise UnsupportedGrantType("Only authorization_code and refresh_token are supported.")
+    logger.info(
+        "tokens issued",
+        extra={"grant_type": grant_type, "client_id": tokens.client_id, "grant_id": tokens.grant_id},
+    )
+    metrics.add_metric(name="TokensIssued", unit=MetricUnit.Count, value=1)
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=token_response_body(tokens),
+        headers=NO_STORE_HEADERS,
+    )
+
+
+@app.post(
+    "/oauth/token/revoke",
+    summary="Revoke a grant by token or by sub",
+    description=(
+        "RFC 7009. `token` (an access or refresh token) revokes its whole grant; `sub` revokes "
+        "every grant of this application for that Organizational Unit (its links stay). 200 "
+        "with no body, also for unknown or already revoked tokens."
+    ),
+    tags=["OAuth"],
+    responses={200: {"description": "Revoked (or nothing to revoke)"}, **_oauth_errors(400, 401)},
+)
+def revoke_grant() -> Response[Any]:
+    event = app.current_event
+    params = oauth_parameters(event)
+    credentials = client_credentials(event, params)
+    token_value = string_parameter(params, "token")
+    sub = string_parameter(params, "sub")
+    store, hasher = TokenStore.sharing(runtime.get_store()), runtime.get_hasher()
+    client_id = revoke(credentials, token=token_value, sub=sub, store=store, hasher=hasher, now=runtime.now())
+    logger.info(
+        "revocation accepted", extra={"client_id": client_id, "by": "token" if token_value else "sub"}
+    )
+    metrics.add_metric(name="RevocationsAccepted", unit=MetricUnit.Count, value=1)
+    return Response(status_code=200, headers=NO_STORE_HEADERS)
+
+
+app.document_body("post", "/oauth/token", TokenRequest)
+app.document_body("post", "/oauth/token/revoke", RevocationRequest)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Every answer, errors and 404s included, must not be cached (RFC 6749 section 5.1).
+    return with_no_store(app.resolve(event, context))

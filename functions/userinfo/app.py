@@ -1,0 +1,201 @@
+"""GET /v1/userinfo and GET /v1/organizational_unit (SPEC 2.3, 2.5) for Organizational Unit tokens.
+
+Authenticated with ``Authorization: Bearer {access_token}`` from ``POST /oauth/token``; never
+with a token in the URL (anchors T4). Both answers come from the same read model: the OU, its
+service accounts and its conferencing connections.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+from pydantic import BaseModel, ConfigDict, Field
+
+from orgconnect import runtime
+from orgconnect.domain.clients import bearer_token
+from orgconnect.domain.codes import OU_SCOPE, GrantKind
+from orgconnect.domain.errors import AuthenticationFailed
+from orgconnect.domain.tokens import AccessGrant, authenticate_access_token
+from orgconnect.store.ou_views import OrganizationalUnitView, OrganizationalUnitViews
+from orgconnect.store.tokens import TokenStore
+from orgconnect.web.api import create_api, logger, metrics, tracer
+from orgconnect.web.errors import documented_errors, json_response
+
+app = create_api()
+
+
+class InsufficientScope(Exception):
+    """A valid token of another kind of grant (an account or service-account token)."""
+
+
+class OrganizationalUnitRef(BaseModel):
+    sub: str = Field(examples=["ou_5f2c8e1a9b3d4c6e7f8a9b0c"])
+    name: str = Field(examples=["example.com"])
+
+
+class ServiceAccountOut(BaseModel):
+    service_account_id: str = Field(examples=["ser_5f2c8e1a9b3d4c6e7f8a9b0c"])
+    provider_name: str = Field(examples=["google_workspace"], description="google_workspace or microsoft_365")
+    domain: str = Field(examples=["example.com"])
+
+
+class UserinfoConnection(BaseModel):
+    provider_name: str = Field(examples=["zoom_enterprise"])
+    connection_id: str = Field(examples=["cnx_5f2c8e1a9b3d4c6e7f8a9b0c"])
+    account_name: str
+    status: str = Field(examples=["connected"], description="connected, needs_reauthorization or revoked")
+
+
+class OrganizationalUnitData(BaseModel):
+    organizational_unit: OrganizationalUnitRef
+    service_accounts: list[ServiceAccountOut]
+    conferencing_connections: list[UserinfoConnection]
+
+
+class Userinfo(BaseModel):
+    model_config = ConfigDict(populate_by_name=True)
+
+    sub: str
+    cronofy_type: str = Field(alias="cronofy.type", examples=["organizational_unit"])
+    cronofy_data: OrganizationalUnitData = Field(alias="cronofy.data")
+
+
+class OrganizationalUnitConnection(BaseModel):
+    connection_id: str = Field(examples=["cnx_5f2c8e1a9b3d4c6e7f8a9b0c"])
+    provider_name: str = Field(examples=["zoom_enterprise"])
+    account_name: str
+    status: str = Field(examples=["connected"], description="connected, needs_reauthorization or revoked")
+
+
+class OrganizationalUnitOut(BaseModel):
+    sub: str
+    name: str
+    service_accounts: list[ServiceAccountOut]
+    conferencing_connections: list[OrganizationalUnitConnection]
+
+
+def _insufficient_scope(_: InsufficientScope) -> Response[Any]:
+    return json_response(
+        403,
+        {
+            "error": "insufficient_scope",
+            "error_description": "This endpoint needs an Organizational Unit token.",
+        },
+        {"WWW-Authenticate": f'Bearer realm="orgconnect", error="insufficient_scope", scope="{OU_SCOPE}"'},
+    )
+
+
+app.exception_handler(InsufficientScope)(_insufficient_scope)
+
+
+def _caller() -> AccessGrant:
+    """The grant behind the request's bearer token (401 for anything else)."""
+    event = app.current_event
+    try:
+        if "access_token" in event.query_string_parameters or "access_token" in (
+            event.multi_value_query_string_parameters
+        ):
+            # T4: a token in a URL ends up in logs and Referer headers; refuse it even beside a header.
+            raise AuthenticationFailed()
+        token = bearer_token(event.headers.get("authorization"))
+        store = TokenStore.sharing(runtime.get_store())
+        return authenticate_access_token(token, store=store, hasher=runtime.get_hasher(), now=runtime.now())
+    except AuthenticationFailed:
+        metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
+        raise
+
+
+def _organizational_unit() -> OrganizationalUnitView:
+    grant = _caller()
+    if grant.kind is not GrantKind.ORGANIZATIONAL_UNIT:
+        metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
+        raise InsufficientScope()
+    view = OrganizationalUnitViews.sharing(runtime.get_store()).get(grant.sub)
+    # The OU was deleted (or is not this client's): the token stands for nothing any more.
+    if view is None or view.client_id != grant.client_id:
+        metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
+        raise AuthenticationFailed()
+    logger.info("organizational unit read", extra={"client_id": grant.client_id, "sub": grant.sub})
+    metrics.add_metric(name="OrganizationalUnitReads", unit=MetricUnit.Count, value=1)
+    return view
+
+
+def _service_accounts(view: OrganizationalUnitView) -> list[ServiceAccountOut]:
+    return [
+        ServiceAccountOut(
+            service_account_id=s.service_account_id, provider_name=s.provider_name, domain=s.domain
+        )
+        for s in view.service_accounts
+    ]
+
+
+@app.get(
+    "/v1/userinfo",
+    summary="Who an access token stands for",
+    description=(
+        "For an Organizational Unit token: the OU, its service accounts and its conferencing connections."
+    ),
+    tags=["Identity"],
+    responses={
+        200: {"description": "The userinfo", "content": {"application/json": {"model": Userinfo}}},
+        **documented_errors(401, 503),
+    },
+)
+def userinfo() -> dict[str, Any]:
+    view = _organizational_unit()
+    data = OrganizationalUnitData(
+        organizational_unit=OrganizationalUnitRef(sub=view.sub, name=view.name),
+        service_accounts=_service_accounts(view),
+        conferencing_connections=[
+            UserinfoConnection(
+                provider_name=c.provider_name,
+                connection_id=c.connection_id,
+                account_name=c.account_name,
+                status=c.status,
+            )
+            for c in view.connections
+        ],
+    )
+    body = Userinfo.model_validate(
+        {"sub": view.sub, "cronofy.type": "organizational_unit", "cronofy.data": data}
+    )
+    return body.model_dump(by_alias=True)
+
+
+@app.get(
+    "/v1/organizational_unit",
+    summary="The Organizational Unit of an OU token",
+    description="Its name, service accounts and conferencing connections (provisioning comes later).",
+    tags=["Organizational Units"],
+    responses={
+        200: {"description": "The OU", "content": {"application/json": {"model": OrganizationalUnitOut}}},
+        **documented_errors(401, 503),
+    },
+)
+def organizational_unit() -> dict[str, Any]:
+    view = _organizational_unit()
+    return OrganizationalUnitOut(
+        sub=view.sub,
+        name=view.name,
+        service_accounts=_service_accounts(view),
+        conferencing_connections=[
+            OrganizationalUnitConnection(
+                connection_id=c.connection_id,
+                provider_name=c.provider_name,
+                account_name=c.account_name,
+                status=c.status,
+            )
+            for c in view.connections
+        ],
+    ).model_dump()
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
+@tracer.capture_lambda_handler(capture_response=False)
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

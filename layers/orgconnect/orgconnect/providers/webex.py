@@ -1,0 +1,52 @@
+"""Webex: integration OAuth with admin scopes, and the authorizing person (providers.md 2)."""
+
+from __future__ import annotations
+
+import base64
+from typing import ClassVar
+
+from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
+
+FULL_ADMIN_ROLE = "/ROLE/id_full_admin"
+
+
+def _decoded_id(webex_id: str) -> str:
+    """Webex ids are unpadded base64url of ``ciscospark://us/{KIND}/{id}``."""
+    try:
+        return base64.urlsafe_b64decode(webex_id + "=" * (-len(webex_id) % 4)).decode()
+    except (ValueError, UnicodeDecodeError):
+        return ""
+
+
+class WebexProvider(OAuthProvider):
+    key = "webex"
+    label = "Webex"
+    token_auth_method = "client_secret_post"  # Webex wants the client credentials in the form body
+    hosts: ClassVar[dict[str, str]] = {"api": "https://webexapis.com"}
+
+    def authorize_endpoint(self, purpose: Purpose, *, domain: str | None) -> str:
+        return f"{self.host('api')}/v1/authorize"
+
+    def token_endpoint(self, purpose: Purpose, *, domain: str | None) -> str:
+        return f"{self.host('api')}/v1/access_token"
+
+    def scopes(self, purpose: Purpose) -> list[str]:
+        return ["spark:people_read", "spark-admin:people_read", "meeting:admin_schedule_write"]
+
+    def read_account(
+        self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None
+    ) -> ProviderAccount:
+        """``GET /v1/people/me``: the person, their organization and whether they are a full admin."""
+        me = self.get_json(f"{self.host('api')}/v1/people/me", tokens, what="Webex people/me")
+        emails = me.get("emails") or []
+        if not emails or not me.get("orgId"):
+            raise ProviderRefused("Webex people/me: unexpected answer")
+        email = str(emails[0]).lower()
+        return ProviderAccount(
+            provider=self.key,
+            account_id=str(me["orgId"]),
+            account_name=email.partition("@")[2],
+            user_email=email,
+            user_is_admin=any(_decoded_id(str(r)).endswith(FULL_ADMIN_ROLE) for r in me.get("roles", [])),
+            domain=email.partition("@")[2],
+        )

@@ -1,0 +1,114 @@
+"""Read model of an Organizational Unit for ``GET /v1/userinfo`` and ``GET /v1/organizational_unit``.
+
+Two reads: the OU item (``OU#{ou}``) and one query of gsi1 (``gsi1pk = OU#{ou}``) that returns
+every service account and conferencing connection linked to it (store/keys.py). Members of
+other types that later issues put on the same index are ignored here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from orgconnect.store import keys
+from orgconnect.store.dynamodb import aws_errors, from_item, to_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from orgconnect.store.dynamodb import DynamoStore
+
+
+@dataclass(frozen=True)
+class ServiceAccountView:
+    """A calendar service account linked to the OU."""
+
+    service_account_id: str
+    provider_name: str  # the service account's calendar provider: google_workspace | microsoft_365
+    domain: str
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    """A conferencing connection of the OU."""
+
+    connection_id: str
+    provider_name: str  # zoom_enterprise, webex_enterprise, ms_teams, google_meet, indeed
+    account_name: str
+    status: str  # connected | needs_reauthorization | revoked
+
+
+@dataclass(frozen=True)
+class OrganizationalUnitView:
+    """An OU with its members, in link order (gsi1 sort key)."""
+
+    sub: str
+    name: str
+    client_id: str
+    service_accounts: tuple[ServiceAccountView, ...]
+    connections: tuple[ConnectionView, ...]
+
+
+class OrganizationalUnitViews:
+    """Loads :class:`OrganizationalUnitView` from the single table."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self.table_name = table_name
+        self._db = client
+
+    @classmethod
+    def sharing(cls, store: DynamoStore) -> OrganizationalUnitViews:
+        """Views on ``store``'s table and low-level client (one client per cold start)."""
+        return cls(store.table_name, store.client)
+
+    def get(self, ou_id: str) -> OrganizationalUnitView | None:
+        """The OU and its members, or None if there is no such OU."""
+        with aws_errors():
+            response = self._db.get_item(
+                TableName=self.table_name,
+                Key=to_item(keys.organizational_unit_key(ou_id)),
+                ConsistentRead=True,
+            )
+        if "Item" not in response:
+            return None
+        ou = from_item(response["Item"])
+        service_accounts: list[ServiceAccountView] = []
+        connections: list[ConnectionView] = []
+        for member in self._members(ou_id):
+            kind = member.get("type")
+            if kind == "service_account":
+                service_accounts.append(
+                    ServiceAccountView(member["service_account_id"], member["provider"], member["domain"])
+                )
+            elif kind == "connection":
+                connections.append(
+                    ConnectionView(
+                        member["connection_id"],
+                        member["provider_name"],
+                        member["account_name"],
+                        member["status"],
+                    )
+                )
+        return OrganizationalUnitView(
+            sub=ou_id,
+            name=ou["name"],
+            client_id=ou["client_id"],
+            service_accounts=tuple(service_accounts),
+            connections=tuple(connections),
+        )
+
+    def _members(self, ou_id: str) -> list[dict[str, Any]]:
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": keys.ou_member_index(ou_id)}),
+        }
+        members: list[dict[str, Any]] = []
+        while True:
+            with aws_errors():
+                page = self._db.query(**request)
+            members.extend(from_item(i) for i in page.get("Items", []))
+            if "LastEvaluatedKey" not in page:
+                return members
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]

@@ -1,0 +1,465 @@
+"""DynamoDB side of the token endpoint: codes, grants, access and refresh tokens (store/keys.py).
+
+Budget (SPEC 2.2, issue 4): redeeming a code is one ``BatchGetItem`` (client + code) and one
+``TransactWriteItems`` (consume the code, put the grant and its two tokens); refreshing is the
+same with the refresh token instead of the code; authenticating an access token is one
+``GetItem``. Every state change is a conditional write or transaction; a lost condition raises
+:class:`~orgconnect.domain.tokens.StaleWrite` and the domain decides what it means.
+
+Items (only keyed digests of secrets, never the secrets):
+
+- code ``CODE#{digest}``: client_id, redirect_uri, kind, sub, scope, subject_name, created_at,
+  expires_at; once redeemed used_at and grant_id, and expires_at moves 24 h on (replays of a
+  redeemed code are recognized that long, K1).
+- grant ``GRANT#{grt}`` (gsi1 ``SUB#{cli}#{sub}`` / ``GRANT#{grt}``): client_id, kind, sub, scope,
+  subject_name, created_at, version, refresh_token_digest (the current one), access_tokens
+  (map digest -> expires_at of the access tokens that may be alive), code_digest; revoked_at,
+  revoked_reason.
+- access token ``ACCESSTOKEN#{digest}``: grant_id, client_id, kind, sub, scope, created_at,
+  expires_at (TTL); revoked_at.
+- refresh token ``REFRESHTOKEN#{digest}``: grant_id, client_id, kind, sub, scope, subject_name,
+  created_at, grant_version and access_tokens (the grant as of when it became current);
+  retired_at once rotated, revoked_at once its grant is revoked. No TTL: retired tokens stay
+  so that a replay is recognized (F2).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from orgconnect.domain.codes import MAX_CODE_TTL_SECONDS, AuthorizationCode, GrantKind
+from orgconnect.domain.errors import TemporarilyUnavailable
+from orgconnect.domain.model import ApiKey
+from orgconnect.domain.tokens import (
+    USED_CODE_RETENTION_SECONDS,
+    Grant,
+    Issuance,
+    RevocationReason,
+    StaleWrite,
+    StoredAccessToken,
+    StoredCode,
+    StoredRefreshToken,
+)
+from orgconnect.store import keys
+from orgconnect.store.dynamodb import aws_errors, from_item, to_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+    from orgconnect.store.dynamodb import DynamoStore
+
+# Cancellation reasons that mean "the state changed under us" rather than "DynamoDB is struggling".
+_LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
+# BatchGetItem may return keys unprocessed under throttling; retried this many times.
+_BATCH_GET_ATTEMPTS = 3
+
+_NEW_ITEM = "attribute_not_exists(pk)"
+
+
+def code_put(table_name: str, code_digest: str, code: AuthorizationCode, ou_name: str) -> dict[str, Any]:
+    """The ``TransactWriteItems`` entry that issues an Organizational Unit authorization code.
+
+    The consent step includes it in the transaction that links the OU, so the code exists only
+    if the link does. ``ou_name`` is stored on the code because the token response carries it
+    and redemption must not read the OU (two-call budget).
+    """
+    if code.kind is not GrantKind.ORGANIZATIONAL_UNIT or not code.sub.startswith("ou_"):
+        raise ValueError("only Organizational Unit codes can be issued")
+    if not 0 < code.expires_at - code.created_at <= MAX_CODE_TTL_SECONDS:
+        raise ValueError(f"a code must expire within {MAX_CODE_TTL_SECONDS} seconds of its creation")
+    if code.grant_id is not None or not ou_name.strip():
+        raise ValueError("a new code has no grant and needs the OU name")
+    item = {
+        **keys.code_key(code_digest),
+        "type": "authorization_code",
+        "client_id": code.client_id,
+        "redirect_uri": code.redirect_uri,
+        "kind": str(code.kind),
+        "sub": code.sub,
+        "scope": code.scope,
+        "subject_name": ou_name,
+        "created_at": code.created_at,
+        "expires_at": code.expires_at,
+    }
+    return {"Put": {"TableName": table_name, "Item": to_item(item), "ConditionExpression": _NEW_ITEM}}
+
+
+class TokenStore:
+    """The :class:`~orgconnect.domain.tokens.TokenRepository` over the single table."""
+
+    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
+        self.table_name = table_name
+        self._db = client
+
+    @classmethod
+    def sharing(cls, store: DynamoStore) -> TokenStore:
+        """A TokenStore on ``store``'s table and low-level client (one client per cold start)."""
+        return cls(store.table_name, store.client)
+
+    # -- reads --------------------------------------------------------------------------------
+
+    def load_for_code(self, client_id: str, code_digest: str) -> tuple[ApiKey | None, StoredCode | None]:
+        found = self._batch_get([keys.client_key(client_id), keys.code_key(code_digest)])
+        client, code = found[0], found[1]
+        return _client(client), _code(code) if code is not None else None
+
+    def load_for_refresh(
+        self, client_id: str, refresh_token_digest: str
+    ) -> tuple[ApiKey | None, StoredRefreshToken | None]:
+        found = self._batch_get([keys.client_key(client_id), keys.refresh_token_key(refresh_token_digest)])
+        token = found[1]
+        return _client(found[0]), _refresh_token(token) if token is not None else None
+
+    def load_for_revocation(
+        self, client_id: str, access_token_digest: str, refresh_token_digest: str
+    ) -> tuple[ApiKey | None, StoredAccessToken | None, StoredRefreshToken | None]:
+        found = self._batch_get(
+            [
+                keys.client_key(client_id),
+                keys.access_token_key(access_token_digest),
+                keys.refresh_token_key(refresh_token_digest),
+            ]
+        )
+        access, refresh = found[1], found[2]
+        return (
+            _client(found[0]),
+            _access_token(access) if access is not None else None,
+            _refresh_token(refresh) if refresh is not None else None,
+        )
+
+    def get_client(self, client_id: str) -> ApiKey | None:
+        return _client(self._get(keys.client_key(client_id)))
+
+    def get_code(self, code_digest: str) -> StoredCode | None:
+        data = self._get(keys.code_key(code_digest))
+        return _code(data) if data is not None else None
+
+    def get_grant(self, grant_id: str) -> Grant | None:
+        data = self._get(keys.grant_key(grant_id))
+        return _grant(data) if data is not None else None
+
+    def get_access_token(self, access_token_digest: str) -> StoredAccessToken | None:
+        data = self._get(keys.access_token_key(access_token_digest))
+        return _access_token(data) if data is not None else None
+
+    def grants_for_subject(self, client_id: str, sub: str) -> list[Grant]:
+        """Every grant of ``client_id`` for ``sub`` (gsi1; revocation re-reads a stale one)."""
+        grants: list[Grant] = []
+        request: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": "gsi1",
+            "KeyConditionExpression": "gsi1pk = :pk",
+            "ExpressionAttributeValues": to_item({":pk": keys.grants_by_sub_index(client_id, sub)}),
+        }
+        while True:
+            with aws_errors():
+                page = self._db.query(**request)
+            grants.extend(_grant(from_item(i)) for i in page.get("Items", []) if _type(i) == "grant")
+            if "LastEvaluatedKey" not in page:
+                return grants
+            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    # -- writes -------------------------------------------------------------------------------
+
+    def redeem_code(self, code_digest: str, code: StoredCode, issuance: Issuance, now: int) -> None:
+        consume = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": to_item(keys.code_key(code_digest)),
+                # The TTL moves on so that a replay after the code's lifetime still finds it (K1).
+                "UpdateExpression": "SET used_at = :now, grant_id = :grant, expires_at = :keep_until",
+                # Re-checks in the write what the read showed: single use (K1, K5), lifetime
+                # (K2: TTL deletion is lazy), client (K3) and redirect_uri (R5).
+                "ConditionExpression": (
+                    "attribute_exists(pk) AND attribute_not_exists(used_at) AND expires_at > :now"
+                    " AND client_id = :client AND redirect_uri = :redirect"
+                ),
+                "ExpressionAttributeValues": to_item(
+                    {
+                        ":now": now,
+                        ":grant": issuance.grant.grant_id,
+                        ":keep_until": now + USED_CODE_RETENTION_SECONDS,
+                        ":client": code.code.client_id,
+                        ":redirect": code.code.redirect_uri,
+                    }
+                ),
+            }
+        }
+        self._transact([consume, *self._issue(issuance, now)], guarded=1)
+
+    def burn_code(self, code_digest: str, now: int) -> bool:
+        try:
+            with aws_errors():
+                self._db.update_item(
+                    TableName=self.table_name,
+                    Key=to_item(keys.code_key(code_digest)),
+                    UpdateExpression="SET used_at = :now",
+                    ConditionExpression="attribute_exists(pk) AND attribute_not_exists(used_at)",
+                    ExpressionAttributeValues=to_item({":now": now}),
+                )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def rotate_refresh_token(
+        self, refresh_token_digest: str, token: StoredRefreshToken, issuance: Issuance, now: int
+    ) -> None:
+        grant = issuance.grant
+        retire = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": to_item(keys.refresh_token_key(refresh_token_digest)),
+                "UpdateExpression": "SET retired_at = :now",
+                "ConditionExpression": (
+                    "attribute_exists(pk) AND attribute_not_exists(retired_at)"
+                    " AND attribute_not_exists(revoked_at) AND client_id = :client"
+                ),
+                "ExpressionAttributeValues": to_item({":now": now, ":client": token.client_id}),
+            }
+        }
+        advance = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": to_item(keys.grant_key(grant.grant_id)),
+                "UpdateExpression": (
+                    "SET version = :next, refresh_token_digest = :new_refresh,"
+                    " access_tokens = :access_tokens, refreshed_at = :now"
+                ),
+                # The grant is exactly as the presented token saw it: not revoked, not rotated since.
+                "ConditionExpression": (
+                    "attribute_exists(pk) AND attribute_not_exists(revoked_at)"
+                    " AND version = :version AND refresh_token_digest = :old_refresh"
+                ),
+                "ExpressionAttributeValues": to_item(
+                    {
+                        ":next": grant.version,
+                        ":version": token.grant_version,
+                        ":new_refresh": issuance.refresh_token_digest,
+                        ":old_refresh": refresh_token_digest,
+                        ":access_tokens": grant.access_tokens,
+                        ":now": now,
+                    }
+                ),
+            }
+        }
+        puts = self._issue(issuance, now, with_grant=False)
+        revokes = [self._revoke_access_token(d, e, now) for d, e in issuance.retired_access_tokens.items()]
+        self._transact([retire, advance, *puts, *revokes], guarded=2)
+
+    def revoke_grant(self, grant: Grant, now: int, reason: RevocationReason) -> None:
+        mark = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": to_item(keys.grant_key(grant.grant_id)),
+                "UpdateExpression": "SET revoked_at = :now, revoked_reason = :reason",
+                # Unchanged since read: a refresh in between would leave its new tokens alive.
+                "ConditionExpression": (
+                    "attribute_exists(pk) AND attribute_not_exists(revoked_at) AND version = :version"
+                ),
+                "ExpressionAttributeValues": to_item(
+                    {":now": now, ":reason": str(reason), ":version": grant.version}
+                ),
+            }
+        }
+        refresh = {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": to_item(keys.refresh_token_key(grant.refresh_token_digest)),
+                "UpdateExpression": "SET revoked_at = :now",
+                "ExpressionAttributeValues": to_item({":now": now}),
+            }
+        }
+        # Expired access tokens authenticate nothing any more; only live ones need marking.
+        access = [self._revoke_access_token(d, e, now) for d, e in grant.access_tokens.items() if e > now]
+        self._transact([mark, refresh, *access], guarded=1)
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def _issue(self, issuance: Issuance, now: int, *, with_grant: bool = True) -> list[dict[str, Any]]:
+        """Puts of the grant (new grants only) and of its new access and refresh tokens."""
+        grant = issuance.grant
+        subject = {
+            "grant_id": grant.grant_id,
+            "client_id": grant.client_id,
+            "kind": str(grant.kind),
+            "sub": grant.sub,
+            "scope": grant.scope,
+            "created_at": now,
+        }
+        items = [
+            {
+                **keys.access_token_key(issuance.access_token_digest),
+                "type": "access_token",
+                **subject,
+                "expires_at": issuance.access_token_expires_at,
+            },
+            {
+                **keys.refresh_token_key(issuance.refresh_token_digest),
+                "type": "refresh_token",
+                **subject,
+                "subject_name": grant.subject_name,
+                "grant_version": grant.version,
+                "access_tokens": grant.access_tokens,
+            },
+        ]
+        if with_grant:
+            items.insert(
+                0,
+                {
+                    **keys.grant_key(grant.grant_id),
+                    "type": "grant",
+                    "gsi1pk": keys.grants_by_sub_index(grant.client_id, grant.sub),
+                    "gsi1sk": f"GRANT#{grant.grant_id}",
+                    **subject,
+                    "created_at": grant.created_at,
+                    "subject_name": grant.subject_name,
+                    "version": grant.version,
+                    "refresh_token_digest": grant.refresh_token_digest,
+                    "access_tokens": grant.access_tokens,
+                    "code_digest": grant.code_digest,
+                },
+            )
+        return [
+            {"Put": {"TableName": self.table_name, "Item": to_item(i), "ConditionExpression": _NEW_ITEM}}
+            for i in items
+        ]
+
+    def _revoke_access_token(self, digest: str, expires_at: int, now: int) -> dict[str, Any]:
+        """Mark an access token revoked; if it is already gone, the stub still expires (TTL)."""
+        return {
+            "Update": {
+                "TableName": self.table_name,
+                "Key": to_item(keys.access_token_key(digest)),
+                "UpdateExpression": "SET revoked_at = :now, expires_at = if_not_exists(expires_at, :expires)",
+                "ExpressionAttributeValues": to_item({":now": now, ":expires": expires_at}),
+            }
+        }
+
+    def _get(self, key: Mapping[str, str]) -> dict[str, Any] | None:
+        with aws_errors():
+            response = self._db.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
+        item = response.get("Item")
+        return from_item(item) if item is not None else None
+
+    def _batch_get(self, wanted: list[dict[str, str]]) -> list[dict[str, Any] | None]:
+        """The items at ``wanted`` (None where absent), in order, strongly consistent."""
+        pending: dict[str, Any] = {
+            self.table_name: {"Keys": [to_item(k) for k in wanted], "ConsistentRead": True}
+        }
+        found: dict[str, dict[str, Any]] = {}
+        for _ in range(_BATCH_GET_ATTEMPTS):
+            with aws_errors():
+                response = self._db.batch_get_item(RequestItems=pending)
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                data = from_item(item)
+                found[data["pk"]] = data
+            pending = dict(response.get("UnprocessedKeys") or {})
+            if not pending:
+                return [found.get(k["pk"]) for k in wanted]
+        raise TemporarilyUnavailable("BatchGetItem left keys unprocessed")
+
+    def _transact(self, items: list[dict[str, Any]], *, guarded: int) -> None:
+        """TransactWriteItems; StaleWrite when one of the first ``guarded`` items lost a race."""
+        try:
+            with aws_errors():
+                self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "TransactionCanceledException":
+                raise
+            reasons = [str(r.get("Code")) for r in error.response.get("CancellationReasons", [])]
+            if any(r in _LOST_RACE for r in reasons[:guarded]):
+                raise StaleWrite() from error
+            raise TemporarilyUnavailable("transaction cancelled: " + ",".join(reasons)) from error
+
+
+# -- item mapping -------------------------------------------------------------------------------
+
+
+def _type(item: Mapping[str, Any]) -> str | None:
+    value = item.get("type", {})
+    return value.get("S") if isinstance(value, dict) else None
+
+
+def _client(data: Mapping[str, Any] | None) -> ApiKey | None:
+    if data is None or "secret_digest" not in data:
+        return None
+    return ApiKey(client_id=data["client_id"], secret_digest=data["secret_digest"])
+
+
+def _int_map(value: object) -> dict[str, int]:
+    """A map of numbers read back from DynamoDB (nested numbers arrive as Decimal)."""
+    return {str(k): int(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
+
+
+def _code(data: Mapping[str, Any]) -> StoredCode:
+    return StoredCode(
+        code=AuthorizationCode(
+            client_id=data["client_id"],
+            redirect_uri=data["redirect_uri"],
+            kind=GrantKind(data["kind"]),
+            sub=data["sub"],
+            scope=data["scope"],
+            created_at=data["created_at"],
+            expires_at=data["expires_at"],
+            grant_id=data.get("grant_id"),
+        ),
+        subject_name=data["subject_name"],
+        used_at=data.get("used_at"),
+    )
+
+
+def _grant(data: Mapping[str, Any]) -> Grant:
+    return Grant(
+        grant_id=data["grant_id"],
+        client_id=data["client_id"],
+        kind=GrantKind(data["kind"]),
+        sub=data["sub"],
+        scope=data["scope"],
+        subject_name=data["subject_name"],
+        created_at=data["created_at"],
+        version=data["version"],
+        refresh_token_digest=data["refresh_token_digest"],
+        access_tokens=_int_map(data.get("access_tokens")),
+        code_digest=data.get("code_digest"),
+        revoked_at=data.get("revoked_at"),
+        revoked_reason=data.get("revoked_reason"),
+    )
+
+
+def _refresh_token(data: Mapping[str, Any]) -> StoredRefreshToken | None:
+    if "grant_id" not in data:
+        return None
+    return StoredRefreshToken(
+        grant_id=data["grant_id"],
+        client_id=data["client_id"],
+        kind=GrantKind(data["kind"]),
+        sub=data["sub"],
+        scope=data["scope"],
+        subject_name=data["subject_name"],
+        created_at=data["created_at"],
+        grant_version=data["grant_version"],
+        access_tokens=_int_map(data.get("access_tokens")),
+        retired_at=data.get("retired_at"),
+        revoked_at=data.get("revoked_at"),
+    )
+
+
+def _access_token(data: Mapping[str, Any]) -> StoredAccessToken | None:
+    # A revocation stub of an access token that was already deleted has no grant_id.
+    if "grant_id" not in data:
+        return None
+    return StoredAccessToken(
+        grant_id=data["grant_id"],
+        client_id=data["client_id"],
+        kind=GrantKind(data["kind"]),
+        sub=data["sub"],
+        scope=data["scope"],
+        created_at=data["created_at"],
+        expires_at=data["expires_at"],
+        revoked_at=data.get("revoked_at"),
+    )

@@ -1,0 +1,111 @@
+"""Binding a flow to one browser, and the public base URL of the pages.
+
+The flow cookie is ``{request id}.{browser secret}``; the request stores only the keyed digest
+of the secret, so the cookie cannot be forged or moved to another request, and a copy of the
+table cannot be turned into a cookie. HttpOnly, SameSite=Lax (sent on the providers' top-level
+redirects back to us), Secure except on a loopback http origin (local development).
+"""
+
+from __future__ import annotations
+
+import hmac
+import ipaddress
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from urllib.parse import urlsplit
+
+from aws_lambda_powertools.shared.cookies import Cookie, SameSite
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+
+from orgconnect.domain.secrets import SecretHasher, new_secret
+
+COOKIE_NAME = "orgconnect_flow"
+BROWSER_PURPOSE = "flow_browser"
+CSRF_PURPOSE = "flow_csrf"
+
+
+@dataclass(frozen=True)
+class FlowCookie:
+    request_id: str
+    secret: str
+
+
+def app_base_url(event: APIGatewayProxyEvent, configured: str) -> str:
+    """The pages' public base URL: configured, else this request's host (and stage on execute-api)."""
+    if configured:
+        return configured.rstrip("/")
+    host = event.headers.get("host") or event.request_context.domain_name or "localhost"
+    scheme = (event.headers.get("x-forwarded-proto") or "https").split(",")[0].strip()
+    stage = event.request_context.stage
+    if host.endswith(".amazonaws.com") and stage:
+        return f"{scheme}://{host}/{stage}"
+    return f"{scheme}://{host}"
+
+
+def _is_local_http(base_url: str) -> bool:
+    parts = urlsplit(base_url)
+    if parts.scheme != "http":
+        return False
+    try:
+        return parts.hostname == "localhost" or ipaddress.ip_address(parts.hostname or "").is_loopback
+    except ValueError:
+        return False
+
+
+def read_flow_cookie(event: APIGatewayProxyEvent) -> FlowCookie | None:
+    raw = event.headers.get("cookie")
+    if not raw:
+        return None
+    jar: SimpleCookie = SimpleCookie()
+    try:
+        jar.load(raw)
+    except Exception:  # a malformed Cookie header is the same as none
+        return None
+    morsel = jar.get(COOKIE_NAME)
+    if morsel is None:
+        return None
+    request_id, dot, secret = morsel.value.partition(".")
+    if not dot or not request_id.startswith("arq_") or len(secret) < 40:
+        return None
+    return FlowCookie(request_id, secret)
+
+
+def new_browser_binding(request_id: str, hasher: SecretHasher) -> tuple[FlowCookie, str]:
+    """A new cookie for ``request_id`` and the digest to store on the request."""
+    cookie = FlowCookie(request_id, new_secret())
+    return cookie, hasher.digest(BROWSER_PURPOSE, cookie.secret)
+
+
+def matches(cookie: FlowCookie | None, request_id: str, browser_digest: str, hasher: SecretHasher) -> bool:
+    """This browser holds the cookie of this request (constant-time)."""
+    return (
+        cookie is not None
+        and hmac.compare_digest(cookie.request_id, request_id)
+        and hasher.matches(BROWSER_PURPOSE, cookie.secret, browser_digest)
+    )
+
+
+def set_cookie(cookie: FlowCookie, base_url: str, max_age: int) -> Cookie:
+    path = urlsplit(base_url).path or "/"
+    return Cookie(
+        name=COOKIE_NAME,
+        value=f"{cookie.request_id}.{cookie.secret}",
+        path=path,
+        secure=not _is_local_http(base_url),
+        http_only=True,
+        same_site=SameSite.LAX_MODE,
+        max_age=max_age,
+    )
+
+
+def csrf_token(cookie: FlowCookie, hasher: SecretHasher) -> str:
+    """The consent form's CSRF token: derived from the browser secret, so nothing is stored."""
+    return hasher.digest(CSRF_PURPOSE, f"{cookie.request_id}.{cookie.secret}")
+
+
+def csrf_ok(cookie: FlowCookie | None, submitted: str | None, hasher: SecretHasher) -> bool:
+    return (
+        cookie is not None
+        and bool(submitted)
+        and hmac.compare_digest(csrf_token(cookie, hasher), submitted or "")
+    )

@@ -1,0 +1,538 @@
+"""POST /oauth/token and POST /oauth/token/revoke through the real handler on moto (SPEC 2.2),
+including what Cronofy's SDKs send (pycronofy's JSON, the Ruby SDK's form bodies)."""
+
+from __future__ import annotations
+
+import json
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlencode
+
+import boto3
+import pycronofy
+import pytest
+from pycronofy.exceptions import PyCronofyRequestError
+
+from devstack.instrument import count_aws_calls
+from orgconnect import runtime
+from orgconnect.domain.codes import CODE_PURPOSE
+from orgconnect.domain.errors import TemporarilyUnavailable
+from orgconnect.domain.tokens import REFRESH_TOKEN_PURPOSE
+from orgconnect.store import keys
+from orgconnect.store.tokens import TokenStore
+from tests.conftest import FakeContext, api_event, decode_body, header
+
+if TYPE_CHECKING:
+    from devstack.servers import RunningServer
+    from tests.integration.token_fixtures import Clock, LinkedOu, TokenApi
+
+pytest_plugins = ["tests.integration.token_fixtures"]
+
+
+def error_of(response: dict[str, Any]) -> tuple[int, str]:
+    return response["statusCode"], decode_body(response)["error"]
+
+
+def assert_no_store(response: dict[str, Any]) -> None:
+    assert header(response, "Cache-Control") == "no-store"
+    assert header(response, "Pragma") == "no-cache"
+
+
+def userinfo_status(api: TokenApi, access_token: str) -> int:
+    return int(api.get("/v1/userinfo", access_token)["statusCode"])
+
+
+# -- authorization_code -------------------------------------------------------------------------
+
+
+def test_a_code_redeems_for_ou_tokens(api: TokenApi, ou: LinkedOu) -> None:
+    response = api.token(
+        ou.body(grant_type="authorization_code", code=ou.issue_code(), redirect_uri=ou.redirect_uri)
+    )
+
+    assert response["statusCode"] == 200
+    assert header(response, "Content-Type") == "application/json"
+    assert_no_store(response)
+    body = decode_body(response)
+    assert set(body) == {
+        "token_type",
+        "access_token",
+        "expires_in",
+        "refresh_token",
+        "scope",
+        "sub",
+        "organizational_unit",
+    }
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3600
+    assert body["scope"] == "organizational_unit_use_integrations"
+    assert body["sub"] == ou.ou_id
+    assert body["organizational_unit"] == {"sub": ou.ou_id, "name": "Acme"}
+    assert len(body["access_token"]) == 43 and len(body["refresh_token"]) == 43
+    assert userinfo_status(api, body["access_token"]) == 200
+
+
+def test_tokens_and_codes_are_stored_only_as_digests(
+    api: TokenApi, ou: LinkedOu, aws: dict[str, str]
+) -> None:
+    code = ou.issue_code()
+    body = api.redeem(ou, code)
+    items = boto3.client("dynamodb").scan(TableName=aws["ORGCONNECT_TABLE_NAME"])["Items"]
+    stored = json.dumps(items)
+    for secret in (code, body["access_token"], body["refresh_token"], ou.client_secret):
+        assert secret not in stored
+    kinds = sorted(
+        i["type"]["S"] for i in items if i["type"]["S"] in {"grant", "access_token", "refresh_token"}
+    )
+    assert kinds == ["access_token", "grant", "refresh_token"]
+
+
+def test_redemption_makes_two_dynamodb_calls(api: TokenApi, ou: LinkedOu) -> None:
+    code = ou.issue_code()
+    with count_aws_calls() as calls:
+        response = api.token(
+            ou.body(grant_type="authorization_code", code=code, redirect_uri=ou.redirect_uri)
+        )
+    assert response["statusCode"] == 200
+    assert calls == {"dynamodb:BatchGetItem": 1, "dynamodb:TransactWriteItems": 1}
+
+
+def test_a_replay_after_the_codes_lifetime_still_revokes(api: TokenApi, ou: LinkedOu, clock: Clock) -> None:
+    code = ou.issue_code(ttl=60)
+    first = api.redeem(ou, code)
+    stored = ou.item(keys.code_key(runtime.get_hasher().digest(CODE_PURPOSE, code)))
+    assert stored is not None
+    # Redeeming moved the code's TTL a day on, so that its replay is still recognized.
+    assert (stored["used_at"], stored["expires_at"]) == (clock(), clock() + 24 * 3600)
+    assert stored["grant_id"].startswith("grt_")
+    clock.advance(3000)
+    replay = api.token(ou.body(grant_type="authorization_code", code=code, redirect_uri=ou.redirect_uri))
+    assert error_of(replay) == (400, "invalid_grant")
+    assert userinfo_status(api, first["access_token"]) == 401
+
+
+def test_the_ruby_sdk_form_body_is_accepted(api: TokenApi, ou: LinkedOu) -> None:
+    # What cronofy-ruby's OAuth2 client posts: form-encoded, credentials in the body, no Basic.
+    code = ou.issue_code()
+    raw = (
+        f"grant_type=authorization_code&client_id={ou.client_id}&client_secret={ou.client_secret}"
+        f"&code={code}&redirect_uri={quote(ou.redirect_uri, safe='')}"
+    )
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
+    response = api.token(raw_body=raw, headers=headers)
+    assert response["statusCode"] == 200
+    tokens = decode_body(response)
+
+    refreshed = api.token(
+        raw_body=urlencode(
+            {
+                "client_id": ou.client_id,
+                "client_secret": ou.client_secret,
+                "grant_type": "refresh_token",
+                "refresh_token": tokens["refresh_token"],
+            }
+        ),
+        headers=headers,
+    )
+    assert refreshed["statusCode"] == 200
+    # cronofy-ruby revokes with the refresh token, form-encoded.
+    revoked = api.revoke(
+        {},
+        raw_body=urlencode(
+            {
+                "client_id": ou.client_id,
+                "client_secret": ou.client_secret,
+                "token": decode_body(refreshed)["refresh_token"],
+            }
+        ),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert revoked["statusCode"] == 200
+    assert userinfo_status(api, decode_body(refreshed)["access_token"]) == 401
+
+
+def test_http_basic_client_authentication(api: TokenApi, ou: LinkedOu) -> None:
+    response = api.token(
+        {"grant_type": "authorization_code", "code": ou.issue_code(), "redirect_uri": ou.redirect_uri},
+        form=True,
+        basic=(ou.client_id, ou.client_secret),
+    )
+    assert response["statusCode"] == 200
+
+
+def test_basic_with_the_same_client_id_in_the_body_is_accepted(api: TokenApi, ou: LinkedOu) -> None:
+    params = {
+        "grant_type": "authorization_code",
+        "client_id": ou.client_id,
+        "code": ou.issue_code(),
+        "redirect_uri": ou.redirect_uri,
+    }
+    assert api.token(params, basic=(ou.client_id, ou.client_secret))["statusCode"] == 200
+
+
+@pytest.mark.parametrize(
+    "authorization",
+    ["Bearer None", "Bearer some-old-access-token"],
+    ids=["pycronofy-before-a-token", "pycronofy-after"],
+)
+def test_a_bearer_header_beside_body_credentials_is_ignored(
+    api: TokenApi, ou: LinkedOu, authorization: str
+) -> None:
+    response = api.token(
+        ou.body(grant_type="authorization_code", code=ou.issue_code(), redirect_uri=ou.redirect_uri),
+        headers={"Authorization": authorization},
+    )
+    assert response["statusCode"] == 200
+
+
+def test_both_client_authentication_methods_at_once_is_invalid_request(api: TokenApi, ou: LinkedOu) -> None:
+    code = ou.issue_code()
+    response = api.token(
+        ou.body(grant_type="authorization_code", code=code, redirect_uri=ou.redirect_uri),
+        basic=(ou.client_id, ou.client_secret),
+    )
+    assert error_of(response) == (400, "invalid_request")
+    assert_no_store(response)
+    mismatched = api.token(
+        {
+            "grant_type": "authorization_code",
+            "client_id": ou.other_client_id,
+            "code": code,
+            "redirect_uri": "x",
+        },
+        basic=(ou.client_id, ou.client_secret),
+    )
+    assert error_of(mismatched) == (400, "invalid_request")
+    # Neither attempt consumed the code.
+    assert api.redeem(ou, code)["sub"] == ou.ou_id
+
+
+CLIENT_FAILURES: dict[str, Any] = {
+    "none": lambda _: ({}, None),
+    "unknown-client": lambda _: ({"client_id": "cli_000000000000000000000000", "client_secret": "x"}, None),
+    "wrong-secret": lambda ou: ({"client_id": ou.client_id, "client_secret": "wrong"}, None),
+    "other-clients-secret": lambda ou: (
+        {"client_id": ou.client_id, "client_secret": ou.other_client_secret},
+        None,
+    ),
+    "no-secret": lambda ou: ({"client_id": ou.client_id}, None),
+    "no-id": lambda ou: ({"client_secret": ou.client_secret}, None),
+    "malformed-id": lambda ou: ({"client_id": "not-an-id", "client_secret": ou.client_secret}, None),
+    "basic-wrong-secret": lambda ou: ({}, (ou.client_id, "wrong")),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CLIENT_FAILURES))
+def test_failed_client_authentication_is_401_invalid_client(api: TokenApi, ou: LinkedOu, case: str) -> None:
+    params, basic = CLIENT_FAILURES[case](ou)
+    code = ou.issue_code()
+    response = api.token(
+        {**params, "grant_type": "authorization_code", "code": code, "redirect_uri": ou.redirect_uri},
+        basic=basic,
+    )
+    assert error_of(response) == (401, "invalid_client")
+    assert header(response, "WWW-Authenticate") == 'Basic realm="orgconnect"'
+    assert_no_store(response)
+    assert api.redeem(ou, code)["sub"] == ou.ou_id
+
+
+@pytest.mark.parametrize(
+    "value", ["Basic !!!notbase64", "Basic bm9jb2xvbg=="], ids=["not-base64", "no-colon"]
+)
+def test_unreadable_basic_credentials_are_invalid_client(api: TokenApi, ou: LinkedOu, value: str) -> None:
+    response = api.token(
+        {"grant_type": "refresh_token", "refresh_token": "x"}, headers={"Authorization": value}
+    )
+    assert error_of(response) == (401, "invalid_client")
+
+
+@pytest.mark.parametrize("grant_type", ["password", "client_credentials", "implicit", "token", "device_code"])
+def test_other_grant_types_are_unsupported(api: TokenApi, ou: LinkedOu, grant_type: str) -> None:
+    response = api.token(ou.body(grant_type=grant_type, username="u", password="p"))
+    assert error_of(response) == (400, "unsupported_grant_type")
+    assert_no_store(response)
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {},
+        {"grant_type": "authorization_code", "redirect_uri": "https://app.example/callback"},
+        {"grant_type": "authorization_code", "code": "abc"},
+        {"grant_type": "authorization_code", "code": "", "redirect_uri": "https://app.example/callback"},
+        {"grant_type": "refresh_token"},
+        {"grant_type": ["authorization_code"]},
+        {"grant_type": "refresh_token", "refresh_token": 12},
+    ],
+    ids=["no-grant-type", "no-code", "no-redirect-uri", "empty-code", "no-refresh-token", "list", "number"],
+)
+def test_missing_or_malformed_parameters_are_invalid_request(
+    api: TokenApi, ou: LinkedOu, params: dict[str, Any]
+) -> None:
+    response = api.token(ou.body(**params))
+    assert error_of(response) == (400, "invalid_request")
+    assert_no_store(response)
+
+
+@pytest.mark.parametrize(
+    ("raw", "content_type"),
+    [
+        ("{not json", "application/json"),
+        ('["a"]', "application/json"),
+        ("grant_type=refresh_token", "text/plain"),
+        ("grant_type=refresh_token&grant_type=authorization_code", "application/x-www-form-urlencoded"),
+        ("x=" + "a" * 70_000, "application/x-www-form-urlencoded"),
+        ("&".join(f"p{i}=1" for i in range(60)), "application/x-www-form-urlencoded"),
+    ],
+    ids=["bad-json", "json-array", "text-plain", "repeated-parameter", "oversized", "too-many-fields"],
+)
+def test_unreadable_bodies_are_invalid_request(api: TokenApi, raw: str, content_type: str) -> None:
+    response = api.token(raw_body=raw, headers={"Content-Type": content_type})
+    assert error_of(response) == (400, "invalid_request")
+    assert_no_store(response)
+
+
+def test_a_body_without_content_type_is_read_either_way(api: TokenApi, ou: LinkedOu) -> None:
+    as_json = json.dumps(
+        ou.body(grant_type="authorization_code", code=ou.issue_code(), redirect_uri=ou.redirect_uri)
+    )
+    as_form = urlencode(
+        ou.body(grant_type="authorization_code", code=ou.issue_code(), redirect_uri=ou.redirect_uri)
+    )
+    for raw in (as_json, as_form):
+        event = api_event("POST", "/oauth/token", raw_body=raw)
+        assert api.token_handler(event, FakeContext())["statusCode"] == 200
+
+
+def test_invalid_grant_answers_carry_a_description(api: TokenApi, ou: LinkedOu) -> None:
+    response = api.token(ou.body(grant_type="authorization_code", code="nope", redirect_uri=ou.redirect_uri))
+    body = decode_body(response)
+    assert response["statusCode"] == 400
+    assert body["error"] == "invalid_grant" and body["error_description"]
+    assert header(response, "WWW-Authenticate") is None
+
+
+def test_a_dependency_outage_is_503_and_still_not_cached(
+    api: TokenApi, ou: LinkedOu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def unavailable(*_: object) -> None:
+        raise TemporarilyUnavailable("ThrottlingException")
+
+    monkeypatch.setattr(TokenStore, "load_for_code", unavailable)
+    response = api.token(ou.body(grant_type="authorization_code", code="x", redirect_uri=ou.redirect_uri))
+    assert error_of(response) == (503, "temporarily_unavailable")
+    assert_no_store(response)
+
+
+def test_an_unknown_path_is_still_not_cached(api: TokenApi) -> None:
+    response = api.token({}, path="/oauth/nothing")
+    assert response["statusCode"] == 404
+    assert_no_store(response)
+
+
+# -- refresh_token ------------------------------------------------------------------------------
+
+
+def test_refresh_rotates_both_tokens(api: TokenApi, ou: LinkedOu, clock: Clock) -> None:
+    first = api.redeem(ou)
+    clock.advance(600)
+    with count_aws_calls() as calls:
+        response = api.token(ou.body(grant_type="refresh_token", refresh_token=first["refresh_token"]))
+    assert calls == {"dynamodb:BatchGetItem": 1, "dynamodb:TransactWriteItems": 1}
+    assert response["statusCode"] == 200
+    assert_no_store(response)
+    second = decode_body(response)
+    assert {k: second[k] for k in ("token_type", "expires_in", "scope", "sub", "organizational_unit")} == {
+        k: first[k] for k in ("token_type", "expires_in", "scope", "sub", "organizational_unit")
+    }
+    assert second["access_token"] != first["access_token"]
+    assert second["refresh_token"] != first["refresh_token"]
+    # The previous access token lives out its hour; the new one lives an hour from now.
+    assert userinfo_status(api, first["access_token"]) == 200
+    assert userinfo_status(api, second["access_token"]) == 200
+    clock.advance(3000)
+    assert userinfo_status(api, first["access_token"]) == 401
+    assert userinfo_status(api, second["access_token"]) == 200
+    third = api.token(ou.body(grant_type="refresh_token", refresh_token=second["refresh_token"]))
+    assert third["statusCode"] == 200
+
+
+def test_refresh_by_basic_and_form(api: TokenApi, ou: LinkedOu) -> None:
+    first = api.redeem(ou)
+    response = api.token(
+        {"grant_type": "refresh_token", "refresh_token": first["refresh_token"]},
+        form=True,
+        basic=(ou.client_id, ou.client_secret),
+    )
+    assert response["statusCode"] == 200
+
+
+def test_parallel_refreshes_of_one_token_yield_one_success(
+    api: TokenApi, ou: LinkedOu, serialized_dynamodb: None
+) -> None:
+    first = api.redeem(ou)
+    body = ou.body(grant_type="refresh_token", refresh_token=first["refresh_token"])
+    results = api.in_parallel(body, 20)
+    assert sorted(s for s, _ in results) == [200] + [400] * 19
+    assert {b["error"] for s, b in results if s == 400} == {"invalid_grant"}
+    # Strict reuse detection (no grace window): the losers presented a retired token.
+    (winner,) = [b for s, b in results if s == 200]
+    assert userinfo_status(api, winner["access_token"]) == 401
+
+
+# -- revocation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("which", ["access_token", "refresh_token"])
+def test_revoking_a_token_revokes_its_grant(api: TokenApi, ou: LinkedOu, which: str) -> None:
+    first = api.redeem(ou)
+    second = decode_body(api.token(ou.body(grant_type="refresh_token", refresh_token=first["refresh_token"])))
+    response = api.revoke(ou.body(token=second[which]))
+
+    assert response["statusCode"] == 200
+    assert response["body"] in (None, "")
+    assert_no_store(response)
+    assert userinfo_status(api, first["access_token"]) == 401
+    assert userinfo_status(api, second["access_token"]) == 401
+    refused = api.token(ou.body(grant_type="refresh_token", refresh_token=second["refresh_token"]))
+    assert error_of(refused) == (400, "invalid_grant")
+    # Revoking again is as quiet as the first time.
+    assert api.revoke(ou.body(token=second[which]))["statusCode"] == 200
+
+
+def test_aws_calls_of_revocation_and_of_refused_replays(api: TokenApi, ou: LinkedOu) -> None:
+    code = ou.issue_code()
+    first = api.redeem(ou, code)
+    with count_aws_calls() as replay:
+        api.token(ou.body(grant_type="authorization_code", code=code, redirect_uri=ou.redirect_uri))
+    # The read shows the code used: revoke its grant (read it, then one transaction).
+    assert replay == {"dynamodb:BatchGetItem": 1, "dynamodb:GetItem": 1, "dynamodb:TransactWriteItems": 1}
+    second = api.redeem(ou)
+    with count_aws_calls() as by_token:
+        api.revoke(ou.body(token=second["refresh_token"]))
+    assert by_token == {"dynamodb:BatchGetItem": 1, "dynamodb:GetItem": 1, "dynamodb:TransactWriteItems": 1}
+    api.redeem(ou)
+    with count_aws_calls() as by_sub:
+        api.revoke(ou.body(sub=ou.ou_id))
+    # One live grant left (the others are revoked already): client, query, one transaction.
+    assert by_sub == {"dynamodb:GetItem": 1, "dynamodb:Query": 1, "dynamodb:TransactWriteItems": 1}
+    assert userinfo_status(api, first["access_token"]) == 401
+
+
+def test_revoking_the_ou_sub_revokes_every_grant_and_keeps_the_links(api: TokenApi, ou: LinkedOu) -> None:
+    grants = [api.redeem(ou) for _ in range(3)]
+    response = api.revoke(ou.body(sub=ou.ou_id))
+    assert response["statusCode"] == 200
+    assert all(userinfo_status(api, g["access_token"]) == 401 for g in grants)
+    # The OU, its service account link and its connection stay until the OU is deleted.
+    assert ou.item(keys.organizational_unit_key(ou.ou_id)) is not None
+    account = ou.item(keys.service_account_key(ou.service_account_id))
+    assert account is not None and account["organizational_unit_id"] == ou.ou_id
+    assert ou.item(keys.connection_key(ou.connection_id)) is not None
+    # A new authorization of the same OU works again.
+    assert userinfo_status(api, api.redeem(ou)["access_token"]) == 200
+
+
+def test_revoking_a_sub_leaves_other_clients_grants(api: TokenApi, ou: LinkedOu) -> None:
+    mine = api.redeem(ou)
+    response = api.revoke(
+        {"client_id": ou.other_client_id, "client_secret": ou.other_client_secret, "sub": ou.ou_id}
+    )
+    assert response["statusCode"] == 200
+    assert userinfo_status(api, mine["access_token"]) == 200
+
+
+def test_another_clients_token_is_accepted_and_left_alone(api: TokenApi, ou: LinkedOu) -> None:
+    mine = api.redeem(ou)
+    response = api.revoke(
+        {
+            "client_id": ou.other_client_id,
+            "client_secret": ou.other_client_secret,
+            "token": mine["access_token"],
+        }
+    )
+    assert response["statusCode"] == 200
+    assert userinfo_status(api, mine["access_token"]) == 200
+
+
+def test_token_wins_over_sub(api: TokenApi, ou: LinkedOu) -> None:
+    a, b = api.redeem(ou), api.redeem(ou)
+    assert api.revoke(ou.body(token=a["access_token"], sub=ou.ou_id))["statusCode"] == 200
+    assert userinfo_status(api, a["access_token"]) == 401
+    assert userinfo_status(api, b["access_token"]) == 200
+
+
+def test_unknown_tokens_are_revoked_quietly(api: TokenApi, ou: LinkedOu) -> None:
+    for params in ({"token": "never-issued"}, {"sub": "ou_000000000000000000000000"}, {"sub": "x" * 600}):
+        response = api.revoke(ou.body(**params))
+        assert response["statusCode"] == 200
+
+
+def test_revocation_errors(api: TokenApi, ou: LinkedOu) -> None:
+    assert error_of(api.revoke(ou.body())) == (400, "invalid_request")
+    refused = api.revoke({"client_id": ou.client_id, "client_secret": "wrong", "token": "x"})
+    assert error_of(refused) == (401, "invalid_client")
+    assert header(refused, "WWW-Authenticate") == 'Basic realm="orgconnect"'
+    assert_no_store(refused)
+    by_basic = api.revoke({"token": "x"}, form=True, basic=(ou.client_id, ou.client_secret))
+    assert by_basic["statusCode"] == 200
+
+
+def test_a_revocation_racing_a_refresh_revokes_the_new_tokens_too(
+    api: TokenApi, ou: LinkedOu, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = api.redeem(ou)
+    refreshed: list[dict[str, Any]] = []
+    original = TokenStore.revoke_grant
+
+    def refresh_first(self: TokenStore, *args: Any) -> None:
+        if not refreshed:
+            response = api.token(ou.body(grant_type="refresh_token", refresh_token=first["refresh_token"]))
+            refreshed.append(decode_body(response))
+        original(self, *args)
+
+    monkeypatch.setattr(TokenStore, "revoke_grant", refresh_first)
+    assert api.revoke(ou.body(token=first["access_token"]))["statusCode"] == 200
+    assert userinfo_status(api, refreshed[0]["access_token"]) == 401
+    _, successor = TokenStore.sharing(runtime.get_store()).load_for_refresh(
+        ou.client_id, runtime.get_hasher().digest(REFRESH_TOKEN_PURPOSE, refreshed[0]["refresh_token"])
+    )
+    assert successor is not None and successor.revoked_at is not None
+
+
+# -- Cronofy's Python SDK, over HTTP ------------------------------------------------------------
+
+
+def test_pycronofy_redeems_refreshes_and_revokes(ou: LinkedOu, token_server: RunningServer) -> None:
+    client = pycronofy.Client(client_id=ou.client_id, client_secret=ou.client_secret)
+    client.request_handler.base_url = token_server.url  # only the base URL changes
+
+    tokens = client.get_authorization_from_code(ou.issue_code(), redirect_uri=ou.redirect_uri)
+    info = client.userinfo()
+    assert info["sub"] == ou.ou_id
+    assert info["cronofy.type"] == "organizational_unit"
+    assert [c["connection_id"] for c in info["cronofy.data"]["conferencing_connections"]] == [
+        ou.connection_id
+    ]
+
+    refreshed = client.refresh_authorization()
+    assert refreshed["refresh_token"] != tokens["refresh_token"]
+    assert client.userinfo()["sub"] == ou.ou_id
+
+    client.revoke_authorization()  # posts the access token as `token`
+    revoked = pycronofy.Client(access_token=refreshed["access_token"])
+    revoked.request_handler.base_url = token_server.url
+    with pytest.raises(PyCronofyRequestError) as raised:
+        revoked.userinfo()
+    assert raised.value.response.status_code == 401
+
+
+def test_pycronofy_sees_invalid_grant_for_a_used_code(ou: LinkedOu, token_server: RunningServer) -> None:
+    code = ou.issue_code()
+    client = pycronofy.Client(client_id=ou.client_id, client_secret=ou.client_secret)
+    client.request_handler.base_url = token_server.url
+    client.get_authorization_from_code(code, redirect_uri=ou.redirect_uri)
+    with pytest.raises(PyCronofyRequestError) as raised:
+        client.get_authorization_from_code(code, redirect_uri=ou.redirect_uri)
+    assert raised.value.response.status_code == 400
+    assert raised.value.response.json()["error"] == "invalid_grant"
+    assert raised.value.response.headers["Cache-Control"] == "no-store"
