@@ -31,6 +31,7 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 from werkzeug.wrappers import Request, Response
 
+from devstack import iam
 from devstack.aws import ACCOUNT_ID, REGION
 from devstack.template import FunctionSpec, Resolver, functions, resources_of_type
 
@@ -255,6 +256,8 @@ class LocalApiGateway:
             rules.append(Rule(path, endpoint=f"extra:{path}"))
         self._map = Map(rules, strict_slashes=False, merge_slashes=False)
         self._bucket, self._throttled_body = _throttling(template, resolver)
+        self._policies = iam.policies(template, resolver)
+        iam.install()
 
     @property
     def routes(self) -> list[tuple[str, str, str]]:
@@ -285,7 +288,8 @@ class LocalApiGateway:
         target = self._targets[str(endpoint)]
         event = build_event(request, target.resource, params)
         try:
-            result = target.handler(event, LambdaContext(target.spec))
+            with iam.acting_as(self._policies[target.spec.logical_id]):
+                result = target.handler(event, LambdaContext(target.spec))
         except Exception:  # an unhandled function error is a 502, as on AWS
             logging.getLogger("devstack").exception("function %s raised", target.spec.logical_id)
             return Response(

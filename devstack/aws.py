@@ -104,6 +104,7 @@ def provision(
             "AWS::Region": REGION,
             "AWS::AccountId": ACCOUNT_ID,
             "AWS::URLSuffix": "amazonaws.com",
+            "AWS::Partition": "aws",
             "AWS::StackName": prefix,
         }
     )

@@ -15,7 +15,7 @@ import pytest
 from moto import mock_aws
 
 from devstack.aws import REGION, provision
-from devstack.template import load_template, parameter_defaults
+from devstack.template import Resolver, load_template, parameter_defaults
 
 PEPPER_ENV = "ORGCONNECT_PEPPER_SECRET_ID"
 
@@ -44,6 +44,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
             parameter_defaults(template),
             prefix=f"test-{uuid.uuid4().hex[:6]}",
         )
+        _provisioned.append(resolver)
         env = {"ORGCONNECT_TABLE_NAME": resolver.refs["Table"], PEPPER_ENV: resolver.refs["PepperSecret"]}
         for key, value in env.items():
             monkeypatch.setenv(key, value)
@@ -55,6 +56,16 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         parameters.clear_caches()
         yield env
         runtime.reset()
+        _provisioned.clear()
+
+
+_provisioned: list[Resolver] = []
+
+
+@pytest.fixture
+def aws_resolver(aws: dict[str, str]) -> Resolver:
+    """The local names and ARNs of the template's resources in the ``aws`` fixture."""
+    return _provisioned[-1]
 
 
 @dataclass(frozen=True)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
 import subprocess
@@ -155,6 +156,8 @@ def test_aws_emulator_is_inspectable_with_the_aws_sdk(dev_stack: dict[str, Any])
 
 
 def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    # The operator's environment, not the test process's (which may point at another stack).
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "ORGCONNECT_"))}
     return subprocess.run(
         [sys.executable, "-m", "orgconnect.cli", *args],
         cwd=ROOT,
@@ -162,6 +165,7 @@ def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
         text=True,
         timeout=60,
         check=False,
+        env=env,
     )
 
 

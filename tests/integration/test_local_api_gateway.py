@@ -13,14 +13,14 @@ from tests.conftest import Seeded
 PATH = "/v1/organizational_unit_authorization_link_tokens"
 
 
-def gateway(rate: float, burst: int) -> Client:
+def gateway(resolver: Resolver, rate: float, burst: int) -> Client:
     template = load_template()
     params = parameter_defaults(template, {"ApiThrottlingRateLimit": rate, "ApiThrottlingBurstLimit": burst})
-    return Client(LocalApiGateway(template, Resolver(refs=params)))
+    return Client(LocalApiGateway(template, Resolver(refs={**resolver.refs, **params}, attrs=resolver.attrs)))
 
 
-def test_routes_come_from_the_template(seeded: Seeded) -> None:
-    client = gateway(100, 100)
+def test_routes_come_from_the_template(seeded: Seeded, aws_resolver: Resolver) -> None:
+    client = gateway(aws_resolver, 100, 100)
     response = client.post(
         PATH,
         headers={"Authorization": f"Bearer {seeded.client_secret}"},
@@ -32,9 +32,9 @@ def test_routes_come_from_the_template(seeded: Seeded) -> None:
     assert client.get("/nope").get_json() == {"message": "Missing Authentication Token"}
 
 
-def test_stage_throttling_answers_429_with_the_templates_body(seeded: Seeded) -> None:
+def test_stage_throttling_answers_429_with_the_templates_body(seeded: Seeded, aws_resolver: Resolver) -> None:
     # One token per 1000 s: the refill cannot matter, however slow the machine.
-    client = gateway(rate=0.001, burst=2)
+    client = gateway(aws_resolver, rate=0.001, burst=2)
     statuses = [
         client.post(PATH, headers={"Authorization": "Bearer wrong"}, json={}).status_code for _ in range(5)
     ]
