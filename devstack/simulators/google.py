@@ -57,6 +57,7 @@ from devstack.simulators.google_directory import (
 from devstack.simulators.provider_kit import (
     PageTokens,
     RateLimiter,
+    apply_switches,
     client_credentials,
     new_grant_id,
     shared_signing_key,
@@ -269,14 +270,7 @@ class GoogleSimulator(Simulator):
             "page_token_ttl_seconds": float,
             "max_refresh_tokens": int,
         }
-        unknown = sorted(set(options) - set(switches))
-        if unknown:
-            raise ControlError(400, f"unknown options for google: {unknown}")
-        for key, kind in switches.items():
-            if key in options:
-                setattr(self, key, kind(options[key]))
-        self.limiter.per_second = self.rate_limit_per_second
-        return {key: getattr(self, key) for key in switches}
+        return apply_switches(self, options, switches)
 
     def dev_info(self, base_url: str) -> dict[str, Any]:
         """Endpoints, the default app's credentials and the customer (id, domain, admin)."""

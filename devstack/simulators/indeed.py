@@ -47,6 +47,7 @@ from devstack.simulators.demo import DemoDirectory
 from devstack.simulators.provider_kit import (
     JwtTokenStore,
     RateLimiter,
+    apply_switches,
     client_credentials,
     new_grant_id,
     shared_signing_key,
@@ -204,14 +205,7 @@ class IndeedSimulator(Simulator):
             "rate_limit_per_second": int,
             "retry_after_seconds": int,
         }
-        unknown = sorted(set(options) - set(switches))
-        if unknown:
-            raise ControlError(400, f"unknown options for indeed: {unknown}")
-        for key, kind in switches.items():
-            if key in options:
-                setattr(self, key, kind(options[key]))
-        self.limiter.per_second = self.rate_limit_per_second
-        return {key: getattr(self, key) for key in switches}
+        return apply_switches(self, options, switches)
 
     def dev_info(self, base_url: str) -> dict[str, Any]:
         """Endpoints, the default app's credentials and the employer account."""

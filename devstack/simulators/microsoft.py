@@ -61,6 +61,7 @@ from devstack.simulators.provider_kit import (
     JwtTokenStore,
     PageTokens,
     RateLimiter,
+    apply_switches,
     client_credentials,
     new_grant_id,
     shared_signing_key,
@@ -417,19 +418,12 @@ class MicrosoftSimulator(Simulator):
             "teams_application_access_policy": bool,
             "admin_consent_error": str,
         }
-        unknown = sorted(set(options) - set(switches))
-        if unknown:
-            raise ControlError(400, f"unknown options for microsoft: {unknown}")
         if options.get("admin_consent_error", "consent_required") not in (
             "consent_required",
             "access_denied",
         ):
             raise ControlError(400, "admin_consent_error must be consent_required or access_denied")
-        for key, kind in switches.items():
-            if key in options:
-                setattr(self, key, kind(options[key]))
-        self.limiter.per_second = self.rate_limit_per_second
-        return {key: getattr(self, key) for key in switches}
+        return apply_switches(self, options, switches)
 
     def dev_info(self, base_url: str) -> dict[str, Any]:
         """Endpoints, the default app's credentials and the tenant (id, domains, admin)."""
@@ -1307,6 +1301,24 @@ class MicrosoftSimulator(Simulator):
                 )
             )
 
+    def _signed_in_user(self, request: Request, caller: _Caller, delegated: Iterable[str] = ()) -> GraphUser:
+        """The user behind a ``/me`` request: app tokens cannot use ``/me`` (400), the token must
+        carry one of ``delegated`` when given, and the user must still exist (404)."""
+        if caller.kind == "app":
+            raise SimResponse(
+                self._graph_error(
+                    request,
+                    400,
+                    "BadRequest",
+                    "/me request is only valid with delegated authentication flow.",
+                )
+            )
+        if delegated:
+            self._require(request, caller, set(delegated), ())
+        if caller.user is None:
+            raise SimResponse(self._not_found(request, caller.token.subject))
+        return caller.user
+
     def _not_found(self, request: Request, key: str) -> Response:
         return self._graph_error(
             request,
@@ -1394,36 +1406,20 @@ class MicrosoftSimulator(Simulator):
 
     def _me(self, request: Request) -> Response:
         caller = self._caller(request)
-        if caller.kind == "app":
-            return self._graph_error(
-                request, 400, "BadRequest", "/me request is only valid with delegated authentication flow."
-            )
-        self._require(request, caller, {"User.Read"} | _READ_USERS_DELEGATED, ())
-        if caller.user is None:
-            return self._not_found(request, caller.token.subject)
+        me = self._signed_in_user(request, caller, {"User.Read"} | _READ_USERS_DELEGATED)
         try:
             select = parse_select(request.args.get("$select"))
         except ODataError as exc:
             return self._graph_error(request, 400, exc.code, exc.message)
         base = request.host_url.rstrip("/")
         return json_response(
-            {"@odata.context": f"{base}/v1.0/$metadata#users/$entity", **caller.user.to_graph(select)}
+            {"@odata.context": f"{base}/v1.0/$metadata#users/$entity", **me.to_graph(select)}
         )
 
     def _member_of(self, request: Request, key: str | None = None) -> Response:
         caller = self._caller(request)
         if key is None:
-            if caller.kind == "app":
-                return self._graph_error(
-                    request,
-                    400,
-                    "BadRequest",
-                    "/me request is only valid with delegated authentication flow.",
-                )
-            self._require(request, caller, {"User.Read"} | _READ_ROLES_DELEGATED, ())
-            user = caller.user
-            if user is None:
-                return self._not_found(request, caller.token.subject)
+            user = self._signed_in_user(request, caller, {"User.Read"} | _READ_ROLES_DELEGATED)
         else:
             self._require(request, caller, _READ_ROLES_DELEGATED, _READ_ROLES_APP)
             found = self.find_user(key)
@@ -1507,16 +1503,7 @@ class MicrosoftSimulator(Simulator):
     def _create_meeting(self, request: Request, key: str | None = None) -> Response:
         caller = self._caller(request)
         if key is None:
-            if caller.kind == "app":
-                return self._graph_error(
-                    request,
-                    400,
-                    "BadRequest",
-                    "/me request is only valid with delegated authentication flow.",
-                )
-            organizer = caller.user
-            if organizer is None:
-                return self._not_found(request, caller.token.subject)
+            organizer = self._signed_in_user(request, caller)
         else:
             found = self.find_user(key)
             if caller.kind == "user" and (caller.user is None or found is None or found.id != caller.user.id):

@@ -29,6 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from werkzeug.wrappers import Request
 
 from devstack.simulators.common import (
+    ControlError,
     IssuedToken,
     SimClock,
     TokenKind,
@@ -282,3 +283,19 @@ def split_scopes(scope: str | None) -> list[str]:
 def new_grant_id() -> str:
     """An id tying together the tokens of one authorization."""
     return mint_secret(12)
+
+
+def apply_switches(sim: Any, options: Mapping[str, Any], switches: Mapping[str, type]) -> dict[str, Any]:
+    """Set a simulator's run-time switches from ``options`` (``PATCH /_sim/options``).
+
+    ``switches`` maps each switch to its type; an unknown name is a 400. The simulator's
+    ``limiter`` follows ``rate_limit_per_second``. Returns every switch's value after the change.
+    """
+    unknown = sorted(set(options) - set(switches))
+    if unknown:
+        raise ControlError(400, f"unknown options for {sim.name}: {unknown}")
+    for key, kind in switches.items():
+        if key in options:
+            setattr(sim, key, kind(options[key]))
+    sim.limiter.per_second = sim.rate_limit_per_second
+    return {key: getattr(sim, key) for key in switches}

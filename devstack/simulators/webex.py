@@ -48,6 +48,7 @@ from devstack.simulators.demo import DemoDirectory
 from devstack.simulators.provider_kit import (
     PageTokens,
     RateLimiter,
+    apply_switches,
     client_credentials,
     new_grant_id,
     split_scopes,
@@ -310,14 +311,7 @@ class WebexSimulator(Simulator):
             "max_page_size": int,
             "paging_quirks": bool,
         }
-        unknown = sorted(set(options) - set(switches))
-        if unknown:
-            raise ControlError(400, f"unknown options for webex: {unknown}")
-        for key, kind in switches.items():
-            if key in options:
-                setattr(self, key, kind(options[key]))
-        self.limiter.per_second = self.rate_limit_per_second
-        return {key: getattr(self, key) for key in switches}
+        return apply_switches(self, options, switches)
 
     def dev_info(self, base_url: str) -> dict[str, Any]:
         """Endpoints, the default integration's credentials, the organization and its admin."""
