@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -43,15 +44,37 @@ _FUNCTION_ENV = {
 }
 
 
+LAMBDA_VENV = ROOT / "benchmarks" / ".lambda-venv"
+
+
+def lambda_like_python() -> str:
+    """An interpreter with what a Lambda function has: the runtime's boto3 plus the layer's
+    requirements, and nothing else (the dev venv carries awscrt and pyOpenSSL, which botocore
+    imports when present and which would inflate both sides of the comparison)."""
+    python = LAMBDA_VENV / "bin" / "python"
+    if not python.exists():
+        uv = shutil.which("uv") or "uv"
+        env = {**os.environ, "UV_COMPILE_BYTECODE": "1", "UV_PYTHON_DOWNLOADS": "never"}
+        subprocess.run(
+            [uv, "venv", "--quiet", "--python", sys.executable, str(LAMBDA_VENV)], check=True, env=env
+        )
+        requirements = str(ROOT / "layers" / "orgconnect" / "requirements.txt")
+        subprocess.run(
+            [uv, "pip", "install", "--quiet", "--python", str(python), "boto3", "-r", requirements],
+            check=True,
+            env=env,
+        )
+    return str(python)
+
+
 def _time_fresh(body: str) -> float:
     """Median seconds to run ``body`` in a fresh interpreter (the Lambda cold start's import phase)."""
     code = _IMPORT_PROBE.format(layer=str(ROOT / "layers" / "orgconnect"), body=body)
     env = {**os.environ, **_FUNCTION_ENV}
+    python = lambda_like_python()
     samples = []
     for _ in range(RUNS):
-        out = subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
-        )
+        out = subprocess.run([python, "-c", code], capture_output=True, text=True, check=True, env=env)
         samples.append(float(out.stdout.strip().splitlines()[-1]))
     return statistics.median(samples)
 

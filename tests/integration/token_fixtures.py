@@ -332,7 +332,7 @@ def serialized_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def token_server(aws: dict[str, str]) -> Iterator[RunningServer]:
+def token_server(aws: dict[str, str], aws_resolver: Resolver) -> Iterator[RunningServer]:
     """The local API Gateway on 127.0.0.1 serving only the token and userinfo functions."""
     template = load_template()
     template["Resources"] = {
@@ -341,7 +341,11 @@ def token_server(aws: dict[str, str]) -> Iterator[RunningServer]:
         if resource["Type"] != "AWS::Serverless::Function" or name in TOKEN_FUNCTIONS
     }
     server = serve_wsgi(
-        LocalApiGateway(template, Resolver(refs=parameter_defaults(template))), name="token-api"
+        LocalApiGateway(
+            template,
+            Resolver(refs={**aws_resolver.refs, **parameter_defaults(template)}, attrs=aws_resolver.attrs),
+        ),
+        name="token-api",
     )
     yield server
     server.stop()

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 import boto3
 from botocore.config import Config
 
-from orgconnect.domain.sealing import Sealer
 from orgconnect.domain.secrets import SecretHasher
 from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.settings import get_settings
@@ -18,6 +17,7 @@ from orgconnect.store.flows import FlowStore
 from orgconnect.store.vault import ConnectionVault, load_pepper, load_provider_apps, load_sealer
 
 if TYPE_CHECKING:
+    from orgconnect.domain.sealing import Sealer
     from orgconnect.web.flow import FlowContext
 
 # Fail fast inside API Gateway's 29 s budget; botocore's standard mode retries throttling for us.

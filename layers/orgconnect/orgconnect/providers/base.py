@@ -9,82 +9,41 @@ from __future__ import annotations
 
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import Any, ClassVar
-
-import httpx
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.httpx_client import OAuth2Client
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from orgconnect.domain.model import ProviderApp
+from orgconnect.providers.model import (
+    ProviderAccount,
+    ProviderError,
+    ProviderRefused,
+    ProviderTokens,
+    ProviderUnavailable,
+    Purpose,
+)
+
+if TYPE_CHECKING:
+    import httpx
+    from authlib.integrations.httpx_client import OAuth2Client
+
+__all__ = [
+    "OAuthProvider",
+    "ProviderAccount",
+    "ProviderApp",
+    "ProviderError",
+    "ProviderRefused",
+    "ProviderTokens",
+    "ProviderUnavailable",
+    "Purpose",
+    "with_retries",
+]
 
 RETRY_ATTEMPTS = 3
 
 
-class Purpose(StrEnum):
-    """Why the administrator is sent to a provider."""
-
-    ADMIN_PROOF = "admin_proof"  # prove admin of the service account's calendar domain
-    CONFERENCING = "conferencing"  # authorize an enterprise conferencing account
-    CALENDARS = "calendars"  # link an additional calendar tenant (seed 002)
-
-
-@dataclass(frozen=True)
-class ProviderTokens:
-    """Tokens from a code exchange. Stored sealed, then in Secrets Manager; never logged."""
-
-    access_token: str = field(repr=False)
-    refresh_token: str | None = field(default=None, repr=False)
-    expires_at: int | None = None
-    scope: str | None = None
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "access_token": self.access_token,
-            "refresh_token": self.refresh_token,
-            "expires_at": self.expires_at,
-            "scope": self.scope,
-        }
-
-
-@dataclass(frozen=True)
-class ProviderAccount:
-    """Who authorized, and for which account, as read from the provider after the exchange."""
-
-    provider: str  # the provider key: zoom, google, microsoft, webex, indeed
-    account_id: str  # the enterprise account: Zoom account id, Google customer, Microsoft tenant
-    account_name: str
-    user_email: str
-    user_is_admin: bool
-    paid: bool | None = None  # None: the provider has no such notion
-    domain: str | None = None
-
-
-class ProviderError(Exception):
-    """Base of the failures a provider client raises."""
-
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
-
-
-class ProviderRefused(ProviderError):
-    """The provider refused (an OAuth error or another 4xx). ``error`` is the provider's code."""
-
-    def __init__(self, description: str, *, error: str = "invalid_grant", status: int | None = None) -> None:
-        super().__init__(description)
-        self.error = error
-        self.status = status
-
-
-class ProviderUnavailable(ProviderError):
-    """The provider did not answer usefully (network, timeout, 5xx, 429) after the retries."""
-
-
 def is_transient(error: BaseException) -> bool:
     """Worth another try: the request may not have been processed, or the provider is overloaded."""
+    import httpx
+
     if isinstance(error, httpx.TransportError):
         return True
     if isinstance(error, httpx.HTTPStatusError):
@@ -97,6 +56,11 @@ def with_retries[T](call: Callable[[], T], *, what: str) -> T:
 
     Credentials are kept whatever happens; a 4xx is never retried.
     """
+    # Loaded on the first provider call: most requests of the flow never make one.
+    import httpx
+    from authlib.integrations.base_client.errors import OAuthError
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_exponential_jitter
+
     retrying = Retrying(
         retry=retry_if_exception(is_transient),
         stop=stop_after_attempt(RETRY_ATTEMPTS),
@@ -166,6 +130,8 @@ class OAuthProvider(ABC):
         """Read who authorized and the account, with the new tokens."""
 
     def _oauth(self, redirect_uri: str, purpose: Purpose) -> OAuth2Client:
+        from authlib.integrations.httpx_client import OAuth2Client
+
         return OAuth2Client(
             client_id=self.app.client_id,
             client_secret=self.app.client_secret,
@@ -233,6 +199,7 @@ class OAuthProvider(ABC):
         self, url: str, tokens: ProviderTokens, *, what: str, params: dict[str, str] | None = None
     ) -> Any:
         """GET a JSON resource with the access token in the Authorization header (never the URL)."""
+        import httpx
 
         def call() -> Any:
             with httpx.Client(timeout=self.timeout, transport=self._transport) as http:

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import base64
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities import parameters
 from botocore.exceptions import ClientError
 
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ProviderApp
-from orgconnect.domain.sealing import Sealer, key_from_material
+
+if TYPE_CHECKING:
+    from orgconnect.domain.sealing import Sealer
 
 # The pepper never changes without a migration, so one read per cold start (cached for an hour)
 # keeps it off the per-request path.
@@ -59,6 +61,9 @@ def load_provider_apps(secret_id: str) -> dict[str, ProviderApp]:
 def load_sealer(secret_id: str) -> Sealer:
     """The AES-256-GCM keyring: a plain generated string (key ``k1``) or
     ``{"current": "k2", "keys": {"k1": "...", "k2": "..."}}`` (rotation: add a key, point current at it)."""
+    # Imported here: only the flow functions seal, the others need not load cryptography.
+    from orgconnect.domain.sealing import Sealer, key_from_material
+
     raw = parameters.get_secret(secret_id, max_age=PEPPER_CACHE_SECONDS)
     text = raw.decode() if isinstance(raw, bytes) else str(raw)
     if text.lstrip().startswith("{"):

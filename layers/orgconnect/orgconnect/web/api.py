@@ -5,15 +5,16 @@ from __future__ import annotations
 import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import BaseModel
 
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.web.errors import register_error_handlers
+from orgconnect.web.tracing import create_tracer
 
 logger = Logger()
-tracer = Tracer()
+tracer = create_tracer()
 # The namespace must never be unset: Powertools serializes the buffer every 100 values, even with
 # metrics disabled (local runs), and fails without one.
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "orgconnect")

@@ -43,7 +43,7 @@ from orgconnect.domain.model import (
 )
 from orgconnect.domain.sealing import Sealer, SealingError
 from orgconnect.domain.secrets import SecretHasher, id_pattern, new_id, new_secret
-from orgconnect.providers.base import ProviderError, ProviderRefused, ProviderUnavailable, Purpose
+from orgconnect.providers.model import ProviderError, ProviderRefused, ProviderUnavailable, Purpose
 from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import DynamoStore, to_item

@@ -1,0 +1,68 @@
+"""What the flow knows about providers without talking to one: purposes, tokens, accounts and
+the two failure outcomes (no httpx or Authlib here, so importing it costs nothing)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class Purpose(StrEnum):
+    """Why the administrator is sent to a provider."""
+
+    ADMIN_PROOF = "admin_proof"  # prove admin of the service account's calendar domain
+    CONFERENCING = "conferencing"  # authorize an enterprise conferencing account
+    CALENDARS = "calendars"  # link an additional calendar tenant (seed 002)
+
+
+@dataclass(frozen=True)
+class ProviderTokens:
+    """Tokens from a code exchange. Stored sealed, then in Secrets Manager; never logged."""
+
+    access_token: str = field(repr=False)
+    refresh_token: str | None = field(default=None, repr=False)
+    expires_at: int | None = None
+    scope: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "access_token": self.access_token,
+            "refresh_token": self.refresh_token,
+            "expires_at": self.expires_at,
+            "scope": self.scope,
+        }
+
+
+@dataclass(frozen=True)
+class ProviderAccount:
+    """Who authorized, and for which account, as read from the provider after the exchange."""
+
+    provider: str  # the provider key: zoom, google, microsoft, webex, indeed
+    account_id: str  # the enterprise account: Zoom account id, Google customer, Microsoft tenant
+    account_name: str
+    user_email: str
+    user_is_admin: bool
+    paid: bool | None = None  # None: the provider has no such notion
+    domain: str | None = None
+
+
+class ProviderError(Exception):
+    """Base of the failures a provider client raises."""
+
+    def __init__(self, description: str) -> None:
+        super().__init__(description)
+        self.description = description
+
+
+class ProviderRefused(ProviderError):
+    """The provider refused (an OAuth error or another 4xx). ``error`` is the provider's code."""
+
+    def __init__(self, description: str, *, error: str = "invalid_grant", status: int | None = None) -> None:
+        super().__init__(description)
+        self.error = error
+        self.status = status
+
+
+class ProviderUnavailable(ProviderError):
+    """The provider did not answer usefully (network, timeout, 5xx, 429) after the retries."""
