@@ -732,7 +732,7 @@ class Simulator(ABC):
         self.default_app = self.register_app(
             self.derived_id("oauth-client-id"),
             self.derived_secret("oauth-client-secret"),
-            list(redirect_uris) if redirect_uris is not None else [self.placeholder_redirect_uri()],
+            list(redirect_uris) if redirect_uris is not None else [self.initial_redirect_uri()],
             name="orgconnect",
         )
         with self.transaction():
@@ -799,7 +799,7 @@ class Simulator(ABC):
             raise ControlError(400, f"unknown options for {self.name}: {sorted(options)}")
         return {}
 
-    def placeholder_redirect_uri(self) -> str:
+    def initial_redirect_uri(self) -> str:
         """The default app's redirect URI until the dev stack registers the real one."""
         return f"http://127.0.0.1:8000/oauth/callback/{self.name}"
 

@@ -1445,14 +1445,19 @@ class MicrosoftSimulator(Simulator):
             item.pop("@odata.type")
         return json_response({"@odata.context": f"{base}/v1.0/$metadata#directoryRoles", "value": value})
 
-    def _role_get(
-        self, request: Request, role_id: str | None = None, template: str | None = None
-    ) -> Response:
+    def _requested_role(self, request: Request, role_id: str | None, template: str | None) -> DirectoryRole:
+        """The role named by id or ``roleTemplateId``, for a caller allowed to read roles (else 403/404)."""
         caller = self._caller(request)
         self._require(request, caller, _READ_ROLES_DELEGATED, _READ_ROLES_APP)
         role = self._find_role(role_id, template)
         if role is None:
-            return self._not_found(request, role_id or template or "")
+            raise SimResponse(self._not_found(request, role_id or template or ""))
+        return role
+
+    def _role_get(
+        self, request: Request, role_id: str | None = None, template: str | None = None
+    ) -> Response:
+        role = self._requested_role(request, role_id, template)
         base = request.host_url.rstrip("/")
         body = role.to_graph()
         body.pop("@odata.type")
@@ -1461,11 +1466,7 @@ class MicrosoftSimulator(Simulator):
     def _role_members(
         self, request: Request, role_id: str | None = None, template: str | None = None
     ) -> Response:
-        caller = self._caller(request)
-        self._require(request, caller, _READ_ROLES_DELEGATED, _READ_ROLES_APP)
-        role = self._find_role(role_id, template)
-        if role is None:
-            return self._not_found(request, role_id or template or "")
+        role = self._requested_role(request, role_id, template)
         base = request.host_url.rstrip("/")
         members = [
             {"@odata.type": "#microsoft.graph.user", **u.to_graph()}
