@@ -65,6 +65,7 @@ logger = Logger()
 CLIENT_ID = id_pattern("cli")
 STATE_PURPOSE = "provider_state"
 MAX_FORM_BYTES = 8 * 1024
+LINK_UNAVAILABLE = "The link has expired or has already been used; ask the application for a new one."
 
 
 @dataclass
@@ -168,7 +169,7 @@ def start(ctx: FlowContext, event: APIGatewayProxyEvent) -> Response[Any]:
 
     grant = read.link_token
     if grant is None or read.link_token_used_by:
-        raise refused("The link has expired or has already been used; ask the application for a new one.")
+        raise refused(LINK_UNAVAILABLE)
     if grant.client_id != params.client.client_id:
         raise refused("The link was not issued to this application.")
     request_id = new_id("arq")
@@ -190,9 +191,7 @@ def start(ctx: FlowContext, event: APIGatewayProxyEvent) -> Response[Any]:
     try:
         ctx.flows.start_request(request)
     except LinkTokenUnavailable:
-        raise refused(
-            "The link has expired or has already been used; ask the application for a new one."
-        ) from None
+        raise refused(LINK_UNAVAILABLE) from None
     except TemporarilyUnavailable:
         raise FlowError(
             "temporarily_unavailable",
