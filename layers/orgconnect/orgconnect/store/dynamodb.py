@@ -30,6 +30,9 @@ from orgconnect.store import keys
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
+# BatchGetItem may leave keys unprocessed under throttling; retried this many times in all.
+BATCH_GET_ATTEMPTS = 3
+
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
@@ -230,7 +233,7 @@ class DynamoStore:
     # -- shared helpers (also used by the flow and token stores) --------------------------------
 
     def batch_get(self, wanted: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
-        """Items by pk with one consistent BatchGetItem (retrying unprocessed keys)."""
+        """Items by pk with one consistent BatchGetItem (unprocessed keys retried, 3 attempts in all)."""
         unique = {k["pk"]: k for k in wanted}
         if not unique:
             return {}
@@ -238,14 +241,16 @@ class DynamoStore:
             self.table_name: {"Keys": [to_item(k) for k in unique.values()], "ConsistentRead": True}
         }
         found: dict[str, dict[str, Any]] = {}
-        with aws_errors():
-            while request:
+        for _ in range(BATCH_GET_ATTEMPTS):
+            with aws_errors():
                 response = self._db.batch_get_item(RequestItems=request)
-                for item in response.get("Responses", {}).get(self.table_name, []):
-                    data = from_item(item)
-                    found[data["pk"]] = data
-                request = response.get("UnprocessedKeys") or {}
-        return found
+            for item in response.get("Responses", {}).get(self.table_name, []):
+                data = from_item(item)
+                found[data["pk"]] = data
+            request = dict(response.get("UnprocessedKeys") or {})
+            if not request:
+                return found
+        raise TemporarilyUnavailable("BatchGetItem left keys unprocessed")
 
     def read(self, key: Mapping[str, str], *, live: bool = False) -> dict[str, Any] | None:
         """One consistent GetItem; with ``live``, an expired item reads as absent."""

@@ -14,8 +14,6 @@ from orgconnect.store import keys
 from orgconnect.store.dynamodb import aws_errors, from_item, to_item
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
     from orgconnect.store.dynamodb import DynamoStore
 
 
@@ -52,26 +50,21 @@ class OrganizationalUnitView:
 class OrganizationalUnitViews:
     """Loads :class:`OrganizationalUnitView` from the single table."""
 
-    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
-        self.table_name = table_name
-        self._db = client
+    def __init__(self, store: DynamoStore) -> None:
+        self._store = store
+        self.table_name = store.table_name
+        self._db = store.client
 
     @classmethod
     def sharing(cls, store: DynamoStore) -> OrganizationalUnitViews:
-        """Views on ``store``'s table and low-level client (one client per cold start)."""
-        return cls(store.table_name, store.client)
+        """Views on ``store``'s table, client and read helpers (one client per cold start)."""
+        return cls(store)
 
     def get(self, ou_id: str) -> OrganizationalUnitView | None:
         """The OU and its members, or None if there is no such OU."""
-        with aws_errors():
-            response = self._db.get_item(
-                TableName=self.table_name,
-                Key=to_item(keys.organizational_unit_key(ou_id)),
-                ConsistentRead=True,
-            )
-        if "Item" not in response:
+        ou = self._store.read(keys.organizational_unit_key(ou_id))
+        if ou is None:
             return None
-        ou = from_item(response["Item"])
         service_accounts: list[ServiceAccountView] = []
         connections: list[ConnectionView] = []
         for member in self._members(ou_id):

@@ -47,14 +47,10 @@ from orgconnect.store import keys
 from orgconnect.store.dynamodb import aws_errors, from_item, to_item
 
 if TYPE_CHECKING:
-    from mypy_boto3_dynamodb import DynamoDBClient
-
     from orgconnect.store.dynamodb import DynamoStore
 
 # Cancellation reasons that mean "the state changed under us" rather than "DynamoDB is struggling".
 _LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
-# BatchGetItem may return keys unprocessed under throttling; retried this many times.
-_BATCH_GET_ATTEMPTS = 3
 
 _NEW_ITEM = "attribute_not_exists(pk)"
 
@@ -90,14 +86,15 @@ def code_put(table_name: str, code_digest: str, code: AuthorizationCode, ou_name
 class TokenStore:
     """The :class:`~orgconnect.domain.tokens.TokenRepository` over the single table."""
 
-    def __init__(self, table_name: str, client: DynamoDBClient) -> None:
-        self.table_name = table_name
-        self._db = client
+    def __init__(self, store: DynamoStore) -> None:
+        self._store = store
+        self.table_name = store.table_name
+        self._db = store.client
 
     @classmethod
     def sharing(cls, store: DynamoStore) -> TokenStore:
-        """A TokenStore on ``store``'s table and low-level client (one client per cold start)."""
-        return cls(store.table_name, store.client)
+        """A TokenStore on ``store``'s table, client and read helpers (one client per cold start)."""
+        return cls(store)
 
     # -- reads --------------------------------------------------------------------------------
 
@@ -341,27 +338,12 @@ class TokenStore:
         }
 
     def _get(self, key: Mapping[str, str]) -> dict[str, Any] | None:
-        with aws_errors():
-            response = self._db.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
-        item = response.get("Item")
-        return from_item(item) if item is not None else None
+        return self._store.read(key)
 
     def _batch_get(self, wanted: list[dict[str, str]]) -> list[dict[str, Any] | None]:
         """The items at ``wanted`` (None where absent), in order, strongly consistent."""
-        pending: dict[str, Any] = {
-            self.table_name: {"Keys": [to_item(k) for k in wanted], "ConsistentRead": True}
-        }
-        found: dict[str, dict[str, Any]] = {}
-        for _ in range(_BATCH_GET_ATTEMPTS):
-            with aws_errors():
-                response = self._db.batch_get_item(RequestItems=pending)
-            for item in response.get("Responses", {}).get(self.table_name, []):
-                data = from_item(item)
-                found[data["pk"]] = data
-            pending = dict(response.get("UnprocessedKeys") or {})
-            if not pending:
-                return [found.get(k["pk"]) for k in wanted]
-        raise TemporarilyUnavailable("BatchGetItem left keys unprocessed")
+        found = self._store.batch_get(wanted)
+        return [found.get(k["pk"]) for k in wanted]
 
     def _transact(self, items: list[dict[str, Any]], *, guarded: int) -> None:
         """TransactWriteItems; StaleWrite when one of the first ``guarded`` items lost a race."""
