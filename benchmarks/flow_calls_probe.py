@@ -75,14 +75,7 @@ def main() -> None:
     stack = DevStack(StackOptions(state_dir=Path(tempfile.mkdtemp())))
     info = stack.start()
     try:
-        config = IntegratorConfig(
-            api_url=info["api_url"],
-            app_url=info["app_url"],
-            client_id=info["client_id"],
-            client_secret=info["client_secret"],
-            service_account_id=info["service_account_id"],
-            redirect_uri=info["redirect_uri"],
-        )
+        config = IntegratorConfig().fill(info)
         results: dict[str, Any] = {}
         with count_aws_calls() as calls:
             for run in ("cold", "warm"):

@@ -11,8 +11,8 @@ from __future__ import annotations
 import html
 import json
 import secrets
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlencode
 
@@ -38,6 +38,13 @@ class IntegratorConfig:
     client_secret: str = ""
     service_account_id: str = ""
     redirect_uri: str = ""
+
+    def fill(self, values: Mapping[str, Any]) -> IntegratorConfig:
+        """Take this config's fields from a dev.json-shaped mapping (other keys are ignored)."""
+        for name in (f.name for f in fields(self)):
+            if name in values:
+                setattr(self, name, str(values[name]))
+        return self
 
 
 def _page(title: str, body: str, status: int = 200) -> Response:

@@ -113,14 +113,7 @@ class DevStack:
         api = serve_wsgi(api_app, name="api", port=opts.ports.get("api", 0))
         self.servers.append(api)
 
-        integrator_config.__dict__.update(
-            api_url=api.url,
-            app_url=api.url,
-            client_id=seeded["client_id"],
-            client_secret=seeded["client_secret"],
-            service_account_id=seeded["service_account_id"],
-            redirect_uri=seeded["redirect_uri"],
-        )
+        integrator_config.fill({"api_url": api.url, "app_url": api.url, **seeded})
         simulators_info: dict[str, Any] = {}
         if opts.simulators:
             simulators_info = self._start_simulators(demo, api.url)

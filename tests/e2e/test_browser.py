@@ -110,14 +110,7 @@ def test_a_used_link_in_another_browser_returns_an_error_to_the_integrator(
 ) -> None:
     from devstack.integrator import IntegratorConfig, authorization_url, mint_link_token
 
-    config = IntegratorConfig(
-        api_url=dev_stack["api_url"],
-        app_url=dev_stack["app_url"],
-        client_id=dev_stack["client_id"],
-        client_secret=dev_stack["client_secret"],
-        service_account_id=dev_stack["service_account_id"],
-        redirect_uri=dev_stack["redirect_uri"],
-    )
+    config = IntegratorConfig().fill(dev_stack)
     link = authorization_url(config, mint_link_token(config), "state-7", "zoom_enterprise")
     first = chromium.new_context()
     first.new_page().goto(link)  # consumes the link token
