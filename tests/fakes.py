@@ -33,9 +33,6 @@ class InMemoryStore:
     def create_service_account(self, service_account: ServiceAccount) -> None:
         self.service_accounts[service_account.service_account_id] = service_account
 
-    def get_service_account(self, service_account_id: str) -> ServiceAccount | None:
-        return self.service_accounts.get(service_account_id)
-
     def put_link_token(self, token_digest: str, grant: LinkTokenGrant) -> None:
         with self._lock:
             account = self.service_accounts.get(grant.service_account_id)

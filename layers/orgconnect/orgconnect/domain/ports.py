@@ -29,8 +29,6 @@ class ServiceAccountStore(Protocol):
 
     def create_service_account(self, service_account: ServiceAccount) -> None: ...
 
-    def get_service_account(self, service_account_id: str) -> ServiceAccount | None: ...
-
 
 class LinkTokenStore(Protocol):
     """Single-use OU link tokens, stored by digest."""

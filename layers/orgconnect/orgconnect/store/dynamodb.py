@@ -165,9 +165,6 @@ class DynamoStore:
         )
         self.put_new(item)
 
-    def get_service_account(self, service_account_id: str) -> ServiceAccount | None:
-        return self.service_account_from(self.read(keys.service_account_key(service_account_id)))
-
     @staticmethod
     def service_account_from(data: Mapping[str, Any] | None) -> ServiceAccount | None:
         """A service account from its item (already read), or None."""

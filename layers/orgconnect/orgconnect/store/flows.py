@@ -267,16 +267,6 @@ class FlowStore:
 
     # -- organizational units ------------------------------------------------------------------
 
-    def read_many(self, wanted: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
-        """Items by pk (BatchGetItem; missing ones absent)."""
-        return self.base.batch_get(wanted)
-
-    def get_organizational_unit(self, ou_id: str) -> OrganizationalUnit | None:
-        data = self.base.read(keys.organizational_unit_key(ou_id))
-        if data is None:
-            return None
-        return OrganizationalUnit(data["ou_id"], data["client_id"], data["name"], data.get("created_at", 0))
-
     def approve(
         self,
         *,

@@ -150,7 +150,7 @@ def start(ctx: FlowContext, event: APIGatewayProxyEvent) -> Response[Any]:
         wanted.append(keys.client_key(client_id))
     if cookie:
         wanted.append(keys.authorization_request_key(cookie.request_id))
-    found = ctx.flows.read_many(wanted)
+    found = ctx.store.batch_get(wanted)
     client = ctx.store.client_from(found.get(keys.client_key(client_id)["pk"])) if client_id else None
     params = flow.validate_authorize(query, client)
     base = browser.app_base_url(event, ctx.app_url)
@@ -234,7 +234,7 @@ def session(ctx: FlowContext, event: APIGatewayProxyEvent) -> Session:
             "This authorization has expired or belongs to another browser. Start again from the application.",
             status=403,
         )
-    found = ctx.flows.read_many(
+    found = ctx.store.batch_get(
         [keys.client_key(request.client_id), keys.service_account_key(request.service_account_id)]
     )
     client = ctx.store.client_from(found.get(keys.client_key(request.client_id)["pk"]))
@@ -474,7 +474,7 @@ def _link_key(s: Session, pending: PendingAccount) -> dict[str, str]:
 def _candidates(ctx: FlowContext, s: Session, pending: PendingAccount) -> Candidates:
     link = ctx.store.read(_link_key(s, pending))
     ou_ids = [i for i in (s.service_account.organizational_unit_id, (link or {}).get("ou_id")) if i]
-    found = ctx.flows.read_many([keys.organizational_unit_key(i) for i in dict.fromkeys(ou_ids)])
+    found = ctx.store.batch_get([keys.organizational_unit_key(i) for i in dict.fromkeys(ou_ids)])
     existing = [
         OrganizationalUnit(d["ou_id"], d["client_id"], d["name"], d.get("created_at", 0))
         for d in found.values()
