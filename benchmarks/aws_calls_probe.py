@@ -88,9 +88,6 @@ with mock_aws():
         now=1,
     )
     runtime.reset()
-    from aws_lambda_powertools.utilities import parameters
-
-    parameters.clear_caches()  # type: ignore[no-untyped-call]
     handler = load_handler(next(f for f in functions(template) if f.logical_id == "LinkTokensFunction"))
     event = _event(
         "/v1/organizational_unit_authorization_link_tokens",

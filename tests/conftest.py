@@ -51,9 +51,6 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         from orgconnect import runtime
 
         runtime.reset()
-        from aws_lambda_powertools.utilities import parameters
-
-        parameters.clear_caches()
         yield env
         runtime.reset()
         _provisioned.clear()

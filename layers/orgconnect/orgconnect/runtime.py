@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING
 
 import boto3
+from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
 
 from orgconnect.domain.secrets import SecretHasher
@@ -82,6 +83,9 @@ def reset() -> None:
         get_connection_vault,
     ):
         cached.cache_clear()
+    # Secrets are read through Powertools, whose default providers keep a boto3 client (bound to
+    # the endpoint and credentials of the moment) and the values it read.
+    parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
 def flow_context() -> FlowContext:
