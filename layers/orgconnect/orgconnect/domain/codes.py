@@ -45,3 +45,5 @@ class AuthorizationCode:
     expires_at: int
     # Set once redeemed: the grant issued from it (so a replay can revoke it, K1).
     grant_id: str | None = None
+    # RFC 7636 S256 challenge the client sent to the authorization endpoint, if any.
+    code_challenge: str | None = None

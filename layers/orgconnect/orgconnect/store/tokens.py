@@ -80,6 +80,8 @@ def code_put(table_name: str, code_digest: str, code: AuthorizationCode, ou_name
         "created_at": code.created_at,
         "expires_at": code.expires_at,
     }
+    if code.code_challenge is not None:
+        item["code_challenge"] = code.code_challenge
     return {"Put": {"TableName": table_name, "Item": to_item(item), "ConditionExpression": _NEW_ITEM}}
 
 
@@ -389,6 +391,7 @@ def _code(data: Mapping[str, Any]) -> StoredCode:
             created_at=data["created_at"],
             expires_at=data["expires_at"],
             grant_id=data.get("grant_id"),
+            code_challenge=data.get("code_challenge"),
         ),
         subject_name=data["subject_name"],
         used_at=data.get("used_at"),
