@@ -31,10 +31,11 @@ dev: venv ## serve orgconnect, the simulators and the demo on 127.0.0.1 (Ctrl-C 
 
 test: venv lint cfn build browsers pytest ## every gate: lint, template checks, sam build, all tests
 
-lint: venv ## ruff (lint + format check) and mypy
+lint: venv ## ruff (lint + format check), mypy and the layer contracts (import-linter)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	PYTHONPATH=layers/orgconnect:. $(BIN)/lint-imports
 
 format: venv ## apply ruff's fixes and formatting
 	$(BIN)/ruff check --fix .

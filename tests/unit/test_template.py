@@ -98,3 +98,26 @@ def test_every_function_has_a_handler_file() -> None:
     for spec in functions(TEMPLATE):
         module = spec.handler.rpartition(".")[0]
         assert (spec.code_dir / f"{module}.py").is_file(), spec.logical_id
+
+
+def test_access_logs_are_json_with_retention_and_never_record_query_strings_or_bodies() -> None:
+    import json
+
+    (api,) = resources_of_type(TEMPLATE, "AWS::Serverless::Api").values()
+    setting = api["Properties"]["AccessLogSetting"]
+    assert setting["DestinationArn"] == {"Fn::GetAtt": ["ApiAccessLogGroup", "Arn"]}
+    fields = json.loads(setting["Format"])
+    assert {"requestId", "status", "resourcePath", "httpMethod"} <= fields.keys()
+    variables = set(fields.values())
+    # $context.path carries ids; query strings and bodies carry link tokens, codes and secrets.
+    forbidden = ("$context.path", "querystring", "$input", "$context.requestOverride", "$request")
+    assert not [v for v in variables for word in forbidden if word.lower() in v.lower()]
+    log_group = TEMPLATE["Resources"]["ApiAccessLogGroup"]
+    assert log_group["Type"] == "AWS::Logs::LogGroup"
+    assert log_group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_api_stage_waits_for_the_account_logging_role_it_creates() -> None:
+    (api,) = resources_of_type(TEMPLATE, "AWS::Serverless::Api").values()
+    assert api["Properties"]["Variables"]["LoggingRole"]["Fn::If"][1] == {"Ref": "ApiGatewayAccount"}
+    assert TEMPLATE["Resources"]["ApiGatewayAccount"]["Condition"] == "CreateApiGatewayLoggingRole"
