@@ -4,11 +4,33 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from pydantic import BaseModel
+
+from orgconnect.providers.answers import ANSWER_CONFIG, parse_answer
 from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
 
 SCOPE = "https://www.googleapis.com/auth/"
 DIRECTORY_READONLY = SCOPE + "admin.directory.user.readonly"
 MEET = SCOPE + "meetings.space.created"
+
+
+class UserInfo(BaseModel):
+    """OpenID userinfo; ``hd`` is set for Google Workspace accounts only."""
+
+    model_config = ANSWER_CONFIG
+
+    email: str | None = None
+    hd: str | None = None
+    email_verified: bool = True
+
+
+class DirectoryUser(BaseModel):
+    """Directory ``users.get``, the fields we read."""
+
+    model_config = ANSWER_CONFIG
+
+    customerId: str | None = None
+    isAdmin: bool = False
 
 
 class GoogleProvider(OAuthProvider):
@@ -42,26 +64,32 @@ class GoogleProvider(OAuthProvider):
         self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None
     ) -> ProviderAccount:
         """OpenID userinfo (email, hd), then the Directory record (isAdmin, customerId)."""
-        info = self.get_json(f"{self.host('openid')}/v1/userinfo", tokens, what="Google userinfo")
-        email = str(info.get("email") or "").lower()
-        hosted_domain = str(info.get("hd") or "").lower()
-        if not email or not hosted_domain or not info.get("email_verified", True):
+        what = "Google userinfo"
+        info = parse_answer(
+            UserInfo, self.get_json(f"{self.host('openid')}/v1/userinfo", tokens, what=what), what=what
+        )
+        email = (info.email or "").lower()
+        hosted_domain = (info.hd or "").lower()
+        if not email or not hosted_domain or not info.email_verified:
             raise ProviderRefused(
                 "the Google account is not a Google Workspace account", error="access_denied"
             )
+        what = "Google directory user"
         try:
-            user = self.get_json(
-                f"{self.host('admin')}/admin/directory/v1/users/{email}", tokens, what="Google directory user"
+            user = parse_answer(
+                DirectoryUser,
+                self.get_json(f"{self.host('admin')}/admin/directory/v1/users/{email}", tokens, what=what),
+                what=what,
             )
         except ProviderRefused as refused:
             if refused.status != 403:
                 raise
-            user = {"isAdmin": False}  # only administrators may read the directory's admin view
+            user = DirectoryUser()  # only administrators may read the directory's admin view
         return ProviderAccount(
             provider=self.key,
-            account_id=str(user.get("customerId") or hosted_domain),
+            account_id=user.customerId or hosted_domain,
             account_name=hosted_domain,
             user_email=email,
-            user_is_admin=bool(user.get("isAdmin")),
+            user_is_admin=user.isAdmin,
             domain=hosted_domain,
         )
