@@ -111,16 +111,19 @@ BAD_TOKEN_ANSWERS: dict[str, dict[str, Any]] = {
 }
 
 
+def answering(body: Any) -> Callable[[], httpx.Response]:
+    """A 200 answer with ``body`` as JSON."""
+    return lambda: httpx.Response(200, json=body)
+
+
 class FakeProvider:
     """Answers every path with its good answer, except one path that answers ``bad``."""
 
     def __init__(self, key: str, bad_path: str, bad: Callable[[], httpx.Response]) -> None:
         _, token_path, reads = PROVIDERS[key]
-        self.answers: dict[str, Callable[[], httpx.Response]] = {
-            token_path: lambda: httpx.Response(200, json=GOOD_TOKEN)
-        }
+        self.answers: dict[str, Callable[[], httpx.Response]] = {token_path: answering(GOOD_TOKEN)}
         for path, (good, _) in reads.items():
-            self.answers[path] = lambda good=good: httpx.Response(200, json=good)
+            self.answers[path] = answering(good)
         self.answers[bad_path] = bad
         self.calls: list[str] = []
 
@@ -150,7 +153,7 @@ def assert_malformed(error: ProviderAnswerMalformed, label: str) -> None:
 def bad_token_cases() -> list[Any]:
     cases = [pytest.param(name, make, id=name) for name, make in NOT_JSON_OBJECTS.items()]
     for name, body in BAD_TOKEN_ANSWERS.items():
-        cases.append(pytest.param(name, lambda body=body: httpx.Response(200, json=body), id=name))
+        cases.append(pytest.param(name, answering(body), id=name))
     return cases
 
 
@@ -176,7 +179,7 @@ def bad_read_cases() -> list[Any]:
             kinds: dict[str, Callable[[], httpx.Response]] = dict(NOT_JSON_OBJECTS)
             # Every field of the good answer replaced by an object: a type no field accepts.
             wrong = {field: {"nested": SECRET} for field in good}
-            kinds["wrong-types"] = lambda wrong=wrong: httpx.Response(200, json=wrong)
+            kinds["wrong-types"] = answering(wrong)
             if required:
                 kinds["missing-fields"] = lambda: httpx.Response(200, json={"unrelated": SECRET})
             for kind, make in kinds.items():
@@ -200,7 +203,7 @@ def test_a_bad_success_answer_at_the_account_read_is_malformed_and_not_retried(
 @pytest.mark.parametrize("key", PROVIDERS)
 def test_good_answers_still_read_the_account(key: str) -> None:
     token_path = PROVIDERS[key][1]
-    fake = FakeProvider(key, token_path, lambda: httpx.Response(200, json=GOOD_TOKEN))
+    fake = FakeProvider(key, token_path, answering(GOOD_TOKEN))
     provider = client(key, fake)
     tokens = exchange(provider)
     assert tokens.access_token == "at-1"
