@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
 from orgconnect.providers.answers import ANSWER_CONFIG, parse_answer
+from orgconnect.providers.api import ProviderApi
 from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
+from orgconnect.providers.paging import TokenInBody
 
 SCOPE = "https://www.googleapis.com/auth/"
 DIRECTORY_READONLY = SCOPE + "admin.directory.user.readonly"
@@ -93,3 +96,23 @@ class GoogleProvider(OAuthProvider):
             user_is_admin=user.isAdmin,
             domain=hosted_domain,
         )
+
+
+class GoogleApi(ProviderApi):
+    """Google Workspace APIs (Directory, Meet): errors ``{"error": {"status"}}``, cursor
+    ``nextPageToken`` sent back as ``pageToken``; refresh does not rotate the refresh token."""
+
+    key = "google"
+    label = "Google"
+    hosts: ClassVar[dict[str, str]] = {**GoogleProvider.hosts, "meet": "https://meet.googleapis.com"}
+    api_host = "admin"
+    token_auth_method = GoogleProvider.token_auth_method
+    paging = TokenInBody("nextPageToken", "pageToken")
+
+    def token_url(self) -> str:
+        return f"{self.host('oauth2')}/token"
+
+    def error_code(self, body: Mapping[str, Any]) -> str | None:
+        error = body.get("error")
+        status = error.get("status") if isinstance(error, dict) else None
+        return status if isinstance(status, str) and status else None

@@ -9,11 +9,12 @@ select it, so ``user_is_admin`` is true when the employer account is readable.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
 from orgconnect.providers.answers import ANSWER_CONFIG, NonEmptyStr, parse_answer
+from orgconnect.providers.api import ProviderApi
 from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
 
 
@@ -94,3 +95,19 @@ class IndeedProvider(OAuthProvider):
             user_is_admin=True,
             domain=email.partition("@")[2],
         )
+
+
+class IndeedApi(ProviderApi):
+    """Indeed (user lookup, interviews): errors in RFC 6749 / 6750 shape ``{"error"}``; no paging."""
+
+    key = "indeed"
+    label = "Indeed"
+    hosts = IndeedProvider.hosts
+    token_auth_method = IndeedProvider.token_auth_method
+
+    def token_url(self) -> str:
+        return f"{self.host('secure')}/oauth/v2/tokens"
+
+    def error_code(self, body: Mapping[str, Any]) -> str | None:
+        error = body.get("error")
+        return error if isinstance(error, str) and error else None

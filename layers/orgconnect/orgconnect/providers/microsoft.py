@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-from typing import Annotated, ClassVar
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from orgconnect.providers.answers import ANSWER_CONFIG, NonEmptyStr, parse_answer
+from orgconnect.providers.api import ProviderApi
 from orgconnect.providers.base import (
     OAuthProvider,
     ProviderAccount,
@@ -14,6 +16,7 @@ from orgconnect.providers.base import (
     ProviderTokens,
     Purpose,
 )
+from orgconnect.providers.paging import NextLinkInBody
 
 GRAPH = "https://graph.microsoft.com/"
 GLOBAL_ADMIN_TEMPLATE = "62e90394-69f5-4237-9190-012177145e10"
@@ -128,3 +131,24 @@ class MicrosoftProvider(OAuthProvider):
             user_is_admin=any(r.roleTemplateId == GLOBAL_ADMIN_TEMPLATE for r in roles.value),
             domain=tenant_domain,
         )
+
+
+class GraphApi(ProviderApi):
+    """Microsoft Graph (Teams meetings, users): errors ``{"error": {"code"}}``, paging by
+    ``@odata.nextLink``; refresh rotates the refresh token. ``tenant`` picks the token endpoint."""
+
+    key = "microsoft"
+    label = "Microsoft Graph"
+    hosts = MicrosoftProvider.hosts
+    api_host = "graph"
+    token_auth_method = MicrosoftProvider.token_auth_method
+    paging = NextLinkInBody()
+    items_key = "value"
+
+    def token_url(self) -> str:
+        return f"{self.host('login')}/{self.tenant or 'organizations'}/oauth2/v2.0/token"
+
+    def error_code(self, body: Mapping[str, Any]) -> str | None:
+        error = body.get("error")
+        code = error.get("code") if isinstance(error, dict) else None
+        return code if isinstance(code, str) and code else None

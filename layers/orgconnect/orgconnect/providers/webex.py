@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import base64
-from typing import Annotated, ClassVar
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
 from orgconnect.providers.answers import ANSWER_CONFIG, NonEmptyStr, parse_answer
+from orgconnect.providers.api import ProviderApi
 from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderTokens, Purpose
+from orgconnect.providers.paging import LinkHeader
 
 FULL_ADMIN_ROLE = "/ROLE/id_full_admin"
 
@@ -63,3 +66,22 @@ class WebexProvider(OAuthProvider):
             user_is_admin=any(_decoded_id(role).endswith(FULL_ADMIN_ROLE) for role in me.roles),
             domain=email.partition("@")[2],
         )
+
+
+class WebexApi(ProviderApi):
+    """Webex's REST API: errors ``{"message"}`` (the message is the only code), paging by the
+    ``Link`` header (with Webex's next-URL quirks repaired)."""
+
+    key = "webex"
+    label = "Webex"
+    hosts = WebexProvider.hosts
+    token_auth_method = WebexProvider.token_auth_method
+    paging = LinkHeader()
+    items_key = "items"
+
+    def token_url(self) -> str:
+        return f"{self.host('api')}/v1/access_token"
+
+    def error_code(self, body: Mapping[str, Any]) -> str | None:
+        message = body.get("message")
+        return message if isinstance(message, str) and message else None

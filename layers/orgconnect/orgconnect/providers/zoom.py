@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
 from pydantic import BaseModel
 
 from orgconnect.providers.answers import ANSWER_CONFIG, NonEmptyStr, parse_answer
+from orgconnect.providers.api import ProviderApi
 from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderTokens, Purpose
+from orgconnect.providers.paging import TokenInBody
 
 BASIC_USER_TYPE = 1  # Zoom user type 1 = Basic: every user of a Free account is Basic
 ADMIN_ROLE_IDS = frozenset({"0", "1"})  # owner, admin
@@ -59,3 +62,21 @@ class ZoomProvider(OAuthProvider):
             paid=me.type != BASIC_USER_TYPE,
             domain=email.partition("@")[2],
         )
+
+
+class ZoomApi(ProviderApi):
+    """Zoom's REST API (``/v2``): errors ``{"code", "message"}``, cursor ``next_page_token``;
+    every refresh rotates the refresh token (providers.md 1.2)."""
+
+    key = "zoom"
+    label = "Zoom"
+    hosts = ZoomProvider.hosts
+    token_auth_method = ZoomProvider.token_auth_method
+    paging = TokenInBody("next_page_token", "next_page_token")
+
+    def token_url(self) -> str:
+        return f"{self.host('oauth')}/oauth/token"
+
+    def error_code(self, body: Mapping[str, Any]) -> str | None:
+        code = body.get("code")
+        return str(code) if isinstance(code, int | str) and not isinstance(code, bool) else None
