@@ -34,7 +34,7 @@ from orgconnect.providers.model import (
     ProviderUnavailable,
     RefreshTokenRejected,
 )
-from orgconnect.providers.paging import PagingStyle, SinglePage
+from orgconnect.providers.paging import PagingStyle, SinglePage, merge_query
 
 if TYPE_CHECKING:
     import httpx
@@ -213,7 +213,7 @@ class ProviderApi(ABC):
             raise ValueError(f"{self.label}: name the items_key of {path}")
         url, query = self.url(path, host), dict(params or {})
         while True:
-            response = self._api_call("GET", url, params=query or None, idempotent=True)
+            response = self._api_call("GET", merge_query(url, query), idempotent=True)
             what = f"{self.label} GET {urlsplit(url).path}"
             body = json_body(response, what=what)
             if not isinstance(body, dict):

@@ -21,6 +21,15 @@ class PagingStyle(Protocol):
         ...
 
 
+def merge_query(url: str, query: Query) -> str:
+    """``url`` with ``query`` set over its own parameters (a URL without changes stays as is)."""
+    if not query:
+        return url
+    parts = urlsplit(url)
+    pairs = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True) if k not in query]
+    return urlunsplit(parts._replace(query=urlencode([*pairs, *query.items()])))
+
+
 @dataclass(frozen=True)
 class TokenInBody:
     """A cursor in the body sent back as a query parameter: Zoom ``next_page_token`` (an empty
@@ -69,7 +78,7 @@ class LinkHeader:
         parts = urlsplit(link)
         pairs = parse_qsl(parts.query, keep_blank_values=True)
         kept = [(key, value) for key, value in pairs if not (key == "max" and value == "null")]
-        # The original query goes along as parameters: httpx merges it over the link's own.
+        # The original query goes along again, over the link's own (see merge_query).
         return urlunsplit(parts._replace(query=urlencode(kept))), dict(query)
 
 
