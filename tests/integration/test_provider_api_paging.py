@@ -1,7 +1,7 @@
-"""The provider API client against the Microsoft and Google simulators served on 127.0.0.1: the
-authorization clients get an administrator's tokens, then the API client pages Graph
-(``@odata.nextLink``) and the Directory (``pageToken``) and refreshes (Microsoft rotates the
-refresh token, Google keeps it)."""
+"""The provider API client against the Microsoft, Google and Webex simulators served on 127.0.0.1:
+the authorization clients get an administrator's tokens, then the API client pages Graph
+(``@odata.nextLink``), the Directory (``pageToken``) and Webex People (``Link`` header, with
+Webex's next-URL quirks on) and refreshes (Microsoft rotates the refresh token, Google keeps it)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from devstack.simulators.common import Simulator
 from devstack.simulators.demo import PRIMARY_DOMAIN, SECONDARY_DOMAIN, build_demo_directory
 from devstack.simulators.google import GoogleSimulator
 from devstack.simulators.microsoft import MicrosoftSimulator
+from devstack.simulators.webex import WebexSimulator
 from orgconnect.domain.model import ProviderApp
 from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.base import OAuthProvider
@@ -23,6 +24,7 @@ from orgconnect.providers.google import GoogleApi, GoogleProvider
 from orgconnect.providers.microsoft import GraphApi, MicrosoftProvider
 from orgconnect.providers.model import ProviderTokens, Purpose
 from orgconnect.providers.retry import RetryPolicy
+from orgconnect.providers.webex import WebexApi, WebexProvider
 from tests.simulators._provider_fixtures import frozen_clock, redirect_params, sign_in
 
 DEMO = build_demo_directory(seed=7)
@@ -78,6 +80,15 @@ def google() -> Iterator[Served]:
     served.close()
 
 
+@pytest.fixture(scope="module")
+def webex() -> Iterator[Served]:
+    callback = "http://127.0.0.1:8000/oauth/callback/webex"
+    sim = WebexSimulator(DEMO, seed=7, clock=frozen_clock(), redirect_uris=[callback], paging_quirks=True)
+    served = Served(sim, callback)
+    yield served
+    served.close()
+
+
 def test_graph_pages_follow_next_link_over_every_user(microsoft: Served) -> None:
     admin = next(p for p in DEMO.in_domain(SECONDARY_DOMAIN) if p.is_admin)
     provider = MicrosoftProvider(microsoft.app, base_url=microsoft.url)
@@ -127,3 +138,15 @@ def test_google_refresh_keeps_the_refresh_token(google: Served) -> None:
         assert refreshed.refresh_token == first.refresh_token
         assert refreshed.access_token != first.access_token
     assert client.get("/v1/userinfo", host="openid")["email"] == DEMO.admin.email
+
+
+def test_webex_pages_follow_the_link_header_despite_its_quirks(webex: Served) -> None:
+    provider = WebexProvider(webex.app, base_url=webex.url)
+    tokens = webex.tokens(provider, Purpose.CONFERENCING, user=DEMO.admin.email)
+    client = WebexApi(webex.app, tokens, base_url=webex.url)
+    pages = list(client.pages("/v1/people", params={"max": "4"}))
+    ids = [person["id"] for page in pages for person in page.items]
+    assert isinstance(webex.sim, WebexSimulator)
+    assert sorted(ids) == sorted(webex.sim.people)
+    assert all(len(page.items) <= 4 for page in pages)
+    assert len(pages) == -(-len(ids) // 4) > 1
