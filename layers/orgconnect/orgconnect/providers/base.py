@@ -1,8 +1,11 @@
-"""What every provider client shares: OAuth authorization-code flow with PKCE (Authlib's httpx
-client), bounded retries, and the mapping of provider failures to two outcomes the flow handles.
+"""What every authorization client shares: OAuth authorization-code flow with PKCE (Authlib's httpx
+client), bounded retries, and the mapping of provider failures to the outcomes the flow handles.
 
 - ProviderRefused: the provider said no (4xx, an OAuth error such as invalid_grant). Never retried.
 - ProviderUnavailable: network errors, timeouts, 5xx and 429, still failing after the retries.
+- ProviderAnswerMalformed: a success answer whose body is not the JSON we expect. Never retried.
+
+The API client the workers use (refresh, REST calls, paging) is orgconnect.providers.api.
 """
 
 from __future__ import annotations
@@ -12,8 +15,10 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from orgconnect.domain.model import ProviderApp
+from orgconnect.providers.answers import TokenAnswer, json_body, parse_answer
 from orgconnect.providers.model import (
     ProviderAccount,
+    ProviderAnswerMalformed,
     ProviderError,
     ProviderRefused,
     ProviderTokens,
@@ -28,6 +33,7 @@ if TYPE_CHECKING:
 __all__ = [
     "OAuthProvider",
     "ProviderAccount",
+    "ProviderAnswerMalformed",
     "ProviderApp",
     "ProviderError",
     "ProviderRefused",
@@ -74,7 +80,7 @@ def with_retries[T](call: Callable[[], T], *, what: str) -> T:
     except httpx.HTTPStatusError as error:
         status = error.response.status_code
         if status >= 500 or status == 429:
-            raise ProviderUnavailable(f"{what}: the provider answered {status}") from None
+            raise ProviderUnavailable(f"{what}: the provider answered {status}", status=status) from None
         raise ProviderRefused(f"{what}: the provider answered {status}", status=status) from None
     except httpx.TransportError as error:
         raise ProviderUnavailable(f"{what}: {type(error).__name__}") from None
@@ -176,29 +182,34 @@ class OAuthProvider(ABC):
 
         ``extra``: provider-specific token parameters taken from the callback."""
         url = self.token_endpoint(purpose, domain=domain)
+        what = f"{self.label} code exchange"
+
+        def check_answer(response: httpx.Response) -> httpx.Response:
+            # Runs before Authlib parses the answer: a success must be a usable token response.
+            if response.is_success:
+                parse_answer(TokenAnswer, json_body(response, what=what), what=what)
+            return response
 
         def fetch() -> dict[str, Any]:
             with self._oauth(redirect_uri, purpose) as client:
+                client.register_compliance_hook("access_token_response", check_answer)
                 kwargs: dict[str, Any] = {"code": code, "redirect_uri": redirect_uri, **(extra or {})}
                 if self.supports_pkce and code_verifier:
                     kwargs["code_verifier"] = code_verifier
-                return dict(client.fetch_token(url, grant_type="authorization_code", **kwargs))
+                try:
+                    return dict(client.fetch_token(url, grant_type="authorization_code", **kwargs))
+                except (ValueError, TypeError):  # Authlib's own parsing failed on what passed the check
+                    raise ProviderAnswerMalformed(f"{what}: the answer is not a token response") from None
 
-        token = with_retries(fetch, what="code exchange")
-        if not token.get("access_token"):
-            raise ProviderRefused("code exchange: no access_token in the answer")
-        expires_at = token.get("expires_at")
-        return ProviderTokens(
-            access_token=str(token["access_token"]),
-            refresh_token=token.get("refresh_token"),
-            expires_at=int(expires_at) if expires_at else None,
-            scope=token.get("scope"),
-        )
+        token = with_retries(fetch, what=what)
+        return parse_answer(TokenAnswer, token, what=what).tokens()
 
     def get_json(
         self, url: str, tokens: ProviderTokens, *, what: str, params: dict[str, str] | None = None
     ) -> Any:
-        """GET a JSON resource with the access token in the Authorization header (never the URL)."""
+        """GET a JSON resource with the access token in the Authorization header (never the URL).
+
+        A success answer that is not JSON raises ProviderAnswerMalformed (not retried)."""
         import httpx
 
         def call() -> Any:
@@ -209,6 +220,6 @@ class OAuthProvider(ABC):
                     headers={"Authorization": f"Bearer {tokens.access_token}", "Accept": "application/json"},
                 )
                 response.raise_for_status()
-                return response.json()
+                return json_body(response, what=what)
 
         return with_retries(call, what=what)

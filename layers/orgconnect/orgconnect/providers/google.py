@@ -2,13 +2,38 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
+from pydantic import BaseModel
+
+from orgconnect.providers.answers import ANSWER_CONFIG, parse_answer
+from orgconnect.providers.api import ProviderApi
 from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
+from orgconnect.providers.paging import TokenInBody
 
 SCOPE = "https://www.googleapis.com/auth/"
 DIRECTORY_READONLY = SCOPE + "admin.directory.user.readonly"
 MEET = SCOPE + "meetings.space.created"
+
+
+class UserInfo(BaseModel):
+    """OpenID userinfo; ``hd`` is set for Google Workspace accounts only."""
+
+    model_config = ANSWER_CONFIG
+
+    email: str | None = None
+    hd: str | None = None
+    email_verified: bool = True
+
+
+class DirectoryUser(BaseModel):
+    """Directory ``users.get``, the fields we read."""
+
+    model_config = ANSWER_CONFIG
+
+    customerId: str | None = None
+    isAdmin: bool = False
 
 
 class GoogleProvider(OAuthProvider):
@@ -42,26 +67,52 @@ class GoogleProvider(OAuthProvider):
         self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None
     ) -> ProviderAccount:
         """OpenID userinfo (email, hd), then the Directory record (isAdmin, customerId)."""
-        info = self.get_json(f"{self.host('openid')}/v1/userinfo", tokens, what="Google userinfo")
-        email = str(info.get("email") or "").lower()
-        hosted_domain = str(info.get("hd") or "").lower()
-        if not email or not hosted_domain or not info.get("email_verified", True):
+        what = "Google userinfo"
+        info = parse_answer(
+            UserInfo, self.get_json(f"{self.host('openid')}/v1/userinfo", tokens, what=what), what=what
+        )
+        email = (info.email or "").lower()
+        hosted_domain = (info.hd or "").lower()
+        if not email or not hosted_domain or not info.email_verified:
             raise ProviderRefused(
                 "the Google account is not a Google Workspace account", error="access_denied"
             )
+        what = "Google directory user"
         try:
-            user = self.get_json(
-                f"{self.host('admin')}/admin/directory/v1/users/{email}", tokens, what="Google directory user"
+            user = parse_answer(
+                DirectoryUser,
+                self.get_json(f"{self.host('admin')}/admin/directory/v1/users/{email}", tokens, what=what),
+                what=what,
             )
         except ProviderRefused as refused:
             if refused.status != 403:
                 raise
-            user = {"isAdmin": False}  # only administrators may read the directory's admin view
+            user = DirectoryUser()  # only administrators may read the directory's admin view
         return ProviderAccount(
             provider=self.key,
-            account_id=str(user.get("customerId") or hosted_domain),
+            account_id=user.customerId or hosted_domain,
             account_name=hosted_domain,
             user_email=email,
-            user_is_admin=bool(user.get("isAdmin")),
+            user_is_admin=user.isAdmin,
             domain=hosted_domain,
         )
+
+
+class GoogleApi(ProviderApi):
+    """Google Workspace APIs (Directory, Meet): errors ``{"error": {"status"}}``, cursor
+    ``nextPageToken`` sent back as ``pageToken``; refresh does not rotate the refresh token."""
+
+    key = "google"
+    label = "Google"
+    hosts: ClassVar[dict[str, str]] = {**GoogleProvider.hosts, "meet": "https://meet.googleapis.com"}
+    api_host = "admin"
+    token_auth_method = GoogleProvider.token_auth_method
+    paging = TokenInBody("nextPageToken", "pageToken")
+
+    def token_url(self) -> str:
+        return f"{self.host('oauth2')}/token"
+
+    def error_code(self, body: Mapping[str, Any]) -> str | None:
+        error = body.get("error")
+        status = error.get("status") if isinstance(error, dict) else None
+        return status if isinstance(status, str) and status else None

@@ -9,9 +9,36 @@ select it, so ``user_is_admin`` is true when the employer account is readable.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import ClassVar
+from typing import Any, ClassVar
 
+from pydantic import BaseModel
+
+from orgconnect.providers.answers import ANSWER_CONFIG, NonEmptyStr, parse_answer
+from orgconnect.providers.api import ProviderApi
 from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
+
+
+class IndeedUserInfo(BaseModel):
+    """OpenID userinfo; we ask for the ``email`` scope, so the email is required."""
+
+    model_config = ANSWER_CONFIG
+
+    email: NonEmptyStr
+
+
+class EmployerUser(BaseModel):
+    model_config = ANSWER_CONFIG
+
+    employerId: str | None = None
+    employerName: str | None = None
+
+
+class UserLookup(BaseModel):
+    """``GET /v1/users?email=``: the user's records in employer accounts."""
+
+    model_config = ANSWER_CONFIG
+
+    users: list[EmployerUser] = []
 
 
 class IndeedProvider(OAuthProvider):
@@ -44,22 +71,43 @@ class IndeedProvider(OAuthProvider):
         self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None
     ) -> ProviderAccount:
         """The user (userinfo), then their record in the selected employer account."""
-        info = self.get_json(f"{self.host('secure')}/v2/api/userinfo", tokens, what="Indeed userinfo")
-        email = str(info.get("email") or "").lower()
-        if not email:
-            raise ProviderRefused("Indeed userinfo: no email")
-        found = self.get_json(
-            f"{self.host('api')}/v1/users", tokens, what="Indeed user lookup", params={"email": email}
+        what = "Indeed userinfo"
+        info = parse_answer(
+            IndeedUserInfo,
+            self.get_json(f"{self.host('secure')}/v2/api/userinfo", tokens, what=what),
+            what=what,
         )
-        users = found.get("users") or []
-        if not users or not users[0].get("employerId"):
+        email = info.email.lower()
+        what = "Indeed user lookup"
+        found = parse_answer(
+            UserLookup,
+            self.get_json(f"{self.host('api')}/v1/users", tokens, what=what, params={"email": email}),
+            what=what,
+        )
+        employer = found.users[0] if found.users else None
+        if employer is None or not employer.employerId:
             raise ProviderRefused("the Indeed user is not part of an employer account", error="access_denied")
-        employer = str(users[0]["employerId"])
         return ProviderAccount(
             provider=self.key,
-            account_id=employer,
-            account_name=str(users[0].get("employerName") or email.partition("@")[2]),
+            account_id=employer.employerId,
+            account_name=employer.employerName or email.partition("@")[2],
             user_email=email,
             user_is_admin=True,
             domain=email.partition("@")[2],
         )
+
+
+class IndeedApi(ProviderApi):
+    """Indeed (user lookup, interviews): errors in RFC 6749 / 6750 shape ``{"error"}``; no paging."""
+
+    key = "indeed"
+    label = "Indeed"
+    hosts = IndeedProvider.hosts
+    token_auth_method = IndeedProvider.token_auth_method
+
+    def token_url(self) -> str:
+        return f"{self.host('secure')}/oauth/v2/tokens"
+
+    def error_code(self, body: Mapping[str, Any]) -> str | None:
+        error = body.get("error")
+        return error if isinstance(error, str) and error else None

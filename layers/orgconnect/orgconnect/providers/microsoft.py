@@ -2,12 +2,69 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Annotated, Any, ClassVar
 
-from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
+from pydantic import BaseModel, Field
+
+from orgconnect.providers.answers import ANSWER_CONFIG, NonEmptyStr, parse_answer
+from orgconnect.providers.api import ProviderApi
+from orgconnect.providers.base import (
+    OAuthProvider,
+    ProviderAccount,
+    ProviderAnswerMalformed,
+    ProviderTokens,
+    Purpose,
+)
+from orgconnect.providers.paging import NextLinkInBody
 
 GRAPH = "https://graph.microsoft.com/"
 GLOBAL_ADMIN_TEMPLATE = "62e90394-69f5-4237-9190-012177145e10"
+
+
+class GraphMe(BaseModel):
+    """``GET /v1.0/me``, the fields we read."""
+
+    model_config = ANSWER_CONFIG
+
+    mail: str | None = None
+    userPrincipalName: str | None = None
+
+
+class VerifiedDomain(BaseModel):
+    model_config = ANSWER_CONFIG
+
+    name: str = ""
+
+
+class Organization(BaseModel):
+    model_config = ANSWER_CONFIG
+
+    id: NonEmptyStr
+    displayName: str | None = None
+    verifiedDomains: list[VerifiedDomain] = []
+
+
+class Organizations(BaseModel):
+    """``GET /v1.0/organization``: the signed-in user's tenant."""
+
+    model_config = ANSWER_CONFIG
+
+    value: Annotated[list[Organization], Field(min_length=1)]
+
+
+class DirectoryObject(BaseModel):
+    model_config = ANSWER_CONFIG
+
+    roleTemplateId: str | None = None  # set on directory roles only
+
+
+class MemberOf(BaseModel):
+    """``GET /v1.0/me/memberOf``: groups and directory roles."""
+
+    model_config = ANSWER_CONFIG
+
+    value: list[DirectoryObject]
 
 
 class MicrosoftProvider(OAuthProvider):
@@ -46,23 +103,52 @@ class MicrosoftProvider(OAuthProvider):
     ) -> ProviderAccount:
         """Graph: the signed-in user, their tenant (organization) and Global Administrator role."""
         graph = self.host("graph")
-        me = self.get_json(f"{graph}/v1.0/me", tokens, what="Graph me")
-        organization = self.get_json(f"{graph}/v1.0/organization", tokens, what="Graph organization")
-        roles = self.get_json(f"{graph}/v1.0/me/memberOf", tokens, what="Graph memberOf")
-        orgs = organization.get("value") or []
-        if not orgs:
-            raise ProviderRefused("Graph organization: no tenant in the answer")
-        tenant = orgs[0]
-        email = str(me.get("mail") or me.get("userPrincipalName") or "").lower()
-        verified = [str(d.get("name", "")).lower() for d in tenant.get("verifiedDomains", [])]
+        me = parse_answer(
+            GraphMe, self.get_json(f"{graph}/v1.0/me", tokens, what="Graph me"), what="Graph me"
+        )
+        organization = parse_answer(
+            Organizations,
+            self.get_json(f"{graph}/v1.0/organization", tokens, what="Graph organization"),
+            what="Graph organization",
+        )
+        roles = parse_answer(
+            MemberOf,
+            self.get_json(f"{graph}/v1.0/me/memberOf", tokens, what="Graph memberOf"),
+            what="Graph memberOf",
+        )
+        email = (me.mail or me.userPrincipalName or "").lower()
+        if not email:
+            raise ProviderAnswerMalformed("Graph me: unexpected answer (mail, userPrincipalName: missing)")
+        tenant = organization.value[0]
+        verified = [d.name.lower() for d in tenant.verifiedDomains]
         user_domain = email.partition("@")[2]
         tenant_domain = user_domain if user_domain in verified else (verified[0] if verified else user_domain)
-        is_admin = any(r.get("roleTemplateId") == GLOBAL_ADMIN_TEMPLATE for r in roles.get("value", []))
         return ProviderAccount(
             provider=self.key,
-            account_id=str(tenant.get("id")),
-            account_name=str(tenant.get("displayName") or tenant_domain),
+            account_id=tenant.id,
+            account_name=tenant.displayName or tenant_domain,
             user_email=email,
-            user_is_admin=is_admin,
+            user_is_admin=any(r.roleTemplateId == GLOBAL_ADMIN_TEMPLATE for r in roles.value),
             domain=tenant_domain,
         )
+
+
+class GraphApi(ProviderApi):
+    """Microsoft Graph (Teams meetings, users): errors ``{"error": {"code"}}``, paging by
+    ``@odata.nextLink``; refresh rotates the refresh token. ``tenant`` picks the token endpoint."""
+
+    key = "microsoft"
+    label = "Microsoft Graph"
+    hosts = MicrosoftProvider.hosts
+    api_host = "graph"
+    token_auth_method = MicrosoftProvider.token_auth_method
+    paging = NextLinkInBody()
+    items_key = "value"
+
+    def token_url(self) -> str:
+        return f"{self.host('login')}/{self.tenant or 'organizations'}/oauth2/v2.0/token"
+
+    def error_code(self, body: Mapping[str, Any]) -> str | None:
+        error = body.get("error")
+        code = error.get("code") if isinstance(error, dict) else None
+        return code if isinstance(code, str) and code else None

@@ -48,7 +48,8 @@ class ProviderAccount:
 
 
 class ProviderError(Exception):
-    """Base of the failures a provider client raises."""
+    """Base of the failures a provider client raises. ``description`` names the provider and what
+    went wrong, never a token or a body the provider sent (it may hold secrets)."""
 
     def __init__(self, description: str) -> None:
         super().__init__(description)
@@ -64,5 +65,29 @@ class ProviderRefused(ProviderError):
         self.status = status
 
 
+class AccessTokenRejected(ProviderRefused):
+    """The API answered 401: the access token expired or was revoked. Refresh, then call again."""
+
+
+class RefreshTokenRejected(ProviderRefused):
+    """The refresh grant was refused with ``invalid_grant``: the authorization is gone (revoked,
+    expired, or a rotated refresh token was reused). The connection needs reauthorization."""
+
+
 class ProviderUnavailable(ProviderError):
-    """The provider did not answer usefully (network, timeout, 5xx, 429) after the retries."""
+    """The provider did not answer usefully (network, timeout, 5xx, 429) after the retries.
+
+    ``retry_after``: seconds the provider asked us to wait (its ``Retry-After``), when it said so;
+    a worker can reschedule with it instead of retrying now."""
+
+    def __init__(
+        self, description: str, *, status: int | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(description)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class ProviderAnswerMalformed(ProviderError):
+    """The provider answered with success but the body is not what its API documents (HTML, empty,
+    JSON of the wrong shape). Not retried: the same request would get the same answer."""

@@ -1,5 +1,6 @@
-"""Provider clients built from orgconnect's app credentials (provider modules load on first use,
-so functions that never call a provider do not pay for httpx and Authlib at cold start)."""
+"""Provider clients built from orgconnect's app credentials, in their two roles: the OAuth
+authorization client (the flow) and the API client (workers). Provider modules load on first use,
+so functions that never call a provider do not pay for httpx, Authlib or tenacity at cold start."""
 
 from __future__ import annotations
 
@@ -10,7 +11,9 @@ from typing import TYPE_CHECKING
 from orgconnect.domain.model import ProviderApp
 
 if TYPE_CHECKING:
+    from orgconnect.providers.api import ProviderApi
     from orgconnect.providers.base import OAuthProvider
+    from orgconnect.providers.model import ProviderTokens
 
 PROVIDER_CLASSES = {
     "zoom": "orgconnect.providers.zoom:ZoomProvider",
@@ -19,6 +22,19 @@ PROVIDER_CLASSES = {
     "webex": "orgconnect.providers.webex:WebexProvider",
     "indeed": "orgconnect.providers.indeed:IndeedProvider",
 }
+PROVIDER_API_CLASSES = {
+    "zoom": "orgconnect.providers.zoom:ZoomApi",
+    "google": "orgconnect.providers.google:GoogleApi",
+    "microsoft": "orgconnect.providers.microsoft:GraphApi",
+    "webex": "orgconnect.providers.webex:WebexApi",
+    "indeed": "orgconnect.providers.indeed:IndeedApi",
+}
+
+
+def _load(path: str) -> type:
+    module, _, name = path.partition(":")
+    cls: type = getattr(importlib.import_module(module), name)
+    return cls
 
 
 class ProviderRegistry:
@@ -36,10 +52,21 @@ class ProviderRegistry:
         return provider_key in self._apps and provider_key in PROVIDER_CLASSES
 
     def client(self, provider_key: str) -> OAuthProvider:
+        """The OAuth authorization client the flow uses for this provider."""
         if not self.configured(provider_key):
             raise KeyError(f"no OAuth app configured for {provider_key}")
-        module, _, name = PROVIDER_CLASSES[provider_key].partition(":")
-        cls: type[OAuthProvider] = getattr(importlib.import_module(module), name)
+        cls: type[OAuthProvider] = _load(PROVIDER_CLASSES[provider_key])
         return cls(
             self._apps[provider_key], base_url=self._overrides.get(provider_key), timeout=self._timeout
+        )
+
+    def api_client(
+        self, provider_key: str, tokens: ProviderTokens | None, *, tenant: str | None = None
+    ) -> ProviderApi:
+        """The API client for one connection's tokens (``tenant``: Microsoft's token endpoint)."""
+        if not self.configured(provider_key):
+            raise KeyError(f"no OAuth app configured for {provider_key}")
+        cls: type[ProviderApi] = _load(PROVIDER_API_CLASSES[provider_key])
+        return cls(
+            self._apps[provider_key], tokens, base_url=self._overrides.get(provider_key), tenant=tenant
         )

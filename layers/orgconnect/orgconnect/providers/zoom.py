@@ -2,12 +2,30 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
 
-from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
+from pydantic import BaseModel
+
+from orgconnect.providers.answers import ANSWER_CONFIG, NonEmptyStr, parse_answer
+from orgconnect.providers.api import ProviderApi
+from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderTokens, Purpose
+from orgconnect.providers.paging import TokenInBody
 
 BASIC_USER_TYPE = 1  # Zoom user type 1 = Basic: every user of a Free account is Basic
 ADMIN_ROLE_IDS = frozenset({"0", "1"})  # owner, admin
+
+
+class ZoomMe(BaseModel):
+    """``GET /v2/users/me``, the fields we read."""
+
+    model_config = ANSWER_CONFIG
+
+    account_id: NonEmptyStr
+    email: NonEmptyStr
+    company: str | None = None
+    role_id: str | int | None = None
+    type: int = BASIC_USER_TYPE
 
 
 class ZoomProvider(OAuthProvider):
@@ -30,16 +48,35 @@ class ZoomProvider(OAuthProvider):
         self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None
     ) -> ProviderAccount:
         """``GET /v2/users/me``: the authorizing user, their account and (by user type) the plan."""
-        me = self.get_json(f"{self.host('api')}/v2/users/me", tokens, what="Zoom users/me")
-        if not isinstance(me, dict) or not me.get("account_id") or not me.get("email"):
-            raise ProviderRefused("Zoom users/me: unexpected answer")
-        email = str(me["email"]).lower()
+        what = "Zoom users/me"
+        me = parse_answer(
+            ZoomMe, self.get_json(f"{self.host('api')}/v2/users/me", tokens, what=what), what=what
+        )
+        email = me.email.lower()
         return ProviderAccount(
             provider=self.key,
-            account_id=str(me["account_id"]),
-            account_name=str(me.get("company") or email.partition("@")[2]),
+            account_id=me.account_id,
+            account_name=me.company or email.partition("@")[2],
             user_email=email,
-            user_is_admin=str(me.get("role_id")) in ADMIN_ROLE_IDS,
-            paid=int(me.get("type", BASIC_USER_TYPE)) != BASIC_USER_TYPE,
+            user_is_admin=str(me.role_id) in ADMIN_ROLE_IDS,
+            paid=me.type != BASIC_USER_TYPE,
             domain=email.partition("@")[2],
         )
+
+
+class ZoomApi(ProviderApi):
+    """Zoom's REST API (``/v2``): errors ``{"code", "message"}``, cursor ``next_page_token``;
+    every refresh rotates the refresh token (providers.md 1.2)."""
+
+    key = "zoom"
+    label = "Zoom"
+    hosts = ZoomProvider.hosts
+    token_auth_method = ZoomProvider.token_auth_method
+    paging = TokenInBody("next_page_token", "next_page_token")
+
+    def token_url(self) -> str:
+        return f"{self.host('oauth')}/oauth/token"
+
+    def error_code(self, body: Mapping[str, Any]) -> str | None:
+        code = body.get("code")
+        return str(code) if isinstance(code, int | str) and not isinstance(code, bool) else None
