@@ -44,7 +44,6 @@ from devstack.simulators.common import (
     redirect_with_params,
     render_signin_page,
     request_params,
-    verify_pkce,
 )
 from devstack.simulators.demo import PRIMARY_DOMAIN, DemoDirectory
 from devstack.simulators.google_directory import (
@@ -58,10 +57,16 @@ from devstack.simulators.provider_kit import (
     PageTokens,
     RateLimiter,
     apply_switches,
-    client_credentials,
     new_grant_id,
     shared_signing_key,
     split_scopes,
+)
+from devstack.simulators.token_endpoint import (
+    ClientAuthRules,
+    CodeExchangeRules,
+    Refusal,
+    authenticate_token_client,
+    redeem_authorization_code,
 )
 
 SCOPE_PREFIX = "https://www.googleapis.com/auth/"
@@ -89,6 +94,29 @@ KNOWN_SCOPES = frozenset(
 )
 _SHORT_SCOPES = {"email": USERINFO_EMAIL, "profile": USERINFO_PROFILE}
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: Basic or the body; both only when they name the same client.
+CLIENT_AUTH = ClientAuthRules(
+    methods=frozenset({"basic", "body"}),
+    both="same_client",
+    fallback=Refusal("invalid_client", "Unauthorized", 401),
+    refusals={
+        "auth_conflict": Refusal("invalid_request", "client_id in the body does not match Basic auth."),
+        "missing_client_id": Refusal("invalid_request", "Could not determine client ID from request."),
+        "unknown_client": Refusal("invalid_client", "The OAuth client was not found.", 401),
+    },
+)
+CODE_EXCHANGE = CodeExchangeRules(
+    fallback=Refusal("invalid_grant", "Bad Request"),
+    refusals={
+        "missing_code": Refusal("invalid_request", "Missing required parameter: code"),
+        "missing_redirect_uri": Refusal("invalid_request", "Missing parameter: redirect_uri"),
+        "redirect_uri_mismatch": Refusal("redirect_uri_mismatch", "Bad Request"),
+        "verifier_unexpected": Refusal("invalid_request", "code_verifier or verifier is not needed."),
+        "verifier_missing": Refusal("invalid_grant", "Missing code verifier."),
+        "verifier_mismatch": Refusal("invalid_grant", "Invalid code verifier."),
+    },
+    redirect_uri_required=True,
+)
 
 
 def _iso_millis(timestamp: float) -> str:
@@ -537,18 +565,7 @@ class GoogleSimulator(Simulator):
 
     def _token(self, request: Request) -> Response:
         params = request_params(request)
-        creds = client_credentials(request, params)
-        if creds.method == "both" and params.get("client_id") not in (None, "", creds.client_id):
-            return self.oauth_error_response(
-                "invalid_request", "client_id in the body does not match Basic auth."
-            )
-        if not creds.client_id:
-            return self.oauth_error_response("invalid_request", "Could not determine client ID from request.")
-        app = self.apps.get(creds.client_id)
-        if app is None or app.kind != "oauth":
-            return self.oauth_error_response("invalid_client", "The OAuth client was not found.", 401)
-        if creds.client_secret is None or not app.check_secret(creds.client_secret):
-            return self.oauth_error_response("invalid_client", "Unauthorized", 401)
+        app = authenticate_token_client(request, params, self.apps, CLIENT_AUTH)
         grant_type = params.get("grant_type", "")
         issuer = request.host_url.rstrip("/")
         if grant_type == "authorization_code":
@@ -558,22 +575,7 @@ class GoogleSimulator(Simulator):
         return self.oauth_error_response("unsupported_grant_type", f"Invalid grant_type: {grant_type}")
 
     def _exchange_code(self, app: OAuthApp, params: Mapping[str, str], issuer: str) -> Response:
-        if not params.get("code"):
-            return self.oauth_error_response("invalid_request", "Missing required parameter: code")
-        if not params.get("redirect_uri"):
-            return self.oauth_error_response("invalid_request", "Missing parameter: redirect_uri")
-        record, problem = self.codes.redeem(params["code"])
-        if record is None or problem is not None or record.client_id != app.client_id:
-            return self.oauth_error_response("invalid_grant", "Bad Request")
-        if params["redirect_uri"] != record.redirect_uri:
-            return self.oauth_error_response("redirect_uri_mismatch", "Bad Request")
-        verifier = params.get("code_verifier") or None
-        if record.code_challenge is None and verifier is not None:
-            return self.oauth_error_response("invalid_request", "code_verifier or verifier is not needed.")
-        if record.code_challenge is not None and verifier is None:
-            return self.oauth_error_response("invalid_grant", "Missing code verifier.")
-        if not verify_pkce(verifier, record.code_challenge, record.code_challenge_method):
-            return self.oauth_error_response("invalid_grant", "Invalid code verifier.")
+        record = redeem_authorization_code(params, app.client_id, self.codes, self.tokens, CODE_EXCHANGE)
         user = self.users.get(record.subject)
         if user is None or user.suspended:
             return self.oauth_error_response("invalid_grant", "Bad Request")

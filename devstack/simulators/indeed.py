@@ -41,21 +41,43 @@ from devstack.simulators.common import (
     redirect_with_params,
     render_signin_page,
     request_params,
-    verify_pkce,
 )
 from devstack.simulators.demo import DemoDirectory
 from devstack.simulators.provider_kit import (
     JwtTokenStore,
     RateLimiter,
     apply_switches,
-    client_credentials,
     new_grant_id,
     shared_signing_key,
     split_scopes,
 )
+from devstack.simulators.token_endpoint import (
+    ClientAuthRules,
+    CodeExchangeRules,
+    Refusal,
+    authenticate_token_client,
+    redeem_authorization_code,
+)
 
 KNOWN_SCOPES = frozenset({"email", "offline_access", "employer_access"})
 _NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
+#: Basic or the body, never both; every failure reads the same.
+CLIENT_AUTH = ClientAuthRules(
+    methods=frozenset({"basic", "body"}),
+    fallback=Refusal("invalid_client", "Client authentication failed.", 401),
+)
+_BAD_VERIFIER = Refusal("invalid_grant", "code_verifier does not match code_challenge.")
+CODE_EXCHANGE = CodeExchangeRules(
+    fallback=Refusal("invalid_grant", "The authorization code is invalid, expired or already used."),
+    refusals={
+        "redirect_uri_mismatch": Refusal(
+            "invalid_grant", "redirect_uri does not match the authorization request."
+        ),
+        "verifier_missing": _BAD_VERIFIER,
+        "verifier_unexpected": _BAD_VERIFIER,
+        "verifier_mismatch": _BAD_VERIFIER,
+    },
+)
 
 
 @dataclass
@@ -359,22 +381,19 @@ class IndeedSimulator(Simulator):
         answer = {"code": record.code, "state": state, "employer": self.employer_id if selecting else None}
         return redirect_with_params(redirect_uri, answer)
 
+    def token_refusal_response(self, refusal: Refusal) -> Response:
+        """A refused token request; a failed client authentication names the Basic realm."""
+        response = self._oauth_error(refusal.error, refusal.description, refusal.status)
+        if refusal.error == "invalid_client":
+            response.headers["WWW-Authenticate"] = 'Basic realm="indeed"'
+        return response
+
     def _oauth_error(self, error: str, description: str, status: int = 400) -> Response:
         return json_response({"error": error, "error_description": description}, status, headers=_NO_STORE)
 
     def _token(self, request: Request) -> Response:
         params = request_params(request)
-        creds = client_credentials(request, params)
-        app = self.apps.get(creds.client_id) if creds.method in ("basic", "body") else None
-        if (
-            app is None
-            or app.kind != "oauth"
-            or creds.client_secret is None
-            or not app.check_secret(creds.client_secret)
-        ):
-            response = self._oauth_error("invalid_client", "Client authentication failed.", 401)
-            response.headers["WWW-Authenticate"] = 'Basic realm="indeed"'
-            return response
+        app = authenticate_token_client(request, params, self.apps, CLIENT_AUTH)
         grant_type = params.get("grant_type", "")
         if grant_type == "authorization_code":
             return self._exchange_code(app, params, request.host_url.rstrip("/"))
@@ -383,19 +402,7 @@ class IndeedSimulator(Simulator):
         return self._oauth_error("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
 
     def _exchange_code(self, app: OAuthApp, params: Mapping[str, str], issuer: str) -> Response:
-        record, problem = self.codes.redeem(params.get("code", ""))
-        if record is None or problem is not None or record.client_id != app.client_id:
-            return self._oauth_error(
-                "invalid_grant", "The authorization code is invalid, expired or already used."
-            )
-        if params.get("redirect_uri") != record.redirect_uri:
-            return self._oauth_error(
-                "invalid_grant", "redirect_uri does not match the authorization request."
-            )
-        if not verify_pkce(
-            params.get("code_verifier") or None, record.code_challenge, record.code_challenge_method
-        ):
-            return self._oauth_error("invalid_grant", "code_verifier does not match code_challenge.")
+        record = redeem_authorization_code(params, app.client_id, self.codes, self.tokens, CODE_EXCHANGE)
         employer = params.get("employer") or None
         if employer is not None and employer != record.extra.get("employer"):
             return self._oauth_error("invalid_grant", "The employer was not selected during authorization.")

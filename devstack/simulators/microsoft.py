@@ -44,7 +44,6 @@ from devstack.simulators.common import (
     redirect_with_params,
     render_signin_page,
     request_params,
-    verify_pkce,
 )
 from devstack.simulators.demo import SECONDARY_DOMAIN, DemoDirectory
 from devstack.simulators.microsoft_graph import (
@@ -62,10 +61,16 @@ from devstack.simulators.provider_kit import (
     PageTokens,
     RateLimiter,
     apply_switches,
-    client_credentials,
     new_grant_id,
     shared_signing_key,
     split_scopes,
+)
+from devstack.simulators.token_endpoint import (
+    ClientAuthRules,
+    CodeExchangeRules,
+    Refusal,
+    authenticate_token_client,
+    redeem_authorization_code,
 )
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
@@ -147,6 +152,46 @@ _READ_ROLES_APP = _READ_USERS_APP | {"RoleManagement.Read.Directory"}
 
 AdminConsentError = Literal["consent_required", "access_denied"]
 _UNSUPPORTED_ODATA = ("$orderby", "$count", "$search", "$expand", "$skip", "$format")
+
+
+_MISSING = "The request body must contain the following parameter: "
+_BAD_VERIFIER = Refusal(
+    "invalid_grant",
+    "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
+    provider_code=501481,
+)
+CODE_EXCHANGE = CodeExchangeRules(
+    fallback=Refusal(
+        "invalid_grant", "Invalid request. Request is malformed or invalid.", provider_code=9002313
+    ),
+    refusals={
+        "missing_code": Refusal("invalid_request", _MISSING + "'code'.", provider_code=900144),
+        "wrong_client": Refusal(
+            "invalid_grant", "Provided grant is invalid or malformed.", provider_code=70000
+        ),
+        "used_code": Refusal(
+            "invalid_grant",
+            "OAuth2 Authorization code was already redeemed, please retry with a new valid code "
+            "or use an existing refresh token.",
+            provider_code=54005,
+        ),
+        "expired_code": Refusal(
+            "invalid_grant",
+            "The provided authorization code or refresh token has expired due to inactivity. Send a new "
+            "interactive authorization request for this user and resource.",
+            provider_code=70008,
+        ),
+        "redirect_uri_mismatch": Refusal(
+            "invalid_grant",
+            "The redirect URI '{redirect_uri}' specified in the request does not "
+            "match the redirect URI used in the authorization request.",
+            provider_code=50011,
+        ),
+        "verifier_missing": _BAD_VERIFIER,
+        "verifier_unexpected": _BAD_VERIFIER,
+        "verifier_mismatch": _BAD_VERIFIER,
+    },
+)
 
 
 def _iso(timestamp: float) -> str:
@@ -509,6 +554,43 @@ class MicrosoftSimulator(Simulator):
             self._aadsts_body(error, code, message),
             status,
             headers={"Cache-Control": "no-store", "Pragma": "no-cache"},
+        )
+
+    def token_refusal_response(self, refusal: Refusal) -> Response:
+        """A refused token request, in the AADSTS shape."""
+        return self._aadsts(refusal.error, refusal.provider_code or 0, refusal.description, refusal.status)
+
+    def _client_auth_rules(self) -> ClientAuthRules:
+        """Entra ID's client authentication: Basic or the body, never both."""
+        return ClientAuthRules(
+            methods=frozenset({"basic", "body"}),
+            fallback=Refusal(
+                "invalid_client",
+                "Invalid client secret provided. Ensure the secret being sent in the request is the client "
+                "secret value, not the client secret ID, for a secret added to app '{client_id}'.",
+                401,
+                7000215,
+            ),
+            refusals={
+                "auth_conflict": Refusal(
+                    "invalid_request",
+                    "Only one client authentication method may be used: HTTP Basic or client_secret in "
+                    "the body.",
+                    provider_code=90023,
+                ),
+                "missing_client_id": Refusal(
+                    "invalid_request", _MISSING + "'client_id'.", provider_code=900144
+                ),
+                "unknown_client": Refusal(
+                    "unauthorized_client",
+                    "Application with identifier '{client_id}' was not found in the directory "
+                    f"'{self.tenant_display_name}'.",
+                    provider_code=700016,
+                ),
+                "missing_secret": Refusal(
+                    "invalid_client", _MISSING + "'client_assertion' or 'client_secret'.", 401, 7000218
+                ),
+            },
         )
 
     def oauth_error_response(self, error: str, description: str, status: int = 400) -> Response:
@@ -901,43 +983,7 @@ class MicrosoftSimulator(Simulator):
             return self._aadsts(
                 "unsupported_grant_type", 70003, "The app requested an unsupported grant type."
             )
-        creds = client_credentials(request, params)
-        if creds.method == "both":
-            return self._aadsts(
-                "invalid_request",
-                90023,
-                "Only one client authentication method may be used: HTTP Basic or client_secret in the body.",
-            )
-        if not creds.client_id:
-            return self._aadsts(
-                "invalid_request",
-                900144,
-                "The request body must contain the following parameter: 'client_id'.",
-            )
-        app = self.apps.get(creds.client_id)
-        if app is None or app.kind != "oauth":
-            return self._aadsts(
-                "unauthorized_client",
-                700016,
-                f"Application with identifier '{creds.client_id}' was not found in the directory "
-                f"'{self.tenant_display_name}'.",
-            )
-        if creds.client_secret is None:
-            return self._aadsts(
-                "invalid_client",
-                7000218,
-                "The request body must contain the following parameter: "
-                "'client_assertion' or 'client_secret'.",
-                401,
-            )
-        if not app.check_secret(creds.client_secret):
-            return self._aadsts(
-                "invalid_client",
-                7000215,
-                "Invalid client secret provided. Ensure the secret being sent in the request is the client "
-                f"secret value, not the client secret ID, for a secret added to app '{app.client_id}'.",
-                401,
-            )
+        app = authenticate_token_client(request, params, self.apps, self._client_auth_rules())
         if grant_type == "client_credentials":
             return self._client_credentials(app, params, tenant_kind)
         if grant_type == "authorization_code":
@@ -945,45 +991,7 @@ class MicrosoftSimulator(Simulator):
         return self._refresh(app, params, issuer)
 
     def _authorization_code(self, app: OAuthApp, params: Mapping[str, str], issuer: str) -> Response:
-        code = params.get("code", "")
-        if not code:
-            return self._aadsts(
-                "invalid_request", 900144, "The request body must contain the following parameter: 'code'."
-            )
-        record, problem = self.codes.redeem(code)
-        if problem == "unknown" or record is None:
-            return self._aadsts("invalid_grant", 9002313, "Invalid request. Request is malformed or invalid.")
-        if problem == "used":
-            return self._aadsts(
-                "invalid_grant",
-                54005,
-                "OAuth2 Authorization code was already redeemed, please retry with a new valid code "
-                "or use an existing refresh token.",
-            )
-        if problem == "expired":
-            return self._aadsts(
-                "invalid_grant",
-                70008,
-                "The provided authorization code or refresh token has expired due to inactivity. Send a new "
-                "interactive authorization request for this user and resource.",
-            )
-        if record.client_id != app.client_id:
-            return self._aadsts("invalid_grant", 70000, "Provided grant is invalid or malformed.")
-        if params.get("redirect_uri", "") != record.redirect_uri:
-            return self._aadsts(
-                "invalid_grant",
-                50011,
-                f"The redirect URI '{params.get('redirect_uri', '')}' specified in the request does not "
-                "match the redirect URI used in the authorization request.",
-            )
-        if not verify_pkce(
-            params.get("code_verifier") or None, record.code_challenge, record.code_challenge_method
-        ):
-            return self._aadsts(
-                "invalid_grant",
-                501481,
-                "The Code_Verifier does not match the code_challenge supplied in the authorization request.",
-            )
+        record = redeem_authorization_code(params, app.client_id, self.codes, self.tokens, CODE_EXCHANGE)
         user = self.users.get(record.subject)
         if user is None:
             return self._aadsts("invalid_grant", 50034, "The user account does not exist in this directory.")

@@ -42,16 +42,21 @@ from devstack.simulators.common import (
     read_json,
     redirect_with_params,
     render_signin_page,
-    verify_pkce,
 )
 from devstack.simulators.demo import DemoDirectory
 from devstack.simulators.provider_kit import (
     PageTokens,
     RateLimiter,
     apply_switches,
-    client_credentials,
     new_grant_id,
     split_scopes,
+)
+from devstack.simulators.token_endpoint import (
+    ClientAuthRules,
+    CodeExchangeRules,
+    Refusal,
+    authenticate_token_client,
+    redeem_authorization_code,
 )
 
 PEOPLE_READ = "spark:people_read"
@@ -82,6 +87,37 @@ FULL_ADMIN_ROLE = "id_full_admin"
 
 WebexStatus = Literal["active", "pending", "inactive"]
 _STATUSES: dict[str, WebexStatus] = {"active": "active", "pending": "pending", "inactive": "inactive"}
+
+
+_CREDENTIALS_REQUIRED = Refusal("invalid_request", "client_id and client_secret are required.")
+#: Webex takes the client secret in the form body only.
+CLIENT_AUTH = ClientAuthRules(
+    methods=frozenset({"body"}),
+    fallback=Refusal("invalid_client", "Invalid client_id or client_secret.", 401),
+    refusals={
+        "wrong_auth_method": Refusal(
+            "invalid_request", "client_id and client_secret must be sent in the request body."
+        ),
+        "missing_client_id": _CREDENTIALS_REQUIRED,
+        "missing_secret": _CREDENTIALS_REQUIRED,
+    },
+)
+_CODE_AND_REDIRECT_REQUIRED = Refusal("invalid_request", "code and redirect_uri are required.")
+_BAD_VERIFIER = Refusal("invalid_grant", "The code_verifier does not match the code_challenge.")
+CODE_EXCHANGE = CodeExchangeRules(
+    fallback=Refusal("invalid_grant", "The authorization code is invalid or expired."),
+    refusals={
+        "missing_code": _CODE_AND_REDIRECT_REQUIRED,
+        "missing_redirect_uri": _CODE_AND_REDIRECT_REQUIRED,
+        "redirect_uri_mismatch": Refusal(
+            "invalid_grant", "The redirect_uri does not match the authorize request."
+        ),
+        "verifier_missing": _BAD_VERIFIER,
+        "verifier_unexpected": _BAD_VERIFIER,
+        "verifier_mismatch": _BAD_VERIFIER,
+    },
+    redirect_uri_required=True,
+)
 
 
 def webex_id(kind: str, raw: str) -> str:
@@ -477,16 +513,7 @@ class WebexSimulator(Simulator):
 
     def _token(self, request: Request) -> Response:
         params = {key: request.form.get(key, "") for key in request.form}
-        creds = client_credentials(request, params)
-        if creds.method == "basic" or (creds.method == "none" and request.headers.get("Authorization")):
-            return self.oauth_error_response(
-                "invalid_request", "client_id and client_secret must be sent in the request body."
-            )
-        if not creds.client_id or creds.client_secret is None:
-            return self.oauth_error_response("invalid_request", "client_id and client_secret are required.")
-        app = self.apps.get(creds.client_id)
-        if app is None or app.kind != "oauth" or not app.check_secret(creds.client_secret):
-            return self.oauth_error_response("invalid_client", "Invalid client_id or client_secret.", 401)
+        app = authenticate_token_client(request, params, self.apps, CLIENT_AUTH)
         grant_type = params.get("grant_type", "")
         if grant_type == "authorization_code":
             return self._exchange_code(app, params)
@@ -495,21 +522,7 @@ class WebexSimulator(Simulator):
         return self.oauth_error_response("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
 
     def _exchange_code(self, app: OAuthApp, params: Mapping[str, str]) -> Response:
-        if not params.get("code") or not params.get("redirect_uri"):
-            return self.oauth_error_response("invalid_request", "code and redirect_uri are required.")
-        record, problem = self.codes.redeem(params["code"])
-        if record is None or problem is not None or record.client_id != app.client_id:
-            return self.oauth_error_response("invalid_grant", "The authorization code is invalid or expired.")
-        if params["redirect_uri"] != record.redirect_uri:
-            return self.oauth_error_response(
-                "invalid_grant", "The redirect_uri does not match the authorize request."
-            )
-        if not verify_pkce(
-            params.get("code_verifier") or None, record.code_challenge, record.code_challenge_method
-        ):
-            return self.oauth_error_response(
-                "invalid_grant", "The code_verifier does not match the code_challenge."
-            )
+        record = redeem_authorization_code(params, app.client_id, self.codes, self.tokens, CODE_EXCHANGE)
         if record.subject not in self.people:
             return self.oauth_error_response("invalid_grant", "The user no longer exists.")
         grant_id = new_grant_id()
