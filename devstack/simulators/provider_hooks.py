@@ -7,6 +7,7 @@ sensible defaults (RFC 6749 error bodies, a generic JSON error, a 429 with ``Ret
 
 from __future__ import annotations
 
+import random
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from typing import Any, ClassVar
@@ -22,6 +23,8 @@ class ProviderHooks(ABC):
 
     #: The provider name, e.g. ``"zoom"`` (also the registry key and dev.json key).
     name: ClassVar[str] = "simulator"
+    #: The seed every derived id and secret depends on (set by ``Simulator``).
+    seed: int
 
     @abstractmethod
     def seed_state(self, params: Mapping[str, Any]) -> None:
@@ -89,3 +92,13 @@ class ProviderHooks(ABC):
     def initial_redirect_uri(self) -> str:
         """The default app's redirect URI until the dev stack registers the real one."""
         return f"http://127.0.0.1:8000/oauth/callback/{self.name}"
+
+    def derived_id(self, purpose: str, length: int = 22) -> str:
+        """An id that depends only on (provider, seed, purpose): stable across runs."""
+        rng = random.Random(f"{self.name}:{self.seed}:{purpose}")
+        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
+        return "".join(rng.choice(alphabet) for _ in range(length))
+
+    def derived_secret(self, purpose: str) -> str:
+        """A demo secret that depends only on (provider, seed, purpose) (dev credentials)."""
+        return self.derived_id(purpose, 32)

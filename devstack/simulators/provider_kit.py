@@ -27,14 +27,7 @@ from typing import Any, Literal
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from devstack.simulators.common import (
-    ControlError,
-    IssuedToken,
-    SimClock,
-    TokenKind,
-    TokenStore,
-    mint_secret,
-)
+from devstack.simulators.common import ControlError, IssuedToken, SimClock, TokenKind, TokenStore, mint_secret
 
 # --------------------------------------------------------------------------------------------
 # JWT (RS256)

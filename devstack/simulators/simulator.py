@@ -33,6 +33,8 @@ from devstack.simulators.token_endpoint import TokenRequestRefused
 from devstack.simulators.webhooks import PendingWebhook, WebhookConfig, post_webhook
 
 Handler = Callable[..., Response]
+#: ``(rule, handler, method, target)``: one provider route (see ``Simulator.add_route``).
+RouteSpec = tuple[str, Handler, str, str]
 
 
 @dataclass(frozen=True)
@@ -95,18 +97,6 @@ class Simulator(ProviderHooks):
         with self.transaction():
             self.seed_state(dict(self.seed_params))
 
-    # ----- deterministic values -------------------------------------------------------------
-
-    def derived_id(self, purpose: str, length: int = 22) -> str:
-        """An id that depends only on (provider, seed, purpose): stable across runs."""
-        rng = random.Random(f"{self.name}:{self.seed}:{purpose}")
-        alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789"
-        return "".join(rng.choice(alphabet) for _ in range(length))
-
-    def derived_secret(self, purpose: str) -> str:
-        """A demo secret that depends only on (provider, seed, purpose) (dev credentials)."""
-        return self.derived_id(purpose, 32)
-
     # ----- routing and dispatch -------------------------------------------------------------
 
     def add_route(
@@ -120,6 +110,11 @@ class Simulator(ProviderHooks):
     ) -> None:
         """Serve ``rule`` (werkzeug syntax) with ``handler(request, **values) -> Response``."""
         self.url_map.add(Rule(rule, endpoint=Route(handler, target, locked), methods=list(methods)))
+
+    def add_routes(self, table: Iterable[RouteSpec]) -> None:
+        """``add_route`` for each ``(rule, handler, method, target)`` of ``table``."""
+        for rule, handler, method, target in table:
+            self.add_route(rule, handler, methods=[method], target=target)
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         """WSGI entry point."""

@@ -19,13 +19,7 @@ from typing import Literal
 from werkzeug.wrappers import Request
 
 from devstack.simulators.http_helpers import parse_basic_auth
-from devstack.simulators.oauth_state import (
-    AuthorizationCode,
-    CodeStore,
-    OAuthApp,
-    TokenStore,
-    verify_pkce,
-)
+from devstack.simulators.oauth_state import AuthorizationCode, CodeStore, OAuthApp, TokenStore, verify_pkce
 
 ClientAuthMethod = Literal["basic", "body", "none", "both"]
 
