@@ -93,14 +93,17 @@ UNSUPPORTED_ODATA = ("$orderby", "$count", "$search", "$expand", "$skip", "$form
 
 
 def iso_utc(timestamp: float) -> str:
+    """RFC 3339 UTC to the second, as Graph writes timestamps."""
     return datetime.fromtimestamp(timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def random_guid(rng: random.Random) -> str:
+    """A GUID drawn from ``rng`` (deterministic for a seeded simulator)."""
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
 def seeded_guid(*parts: object) -> str:
+    """A GUID that depends only on ``parts`` (stable tenant ids)."""
     return random_guid(random.Random(":".join(str(p) for p in parts)))
 
 
