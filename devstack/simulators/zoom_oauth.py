@@ -27,6 +27,7 @@ from devstack.simulators.common import (
     render_signin_page,
     request_params,
 )
+from devstack.simulators.simulator import RouteSpec
 from devstack.simulators.token_endpoint import (
     ClientAuthRules,
     CodeExchangeRules,
@@ -89,6 +90,15 @@ class ZoomOAuth:
 
     def __init__(self, sim: ZoomSimulator) -> None:
         self.sim = sim
+
+    def routes(self) -> list[RouteSpec]:
+        """The authorize, token and revoke routes."""
+        return [
+            ("/oauth/authorize", self.authorize_page, "GET", "authorize"),
+            ("/oauth/authorize", self.authorize_decision, "POST", "authorize"),
+            ("/oauth/token", self.token, "POST", "token"),
+            ("/oauth/revoke", self.revoke, "POST", "revoke"),
+        ]
 
     # ----- authorize -----------------------------------------------------------------------
 
