@@ -176,15 +176,12 @@ class GoogleSignIn:
         # Google issues a refresh token on the first offline consent, or again with prompt=consent.
         wants_refresh = offline and (not grant.offline or "consent" in params.get("prompt", "").split())
         grant.offline = grant.offline or offline
-        record = self.sim.codes.issue(
+        record = self.sim.codes.issue_for_request(
+            params,
             client_id=app.client_id,
             redirect_uri=redirect_uri,
             subject=user.id,
             ttl_seconds=self.sim.code_ttl_seconds,
-            code_challenge=params.get("code_challenge") or None,
-            code_challenge_method=(params.get("code_challenge_method") or "plain")
-            if params.get("code_challenge")
-            else None,
             scope=" ".join(sorted(granted)),
             extra={"nonce": params.get("nonce") or None, "refresh": wants_refresh},
             nbytes=40,

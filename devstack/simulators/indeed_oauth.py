@@ -143,15 +143,12 @@ class IndeedOAuth:
         if user is None or user.status == "deactivated":
             return html_error_page("Indeed", "This account cannot sign in.", 403)
         selecting = params.get("prompt") == "select_employer"
-        record = self.sim.codes.issue(
+        record = self.sim.codes.issue_for_request(
+            params,
             client_id=app.client_id,
             redirect_uri=redirect_uri,
             subject=user.id,
             ttl_seconds=self.sim.code_ttl_seconds,
-            code_challenge=params.get("code_challenge") or None,
-            code_challenge_method=(params.get("code_challenge_method") or "plain")
-            if params.get("code_challenge")
-            else None,
             scope=params.get("scope", ""),
             extra={"employer": self.sim.employer_id if selecting else None},
         )

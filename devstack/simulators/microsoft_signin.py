@@ -243,15 +243,12 @@ class MicrosoftSignIn:
         if wants_default and is_admin:
             # An admin's consent to /.default is tenant-wide (Microsoft Q&A, providers.md section 3).
             self._record_admin_consent(app, ())
-        record = self.sim.codes.issue(
+        record = self.sim.codes.issue_for_request(
+            params,
             client_id=app.client_id,
             redirect_uri=redirect_uri,
             subject=user.id,
             ttl_seconds=self.sim.code_ttl_seconds,
-            code_challenge=params.get("code_challenge") or None,
-            code_challenge_method=(params.get("code_challenge_method") or "plain")
-            if params.get("code_challenge")
-            else None,
             scope=" ".join(sorted(granted)),
             extra={"nonce": params.get("nonce") or None},
             nbytes=48,

@@ -107,6 +107,36 @@ class CodeStore:
         self._codes[record.code] = record
         return record
 
+    def issue_for_request(
+        self,
+        authorize_params: Mapping[str, str | None],
+        *,
+        client_id: str,
+        redirect_uri: str,
+        subject: str,
+        ttl_seconds: float,
+        scope: str = "",
+        extra: Mapping[str, Any] | None = None,
+        nbytes: int = 24,
+    ) -> AuthorizationCode:
+        """``issue`` bound to the PKCE challenge of an authorize request, if it carried one.
+
+        A challenge without ``code_challenge_method`` is ``plain`` (RFC 7636 section 4.3).
+        """
+        challenge = authorize_params.get("code_challenge") or None
+        method = (authorize_params.get("code_challenge_method") or "plain") if challenge else None
+        return self.issue(
+            client_id=client_id,
+            redirect_uri=redirect_uri,
+            subject=subject,
+            ttl_seconds=ttl_seconds,
+            code_challenge=challenge,
+            code_challenge_method=method,
+            scope=scope,
+            extra=extra,
+            nbytes=nbytes,
+        )
+
     def redeem(self, code: str) -> tuple[AuthorizationCode | None, CodeProblem | None]:
         """Use up ``code``: ``(record, None)`` the first time, else ``(record|None, problem)``.
 

@@ -138,15 +138,12 @@ class WebexOAuth:
                     "state": state,
                 },
             )
-        record = self.sim.codes.issue(
+        record = self.sim.codes.issue_for_request(
+            params,
             client_id=app.client_id,
             redirect_uri=redirect_uri,
             subject=person.id,
             ttl_seconds=self.sim.code_ttl_seconds,
-            code_challenge=params.get("code_challenge") or None,
-            code_challenge_method=(params.get("code_challenge_method") or "plain")
-            if params.get("code_challenge")
-            else None,
             scope=" ".join(scopes),
         )
         return redirect_with_params(redirect_uri, {"code": record.code, "state": state})

@@ -141,15 +141,12 @@ class ZoomOAuth:
                 "account-level (admin) scopes and must be added by an account admin or owner.",
                 403,
             )
-        code = self.sim.codes.issue(
+        code = self.sim.codes.issue_for_request(
+            params,
             client_id=app.client_id,
             redirect_uri=redirect_uri,
             subject=user.id,
             ttl_seconds=CODE_TTL,
-            code_challenge=params["code_challenge"],
-            code_challenge_method=(params["code_challenge_method"] or "plain")
-            if params["code_challenge"]
-            else None,
             scope=" ".join(self.sim.app_scopes(app)),
             extra={"account_id": user.account_id, "grant_id": mint_secret(12)},
         )
