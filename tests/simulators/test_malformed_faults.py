@@ -9,10 +9,10 @@ import httpx
 import pytest
 
 from devstack.simulators.faults import MALFORMED_HTML
+from tests.simulators._microsoft_harness import CALLBACK as MS_CALLBACK
+from tests.simulators._microsoft_harness import Ms
 from tests.simulators._provider_fixtures import bearer, pkce_pair, redirect_params
 from tests.simulators.conftest import ZoomHarness
-from tests.simulators.test_microsoft import CALLBACK as MS_CALLBACK
-from tests.simulators.test_microsoft import Ms
 
 
 @pytest.fixture
