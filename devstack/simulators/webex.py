@@ -288,7 +288,3 @@ class WebexSimulator(Simulator):
         return self.webex_error(
             429, "Too many requests. Please try again later.", {"Retry-After": str(retry_after)}
         )
-
-    # ----- OAuth -----------------------------------------------------------------------------
-
-    # ----- API -------------------------------------------------------------------------------
