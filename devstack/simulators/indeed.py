@@ -21,7 +21,6 @@ import random
 import secrets
 import uuid
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,53 +29,28 @@ from werkzeug.wrappers import Request, Response
 from devstack.simulators.common import (
     ControlError,
     IssuedToken,
-    OAuthApp,
-    SignInOption,
     SimResponse,
     Simulator,
     bearer_token,
-    html_error_page,
     json_response,
     read_json,
-    redirect_with_params,
-    render_signin_page,
-    request_params,
-    verify_pkce,
 )
 from devstack.simulators.demo import DemoDirectory
+from devstack.simulators.indeed_model import (
+    KNOWN_SCOPES,
+    IndeedUser,
+)
+from devstack.simulators.indeed_oauth import IndeedOAuth
 from devstack.simulators.provider_kit import (
     JwtTokenStore,
     RateLimiter,
     apply_switches,
-    client_credentials,
-    new_grant_id,
     shared_signing_key,
     split_scopes,
 )
-
-KNOWN_SCOPES = frozenset({"email", "offline_access", "employer_access"})
-_NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
-
-
-@dataclass
-class IndeedUser:
-    """A user of the simulated Indeed employer account."""
-
-    id: str
-    email: str
-    name: str
-    status: str  # "active", "invited" or "deactivated"
-    is_admin: bool = False
-
-    def to_api(self, employer_id: str) -> dict[str, Any]:
-        """The user as the (invented) lookup returns it."""
-        return {
-            "id": self.id,
-            "email": self.email,
-            "name": self.name,
-            "status": self.status,
-            "employerId": employer_id,
-        }
+from devstack.simulators.token_endpoint import (
+    Refusal,
+)
 
 
 class IndeedSimulator(Simulator):
@@ -120,7 +94,9 @@ class IndeedSimulator(Simulator):
         self.employer_id = ""
         self.users: dict[str, IndeedUser] = {}
         self.interviews: dict[str, dict[str, Any]] = {}
+        self.oauth = IndeedOAuth(self)
         super().__init__(demo, seed=seed, clock=clock, **base_options)
+        self.add_routes(self.oauth.routes())
         self._add_routes()
 
     # ----- seeding and control -----------------------------------------------------------------
@@ -229,11 +205,6 @@ class IndeedSimulator(Simulator):
 
     def _add_routes(self) -> None:
         add = self.add_route
-        add("/.well-known/openid-configuration", self._discovery, methods=["GET"], target="discovery")
-        add("/.well-known/keys", self._jwks, methods=["GET"], target="discovery")
-        add("/oauth/v2/authorize", self._authorize, methods=["GET"], target="authorize")
-        add("/oauth/v2/authorize", self._authorize_submit, methods=["POST"], target="authorize")
-        add("/oauth/v2/tokens", self._token, methods=["POST"], target="token")
         add("/v2/api/userinfo", self._userinfo, methods=["GET"], target="api")
         add("/v1/users", self._users_lookup, methods=["GET"], target="api")
         add("/v1/interviews", self._create_interview, methods=["POST"], target="api")
@@ -256,244 +227,14 @@ class IndeedSimulator(Simulator):
             headers={"Retry-After": str(retry_after)},
         )
 
-    def _discovery(self, request: Request) -> Response:
-        base = request.host_url.rstrip("/")
-        return json_response(
-            {
-                "issuer": base,
-                "authorization_endpoint": f"{base}/oauth/v2/authorize",
-                "token_endpoint": f"{base}/oauth/v2/tokens",
-                "userinfo_endpoint": f"{base}/v2/api/userinfo",
-                "jwks_uri": f"{base}/.well-known/keys",
-                "response_types_supported": ["code"],
-                "grant_types_supported": ["authorization_code", "refresh_token"],
-                "subject_types_supported": ["public"],
-                "id_token_signing_alg_values_supported": ["RS256"],
-                "scopes_supported": sorted(KNOWN_SCOPES),
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-                "code_challenge_methods_supported": ["S256", "plain"],
-            }
-        )
-
-    def _jwks(self, request: Request) -> Response:
-        return json_response(self.signing_key.jwks())
-
     # ----- OAuth -----------------------------------------------------------------------------
 
-    def _check_client(self, params: Mapping[str, str]) -> tuple[OAuthApp, str] | Response:
-        app = self.apps.get(params.get("client_id", ""))
-        if app is None or app.kind != "oauth":
-            return html_error_page("Indeed", "Unknown client_id.", 400)
-        redirect_uri = params.get("redirect_uri", "")
-        if redirect_uri not in app.redirect_uris:
-            return html_error_page("Indeed", "The redirect_uri is not registered for this application.", 400)
-        return app, redirect_uri
-
-    def _authorize_problem(self, params: Mapping[str, str]) -> str | None:
-        scopes = split_scopes(params.get("scope"))
-        if params.get("response_type") != "code":
-            return "unsupported_response_type"
-        if not scopes or not set(scopes) <= KNOWN_SCOPES:
-            return "invalid_scope"
-        if params.get("prompt") == "select_employer" and "employer_access" not in scopes:
-            return "invalid_request"
-        return None
-
-    def _authorize(self, request: Request) -> Response:
-        params = {key: request.args.get(key, "") for key in request.args}
-        checked = self._check_client(params)
-        if isinstance(checked, Response):
-            return checked
-        app, redirect_uri = checked
-        problem = self._authorize_problem(params)
-        if problem is not None:
-            return redirect_with_params(
-                redirect_uri, {"error": problem, "state": params.get("state") or None}
-            )
-        admin = next((u for u in self.users.values() if u.is_admin), None)
-        options = [
-            SignInOption(
-                value=u.id, label=f"{u.name} <{u.email}>", selected=admin is not None and u.id == admin.id
-            )
-            for u in self.users.values()
-        ]
-        selecting = params.get("prompt") == "select_employer"
-        return render_signin_page(
-            title="Sign in to Indeed",
-            app_name=app.name,
-            action_url=request.path,
-            hidden=params,
-            options=options,
-            scopes=split_scopes(params.get("scope")),
-            message=f"Employer account: {self.employer_name}" if selecting else None,
-        )
-
-    def _authorize_submit(self, request: Request) -> Response:
-        params = {key: request.form.get(key, "") for key in request.form}
-        checked = self._check_client(params)
-        if isinstance(checked, Response):
-            return checked
-        app, redirect_uri = checked
-        state = params.get("state") or None
-        problem = self._authorize_problem(params)
-        if problem is not None:
-            return redirect_with_params(redirect_uri, {"error": problem, "state": state})
-        if params.get("decision") != "approve":
-            return redirect_with_params(redirect_uri, {"error": "access_denied", "state": state})
-        user = self.users.get(params.get("user", ""))
-        if user is None or user.status == "deactivated":
-            return html_error_page("Indeed", "This account cannot sign in.", 403)
-        selecting = params.get("prompt") == "select_employer"
-        record = self.codes.issue(
-            client_id=app.client_id,
-            redirect_uri=redirect_uri,
-            subject=user.id,
-            ttl_seconds=self.code_ttl_seconds,
-            code_challenge=params.get("code_challenge") or None,
-            code_challenge_method=(params.get("code_challenge_method") or "plain")
-            if params.get("code_challenge")
-            else None,
-            scope=params.get("scope", ""),
-            extra={"employer": self.employer_id if selecting else None},
-        )
-        answer = {"code": record.code, "state": state, "employer": self.employer_id if selecting else None}
-        return redirect_with_params(redirect_uri, answer)
-
-    def _oauth_error(self, error: str, description: str, status: int = 400) -> Response:
-        return json_response({"error": error, "error_description": description}, status, headers=_NO_STORE)
-
-    def _token(self, request: Request) -> Response:
-        params = request_params(request)
-        creds = client_credentials(request, params)
-        app = self.apps.get(creds.client_id) if creds.method in ("basic", "body") else None
-        if (
-            app is None
-            or app.kind != "oauth"
-            or creds.client_secret is None
-            or not app.check_secret(creds.client_secret)
-        ):
-            response = self._oauth_error("invalid_client", "Client authentication failed.", 401)
+    def token_refusal_response(self, refusal: Refusal) -> Response:
+        """A refused token request; a failed client authentication names the Basic realm."""
+        response = self.oauth_error_response(refusal.error, refusal.description, refusal.status)
+        if refusal.error == "invalid_client":
             response.headers["WWW-Authenticate"] = 'Basic realm="indeed"'
-            return response
-        grant_type = params.get("grant_type", "")
-        if grant_type == "authorization_code":
-            return self._exchange_code(app, params, request.host_url.rstrip("/"))
-        if grant_type == "refresh_token":
-            return self._refresh(app, params, request.host_url.rstrip("/"))
-        return self._oauth_error("unsupported_grant_type", f"Unsupported grant_type: {grant_type}")
-
-    def _exchange_code(self, app: OAuthApp, params: Mapping[str, str], issuer: str) -> Response:
-        record, problem = self.codes.redeem(params.get("code", ""))
-        if record is None or problem is not None or record.client_id != app.client_id:
-            return self._oauth_error(
-                "invalid_grant", "The authorization code is invalid, expired or already used."
-            )
-        if params.get("redirect_uri") != record.redirect_uri:
-            return self._oauth_error(
-                "invalid_grant", "redirect_uri does not match the authorization request."
-            )
-        if not verify_pkce(
-            params.get("code_verifier") or None, record.code_challenge, record.code_challenge_method
-        ):
-            return self._oauth_error("invalid_grant", "code_verifier does not match code_challenge.")
-        employer = params.get("employer") or None
-        if employer is not None and employer != record.extra.get("employer"):
-            return self._oauth_error("invalid_grant", "The employer was not selected during authorization.")
-        user = self.users.get(record.subject)
-        if user is None:
-            return self._oauth_error("invalid_grant", "The user no longer exists.")
-        extra = {"employer": employer}
-        return self._issue(
-            app, user, split_scopes(record.scope), new_grant_id(), extra, issuer, with_id_token=True
-        )
-
-    def _refresh(self, app: OAuthApp, params: Mapping[str, str], issuer: str) -> Response:
-        value = params.get("refresh_token", "")
-        record = self.tokens.valid(value, "refresh")
-        if record is None or record.client_id != app.client_id:
-            return self._oauth_error("invalid_grant", "The refresh token is invalid, expired or revoked.")
-        user = self.users.get(record.subject)
-        if user is None or user.status == "deactivated":
-            return self._oauth_error("invalid_grant", "The user can no longer authorize this application.")
-        if self.rotate_refresh_tokens:
-            self.tokens.revoke(value)
-        scopes = split_scopes(record.scope)
-        return self._issue(
-            app, user, scopes, record.grant_id, dict(record.extra), issuer, keep_refresh=record
-        )
-
-    def _issue(
-        self,
-        app: OAuthApp,
-        user: IndeedUser,
-        scopes: list[str],
-        grant_id: str,
-        extra: dict[str, Any],
-        issuer: str,
-        *,
-        with_id_token: bool = False,
-        keep_refresh: IssuedToken | None = None,
-    ) -> Response:
-        assert isinstance(self.tokens, JwtTokenStore)
-        employer = extra.get("employer")
-
-        def encode(record: IssuedToken) -> str:
-            claims: dict[str, Any] = {
-                "sub": f"user:{user.id}",
-                "azp": app.client_id,
-                "scope": " ".join(scopes),
-                "iss": issuer,
-                "iat": int(self.clock.now()),
-                "exp": int(record.expires_at),
-            }
-            if employer:
-                claims["act"] = {"sub": f"app:{employer}", "app_account": f"user:{user.id}"}
-            return self.signing_key.sign(claims)
-
-        access = self.tokens.mint_encoded(
-            "access",
-            encode,
-            client_id=app.client_id,
-            subject=user.id,
-            ttl_seconds=self.access_token_ttl_seconds,
-            grant_id=grant_id,
-            scope=" ".join(scopes),
-            extra=extra,
-        )
-        body: dict[str, Any] = {
-            "access_token": access.value,
-            "token_type": "Bearer",
-            "expires_in": int(self.access_token_ttl_seconds),
-            "scope": " ".join(scopes),
-        }
-        if "offline_access" in scopes:
-            if keep_refresh is not None and not self.rotate_refresh_tokens:
-                body["refresh_token"] = keep_refresh.value
-            else:
-                body["refresh_token"] = self.tokens.mint(
-                    "refresh",
-                    client_id=app.client_id,
-                    subject=user.id,
-                    ttl_seconds=self.refresh_token_ttl_seconds,
-                    grant_id=grant_id,
-                    scope=" ".join(scopes),
-                    extra=extra,
-                ).value
-        if with_id_token and "email" in scopes:
-            now = int(self.clock.now())
-            body["id_token"] = self.signing_key.sign(
-                {
-                    "iss": issuer,
-                    "sub": user.id,
-                    "aud": app.client_id,
-                    "azp": app.client_id,
-                    "iat": now,
-                    "exp": now + 3600,
-                    "email": user.email,
-                    "email_verified": True,
-                }
-            )
-        return json_response(body, headers=_NO_STORE)
+        return response
 
     # ----- API -------------------------------------------------------------------------------
 

@@ -10,7 +10,7 @@ these four providers need on top of it lives here:
   Indeed access tokens are JWTs; clients read claims such as ``roles`` from them).
 - ``RateLimiter``: a per-second limit driven by the simulator's clock (deterministic in tests).
 - ``PageTokens``: opaque, expiring page tokens bound to the query that produced them.
-- ``client_credentials``: where a token request carried its client id and secret.
+- ``split_scopes``, ``new_grant_id``, ``apply_switches``: small pieces every provider repeats.
 """
 
 from __future__ import annotations
@@ -26,17 +26,8 @@ from typing import Any, Literal
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
-from werkzeug.wrappers import Request
 
-from devstack.simulators.common import (
-    ControlError,
-    IssuedToken,
-    SimClock,
-    TokenKind,
-    TokenStore,
-    mint_secret,
-    parse_basic_auth,
-)
+from devstack.simulators.common import ControlError, IssuedToken, SimClock, TokenKind, TokenStore, mint_secret
 
 # --------------------------------------------------------------------------------------------
 # JWT (RS256)
@@ -235,41 +226,6 @@ class PageTokens:
     def clear(self) -> None:
         """Forget every token."""
         self._states.clear()
-
-
-# --------------------------------------------------------------------------------------------
-# Token-request client authentication
-# --------------------------------------------------------------------------------------------
-
-
-ClientAuthMethod = Literal["basic", "body", "none", "both"]
-
-
-@dataclass(frozen=True)
-class ClientCredentials:
-    """The client id and secret a token request carried, and how it carried them."""
-
-    client_id: str
-    client_secret: str | None
-    method: ClientAuthMethod
-
-
-def client_credentials(request: Request, params: Mapping[str, str]) -> ClientCredentials:
-    """Read client authentication from HTTP Basic and/or the form body.
-
-    ``method`` is ``"both"`` when the request used Basic *and* put a ``client_secret`` in the
-    body (RFC 6749 section 2.3 forbids more than one method; providers refuse it).
-    """
-    basic = parse_basic_auth(request.headers.get("Authorization"))
-    body_id = params.get("client_id", "")
-    body_secret = params.get("client_secret")
-    if basic is not None:
-        if body_secret:
-            return ClientCredentials(basic[0], basic[1], "both")
-        return ClientCredentials(basic[0], basic[1], "basic")
-    if body_secret is not None and body_secret != "":
-        return ClientCredentials(body_id, body_secret, "body")
-    return ClientCredentials(body_id, None, "none")
 
 
 def split_scopes(scope: str | None) -> list[str]:

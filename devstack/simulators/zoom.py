@@ -19,10 +19,9 @@ Paths (Zoom serves them on zoom.us and api.zoom.us; here on one base URL): ``/oa
 from __future__ import annotations
 
 import base64
-import html
 import math
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict
 from typing import Any, Literal
 
 from werkzeug.wrappers import Request, Response
@@ -31,23 +30,21 @@ from devstack.simulators.common import (
     ControlError,
     OAuthApp,
     Simulator,
-    html_page,
     json_response,
     mint_secret,
 )
 from devstack.simulators.demo import DemoDirectory
 from devstack.simulators.zoom_api import ZoomApi
+from devstack.simulators.zoom_events import ZoomEvents
 from devstack.simulators.zoom_limits import (
     QPS_MESSAGE,
     RateLimiter,
     RateLimitHit,
-    RetryAfterFormat,
     rate_limit_response,
 )
+from devstack.simulators.zoom_meetings import ZoomMeetings
 from devstack.simulators.zoom_model import (
     DEFAULT_SCOPES,
-    PLANS,
-    REFRESH_TOKEN_TTL_STRICT,
     ROLE_ADMIN,
     ROLE_MEMBER,
     ROLE_OWNER,
@@ -60,72 +57,13 @@ from devstack.simulators.zoom_model import (
     ZoomDirectory,
     ZoomMeeting,
     ZoomUser,
-    iso,
 )
 from devstack.simulators.zoom_oauth import ZoomOAuth
 from devstack.simulators.zoom_scim import ZoomScim, scim_error
-from devstack.simulators.zoom_webhooks import envelope, signed_request, validation_ok
-
-MAX_ZOOM_USERS = 100_000
-SEED_EPOCH = 1_672_531_200.0  # 2023-01-01T00:00:00Z: seeded users' created_at (never the clock)
-FREE_DOMAIN = "freeplan.example"
-MANAGED_DOMAINS = ("example.com", "subsidiary.example")
-
-_SYNTH_FIRST = ("Alex", "Blair", "Casey", "Devon", "Emery", "Finley", "Gray", "Harper", "Indy", "Jules")
-_SYNTH_LAST = ("Adams", "Baker", "Clark", "Davis", "Evans", "Foster", "Garcia", "Hughes", "Irwin", "Jones")
-
-
-@dataclass
-class ZoomSwitches:
-    """Behaviour switches (constructor keywords, or ``PATCH /_sim/options`` at run time).
-
-    Defaults are the stricter reading of providers.md; each switch names the alternative.
-    """
-
-    #: Enforce per-plan, per-type quotas (turn off for large benchmark seeds).
-    rate_limits: bool = True
-    #: ``Retry-After`` as an ISO date-time (Zoom's documented example) or as seconds.
-    retry_after: RetryAfterFormat = "date"
-    #: HTTP status of "user already exists" on ``POST /users``: 409 (providers.md) or 412 (seed 004).
-    duplicate_user_status: int = 409
-    #: A member approving an admin-level app: an error page (no redirect) or ``error=access_denied``.
-    non_admin_authorize: Literal["error_page", "access_denied"] = "error_page"
-    #: Historical S2S behaviour (2022): a new token invalidates the previous ones.
-    s2s_single_token: bool = False
-    #: Refresh-token lifetime: 90 days (the shorter source) by default; 15 years is the other.
-    refresh_token_ttl_seconds: float = REFRESH_TOKEN_TTL_STRICT
-    #: Refuse API calls whose token lacks the endpoint's scope (400, code 4711).
-    enforce_scopes: bool = True
-    #: The older SCIM2 limit of 1 request/second per account (default: the Light/Medium labels).
-    scim_one_per_second: bool = False
-    #: Largest SCIM ``count`` honoured (Zoom's maximum is undocumented).
-    scim_max_count: int = 100
-    #: Let Free accounts use ``POST /users`` (default: "Prerequisite: A Pro or higher plan").
-    free_plan_can_create_users: bool = False
-    #: Refuse ``action=disassociate`` for users of a managed domain (code 1107).
-    strict_managed_domains: bool = False
-
-    def update(self, options: Mapping[str, Any]) -> None:
-        """Apply ``options``, validating names and values (``ControlError(400)`` otherwise)."""
-        known = {f.name for f in fields(self)}
-        unknown = sorted(set(options) - known)
-        if unknown:
-            raise ControlError(400, f"unknown zoom options: {unknown}")
-        for name, value in options.items():
-            current = getattr(self, name)
-            if name == "retry_after" and value not in ("date", "seconds"):
-                raise ControlError(400, "retry_after must be 'date' or 'seconds'")
-            if name == "non_admin_authorize" and value not in ("error_page", "access_denied"):
-                raise ControlError(400, "non_admin_authorize must be 'error_page' or 'access_denied'")
-            if name == "duplicate_user_status" and value not in (409, 412):
-                raise ControlError(400, "duplicate_user_status must be 409 or 412")
-            if isinstance(current, bool) and not isinstance(value, bool):
-                raise ControlError(400, f"{name} must be true or false")
-            if name in ("refresh_token_ttl_seconds", "scim_max_count") and (
-                isinstance(value, bool) or not isinstance(value, int | float) or value <= 0
-            ):
-                raise ControlError(400, f"{name} must be a positive number")
-            setattr(self, name, int(value) if name == "scim_max_count" else value)
+from devstack.simulators.zoom_seeding import MAX_ZOOM_USERS as MAX_ZOOM_USERS
+from devstack.simulators.zoom_seeding import checked_seed_params, seed_zoom_accounts
+from devstack.simulators.zoom_switches import ZoomSwitches as ZoomSwitches
+from devstack.simulators.zoom_user_changes import ZoomUserChanges
 
 
 class ZoomSimulator(Simulator):
@@ -163,8 +101,11 @@ class ZoomSimulator(Simulator):
         self.s2s_app: OAuthApp | None = None
         self.free_s2s_app: OAuthApp | None = None
         self.oauth = ZoomOAuth(self)
+        self.events = ZoomEvents(self)
         self.api = ZoomApi(self)
         self.scim = ZoomScim(self)
+        self.meetings_api = ZoomMeetings(self)
+        self.user_changes = ZoomUserChanges(self)
         super().__init__(
             demo,
             seed=seed,
@@ -173,21 +114,22 @@ class ZoomSimulator(Simulator):
             timeout_delay_seconds=timeout_delay_seconds,
             webhook_timeout_seconds=webhook_timeout_seconds,
             request_log_size=request_log_size,
-            seed_params=_seed_params(plan=plan, zoom_users=zoom_users),
+            seed_params=checked_seed_params(plan=plan, zoom_users=zoom_users),
         )
         self.default_app.name = "orgconnect (admin-managed OAuth app)"
         self.default_app.meta["admin_level"] = True
-        self._add_zoom_routes()
+        for part in (self.oauth, self.api, self.user_changes, self.scim, self.meetings_api):
+            self.add_routes(part.routes())
 
     # ----- seeding ----------------------------------------------------------------------------
 
     def validate_seed_params(self, params: Mapping[str, Any]) -> dict[str, Any]:
         """Check ``plan`` (business|pro) and ``zoom_users`` (0..100,000)."""
-        return _seed_params(**params)
+        return checked_seed_params(**params)
 
     def seed_state(self, params: Mapping[str, Any]) -> None:
         """Build both accounts, their users and their Server-to-Server apps."""
-        checked = _seed_params(**params)
+        checked = checked_seed_params(**params)
         plan: Plan = checked["plan"]
         zoom_users: int | None = checked["zoom_users"]
         self.directory = ZoomDirectory()
@@ -195,92 +137,7 @@ class ZoomSimulator(Simulator):
         self.page_cursors = {}
         self.limiter = RateLimiter(self.clock)
         self.scim.reset()
-        rng = self.rng
-        paid = ZoomAccount(
-            id=self.derived_id("paid-account"),
-            name="Example Corp",
-            plan=plan,
-            account_number=rng.randrange(10**8, 10**9),
-            managed_domains=MANAGED_DOMAINS,
-            sso_enabled=plan == "business",
-            cust_create_enabled=True,
-        )
-        free = ZoomAccount(
-            id=self.derived_id("free-account"),
-            name="Freeplan Studio",
-            plan="free",
-            account_number=rng.randrange(10**8, 10**9),
-        )
-        self.directory.accounts = {paid.id: paid, free.id: free}
-        self.paid_account_id, self.free_account_id = paid.id, free.id
-        admin_email = self.demo.admin.email
-        people = self.demo.zoom_users()
-        for index, person in enumerate(people):
-            assert person.zoom_status is not None
-            user = self.create_user(
-                paid,
-                email=person.email,
-                first_name=person.first_name,
-                last_name=person.last_name,
-                user_type=2,
-                status=person.zoom_status,
-                role_id=ROLE_OWNER if person.email == admin_email else ROLE_MEMBER,
-                created_at=SEED_EPOCH + index * 3600,
-            )
-            if user.role_id == ROLE_OWNER:
-                paid.owner_id = user.id
-        for index in range(max(0, (zoom_users or 0) - len(people))):
-            first = _SYNTH_FIRST[index % len(_SYNTH_FIRST)]
-            last = _SYNTH_LAST[(index // len(_SYNTH_FIRST)) % len(_SYNTH_LAST)]
-            # Mostly active, 1 in 20 pending, 1 in 50 inactive (like the demo directory).
-            status: UserStatus = (
-                "pending" if index % 20 == 7 else "inactive" if index % 50 == 13 else "active"
-            )
-            self.create_user(
-                paid,
-                email=f"{first}.{last}.{index:06d}@example.com".lower(),
-                first_name=first,
-                last_name=last,
-                user_type=2,
-                status=status,
-                created_at=SEED_EPOCH + 86400 + index,
-            )
-        owner = self.create_user(
-            free,
-            email=f"fiona.free@{FREE_DOMAIN}",
-            first_name="Fiona",
-            last_name="Free",
-            user_type=1,
-            status="active",
-            role_id=ROLE_OWNER,
-            created_at=SEED_EPOCH,
-        )
-        free.owner_id = owner.id
-        self.create_user(
-            free,
-            email=f"sam.solo@{FREE_DOMAIN}",
-            first_name="Sam",
-            last_name="Solo",
-            user_type=1,
-            status="active",
-            created_at=SEED_EPOCH + 60,
-        )
-        self.s2s_app = self.register_app(
-            self.derived_id("s2s-client-id"),
-            self.derived_secret("s2s-client-secret"),
-            [],
-            name="Demo Server-to-Server app",
-            kind="server_to_server",
-            meta={"account_id": paid.id},
-        )
-        self.free_s2s_app = self.register_app(
-            self.derived_id("free-s2s-client-id"),
-            self.derived_secret("free-s2s-client-secret"),
-            [],
-            name="Free account Server-to-Server app",
-            kind="server_to_server",
-            meta={"account_id": free.id},
-        )
+        seed_zoom_accounts(self, plan, zoom_users)
 
     def create_user(
         self,
@@ -345,127 +202,22 @@ class ZoomSimulator(Simulator):
             return
         self.directory.set_status(user, status)
         if status == "inactive":
-            self.emit_user_event("user.deactivated", user, operator=operator)
+            self.events.emit_user_event("user.deactivated", user, operator=operator)
         elif status == "active":
             event = "user.invitation_accepted" if previous == "pending" else "user.activated"
-            self.emit_user_event(event, user, operator=operator)
+            self.events.emit_user_event(event, user, operator=operator)
 
     def delete_user(self, user: ZoomUser, event: str, *, operator: ZoomUser | None) -> None:
         """Remove a user from its account and send ``event`` (user.deleted / user.disassociated)."""
-        self.emit_user_event(event, user, operator=operator)
+        self.events.emit_user_event(event, user, operator=operator)
         self.directory.remove(user)
-
-    def emit_user_event(
-        self,
-        event: str,
-        user: ZoomUser,
-        *,
-        operator: ZoomUser | None,
-        extra: Mapping[str, Any] | None = None,
-        object_override: Mapping[str, Any] | None = None,
-        old_object: Mapping[str, Any] | None = None,
-    ) -> None:
-        """Queue a signed user event for the configured webhook URL (none: nothing happens)."""
-        if self.webhooks.url is None:
-            return
-        body, headers = self._user_event_request(event, user, operator, extra, object_override, old_object)
-        self.queue_webhook(event, body, headers)
-
-    def _user_event_request(
-        self,
-        event: str,
-        user: ZoomUser,
-        operator: ZoomUser | None,
-        extra: Mapping[str, Any] | None = None,
-        object_override: Mapping[str, Any] | None = None,
-        old_object: Mapping[str, Any] | None = None,
-    ) -> tuple[bytes, dict[str, str]]:
-        now = self.clock.now()
-        account = self.directory.accounts.get(user.account_id)
-        if operator is None and account is not None:
-            operator = self.directory.users.get(account.owner_id)
-        payload: dict[str, Any] = {
-            "account_id": user.account_id,
-            "operator": operator.email if operator else "",
-            "operator_id": operator.id if operator else "",
-            "object": dict(object_override) if object_override else user.summary(),
-        }
-        if old_object is not None:
-            payload["old_object"] = dict(old_object)
-            payload["time_stamp"] = int(now * 1000)
-        payload.update(extra or {})
-        return signed_request(self.webhooks.secret_token, envelope(event, payload, now), now)
-
-    def deauthorize(self, client_id: str | None = None, user_email: str | None = None) -> dict[str, Any]:
-        """Uninstall an OAuth app for the account of ``user_email``: revoke its tokens, send
-        ``app_deauthorized``. Defaults: orgconnect's app and the paid account's owner."""
-        with self.transaction():
-            client_id = client_id or self.default_app.client_id
-            owner = self.directory.users[self.paid_account().owner_id]
-            user = self.directory.by_email(user_email) if user_email else owner
-            if user is None:
-                raise ControlError(404, f"no Zoom user {user_email}")
-            revoked = self.tokens.revoke_where(
-                lambda t: t.client_id == client_id and t.extra.get("account_id") == user.account_id
-            )
-            now = self.clock.now()
-            payload = {
-                "account_id": user.account_id,
-                "user_id": user.id,
-                "signature": mint_secret(32),
-                "deauthorization_time": iso(now)[:-1] + ".000Z",
-                "client_id": client_id,
-                "user_data_retention": "false",
-            }
-            body, headers = signed_request(
-                self.webhooks.secret_token, envelope("app_deauthorized", payload, now), now
-            )
-            url = self.webhooks.url
-        result: dict[str, Any] = {"revoked_tokens": revoked}
-        if url is not None:
-            result.update(self.deliver_webhook("app_deauthorized", url, body, headers))
-        return result
-
-    def send_url_validation(self) -> dict[str, Any]:
-        """Send an ``endpoint.url_validation`` challenge and check the receiver's answer."""
-        with self.lock:
-            url, secret = self.webhooks.url, self.webhooks.secret_token
-            now = self.clock.now()
-        if url is None:
-            raise ControlError(409, "no webhook URL configured")
-        plain = mint_secret(16)
-        body, headers = signed_request(
-            secret, envelope("endpoint.url_validation", {"plainToken": plain}, now), now
-        )
-        result = self.deliver_webhook("endpoint.url_validation", url, body, headers)
-        result["validated"] = result["status"] == 200 and validation_ok(
-            secret, plain, result["response_json"]
-        )
-        self.log_event(
-            {"kind": "webhook_validation", "time": now, "target": "webhook", "validated": result["validated"]}
-        )
-        return result
 
     # ----- Simulator hooks -------------------------------------------------------------------
 
     def send_webhook_event(self, body: Mapping[str, Any]) -> dict[str, Any]:
         """``POST /_sim/webhooks/send``: ``endpoint.url_validation``, ``app_deauthorized``
         (``client_id``, ``user_email``) or a ``user.*`` event for ``email`` as it is now."""
-        event = str(body["event"])
-        if event == "endpoint.url_validation":
-            return self.send_url_validation()
-        if event == "app_deauthorized":
-            return self.deauthorize(body.get("client_id"), body.get("user_email"))
-        if not event.startswith("user."):
-            raise ControlError(400, f"unsupported event {event!r}")
-        with self.transaction():
-            user = self.directory.by_email(str(body.get("email", "")))
-            if user is None:
-                raise ControlError(404, "email of an existing Zoom user is required for user events")
-            request_body, headers = self._user_event_request(event, user, None)
-            url = self.webhooks.url
-        assert url is not None
-        return self.deliver_webhook(event, url, request_body, headers)
+        return self.events.send(body)
 
     def control_list_users(self) -> list[dict[str, Any]]:
         """Every user of both accounts, with its account and plan."""
@@ -508,7 +260,7 @@ class ZoomSimulator(Simulator):
             status=status,
             role_id=ROLE_ADMIN if role == "admin" else ROLE_MEMBER,
         )
-        self.emit_user_event("user.created", user, operator=None, extra={"creation_type": "create"})
+        self.events.emit_user_event("user.created", user, operator=None, extra={"creation_type": "create"})
         return self._control_view(user)
 
     def _control_account(self, ref: Any) -> ZoomAccount:
@@ -562,7 +314,7 @@ class ZoomSimulator(Simulator):
                 old[name], changes[name] = getattr(user, name), body[name]
                 setattr(user, name, body[name])
         if changes:
-            self.emit_user_event(
+            self.events.emit_user_event(
                 "user.updated",
                 user,
                 operator=None,
@@ -638,61 +390,3 @@ class ZoomSimulator(Simulator):
         limit = 60 if medium else 80
         hit = RateLimitHit(category, "QPS", limit, float(math.floor(now) + 1), QPS_MESSAGE)
         return rate_limit_response(hit, now, self.switches.retry_after)
-
-    # ----- routes ----------------------------------------------------------------------------
-
-    def _add_zoom_routes(self) -> None:
-        oauth, api, scim = self.oauth, self.api, self.scim
-        route = self.add_route
-        route("/oauth/authorize", oauth.authorize_page, methods=["GET"], target="authorize")
-        route("/oauth/authorize", oauth.authorize_decision, methods=["POST"], target="authorize")
-        route("/oauth/token", oauth.token, methods=["POST"], target="token")
-        route("/oauth/revoke", oauth.revoke, methods=["POST"], target="revoke")
-        route("/v2/users", api.list_users, methods=["GET"], target="api")
-        route("/v2/users", api.create_user, methods=["POST"], target="api")
-        route("/v2/users/email", api.check_email, methods=["GET"], target="api")
-        route("/v2/users/<user_id>", api.get_user, methods=["GET"], target="api")
-        route("/v2/users/<user_id>", api.update_user, methods=["PATCH"], target="api")
-        route("/v2/users/<user_id>", api.delete_user, methods=["DELETE"], target="api")
-        route("/v2/users/<user_id>/status", api.update_status, methods=["PUT"], target="api")
-        route("/v2/users/<user_id>/email", api.update_email, methods=["PUT"], target="api")
-        route("/v2/users/<user_id>/meetings", api.create_meeting, methods=["POST"], target="api")
-        route("/v2/meetings/<int:meeting_id>", api.get_meeting, methods=["GET"], target="api")
-        route("/scim2/Users", scim.list_users, methods=["GET"], target="scim")
-        route("/scim2/Users", scim.create_user, methods=["POST"], target="scim")
-        route("/scim2/Users/<user_id>", scim.get_user, methods=["GET"], target="scim")
-        route("/scim2/Users/<user_id>", scim.replace_user, methods=["PUT"], target="scim")
-        route("/scim2/Users/<user_id>", scim.patch_user, methods=["PATCH"], target="scim")
-        route("/scim2/Users/<user_id>", scim.delete_user, methods=["DELETE"], target="scim")
-        route("/j/<int:meeting_id>", self._join_page, methods=["GET"], target="web")
-
-    def _join_page(self, request: Request, meeting_id: int) -> Response:
-        """A stand-in for Zoom's join page, so demo links lead somewhere."""
-        meeting = self.meetings.get(meeting_id)
-        if meeting is None:
-            return html_page("Meeting not found", "<h1>This meeting ID is not valid.</h1>", 404)
-        body = (
-            f'<h1 data-testid="meeting-topic">{html.escape(meeting.topic)}</h1>'
-            f"<p>Meeting ID {meeting.id} hosted by {html.escape(meeting.host_email)}, "
-            f"{iso(meeting.start_time)} ({meeting.duration} min, {html.escape(meeting.timezone)}).</p>"
-            '<p data-testid="meeting-join">Simulated Zoom: joining happens nowhere.</p>'
-        )
-        return html_page(f"Zoom meeting {meeting.id}", body)
-
-
-def _seed_params(**params: Any) -> dict[str, Any]:
-    """Validate the Zoom seeding parameters (``plan``, ``zoom_users``)."""
-    unknown = sorted(set(params) - {"plan", "zoom_users"})
-    if unknown:
-        raise ControlError(400, f"unknown zoom seed parameters: {unknown}")
-    plan = params.get("plan", "business")
-    if plan not in PLANS or plan == "free":
-        raise ControlError(400, "plan must be 'business' or 'pro' (the Free account is always seeded)")
-    zoom_users = params.get("zoom_users")
-    if zoom_users is not None and (
-        isinstance(zoom_users, bool)
-        or not isinstance(zoom_users, int)
-        or not 0 <= zoom_users <= MAX_ZOOM_USERS
-    ):
-        raise ControlError(400, f"zoom_users must be an integer from 0 to {MAX_ZOOM_USERS}")
-    return {"plan": plan, "zoom_users": zoom_users}

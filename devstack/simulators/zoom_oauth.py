@@ -23,11 +23,17 @@ from devstack.simulators.common import (
     html_error_page,
     json_response,
     mint_secret,
-    parse_basic_auth,
     redirect_with_params,
     render_signin_page,
     request_params,
-    verify_pkce,
+)
+from devstack.simulators.simulator import RouteSpec
+from devstack.simulators.token_endpoint import (
+    ClientAuthRules,
+    CodeExchangeRules,
+    Refusal,
+    authenticate_token_client,
+    redeem_authorization_code,
 )
 from devstack.simulators.zoom_model import ACCESS_TOKEN_TTL, CODE_TTL, ROLE_MEMBER, ZoomUser
 
@@ -45,6 +51,29 @@ AUTHORIZE_PARAMS = (
 )
 SIGNIN_LIST_LIMIT = 200  # a 100,000-user seed must not render 100,000 <option>s
 
+_MISSING_CLIENT = Refusal("invalid_client", "Client ID or client secret is missing.", 401)
+#: Zoom authenticates clients with HTTP Basic only (credentials in the body do not count).
+CLIENT_AUTH = ClientAuthRules(
+    methods=frozenset({"basic"}),
+    both="basic",
+    oauth_apps_only=False,  # server-to-server apps authenticate here too (account_credentials)
+    fallback=Refusal("invalid_client", "Invalid client_id or client_secret", 401),
+    refusals={"wrong_auth_method": _MISSING_CLIENT, "no_credentials": _MISSING_CLIENT},
+)
+_BAD_VERIFIER = Refusal("invalid_grant", "Invalid code_verifier.")
+CODE_EXCHANGE = CodeExchangeRules(
+    fallback=Refusal("invalid_grant", "Invalid authorization code"),
+    refusals={
+        "missing_code": Refusal("invalid_request", "Missing code."),
+        "expired_code": Refusal("invalid_grant", "Code is expired."),
+        "redirect_uri_mismatch": Refusal("invalid_grant", "Redirect URI mismatch."),
+        "verifier_missing": _BAD_VERIFIER,
+        "verifier_unexpected": _BAD_VERIFIER,
+        "verifier_mismatch": _BAD_VERIFIER,
+    },
+    revoke_on_replay=True,  # RFC 6749 4.1.2: a replayed code revokes what was issued from it
+)
+
 
 class TokenError(Exception):
     """A refusal from the token or revoke endpoint."""
@@ -61,6 +90,15 @@ class ZoomOAuth:
 
     def __init__(self, sim: ZoomSimulator) -> None:
         self.sim = sim
+
+    def routes(self) -> list[RouteSpec]:
+        """The authorize, token and revoke routes."""
+        return [
+            ("/oauth/authorize", self.authorize_page, "GET", "authorize"),
+            ("/oauth/authorize", self.authorize_decision, "POST", "authorize"),
+            ("/oauth/token", self.token, "POST", "token"),
+            ("/oauth/revoke", self.revoke, "POST", "revoke"),
+        ]
 
     # ----- authorize -----------------------------------------------------------------------
 
@@ -103,15 +141,12 @@ class ZoomOAuth:
                 "account-level (admin) scopes and must be added by an account admin or owner.",
                 403,
             )
-        code = self.sim.codes.issue(
+        code = self.sim.codes.issue_for_request(
+            params,
             client_id=app.client_id,
             redirect_uri=redirect_uri,
             subject=user.id,
             ttl_seconds=CODE_TTL,
-            code_challenge=params["code_challenge"],
-            code_challenge_method=(params["code_challenge_method"] or "plain")
-            if params["code_challenge"]
-            else None,
             scope=" ".join(self.sim.app_scopes(app)),
             extra={"account_id": user.account_id, "grant_id": mint_secret(12)},
         )
@@ -207,34 +242,14 @@ class ZoomOAuth:
         raise TokenError("unsupported_grant_type", "Grant type is not supported from token endpoint.")
 
     def _client(self, request: Request) -> OAuthApp:
-        credentials = parse_basic_auth(request.headers.get("Authorization"))
-        if credentials is None:
-            # Zoom authenticates clients with HTTP Basic only (credentials in the body do not count).
-            raise TokenError("invalid_client", "Client ID or client secret is missing.", 401)
-        app = self.sim.authenticate_client(*credentials)
-        if app is None:
-            raise TokenError("invalid_client", "Invalid client_id or client_secret", 401)
-        return app
+        return authenticate_token_client(request, request_params(request), self.sim.apps, CLIENT_AUTH)
 
     def _authorization_code(self, request: Request, app: OAuthApp, params: dict[str, str]) -> Response:
         if app.kind != "oauth":
             raise TokenError("unsupported_grant_type", "Grant type is not supported for this app.")
-        code_value = params.get("code")
-        if not code_value:
-            raise TokenError("invalid_request", "Missing code.")
-        record, problem = self.sim.codes.redeem(code_value)
-        if record is None or record.client_id != app.client_id:
-            raise TokenError("invalid_grant", "Invalid authorization code")
-        if problem == "used":
-            # RFC 6749 4.1.2: a replayed code revokes what was issued from it.
-            self.sim.tokens.revoke_grant(str(record.extra["grant_id"]))
-            raise TokenError("invalid_grant", "Invalid authorization code")
-        if problem == "expired":
-            raise TokenError("invalid_grant", "Code is expired.")
-        if params.get("redirect_uri") != record.redirect_uri:
-            raise TokenError("invalid_grant", "Redirect URI mismatch.")
-        if not verify_pkce(params.get("code_verifier"), record.code_challenge, record.code_challenge_method):
-            raise TokenError("invalid_grant", "Invalid code_verifier.")
+        record = redeem_authorization_code(
+            params, app.client_id, self.sim.codes, self.sim.tokens, CODE_EXCHANGE
+        )
         user = self.sim.directory.users.get(record.subject)
         if user is None or user.status != "active":
             raise TokenError("invalid_grant", "The owner of the token does not exist.")

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from werkzeug.wrappers import Request, Response
 
 from devstack.simulators.common import SimResponse, json_response
+from devstack.simulators.simulator import RouteSpec
 from devstack.simulators.zoom_api import EMAIL_RE, CallContext
 from devstack.simulators.zoom_limits import QPS_MESSAGE, RateLimitHit, rate_limit_response
 from devstack.simulators.zoom_model import ROLE_MEMBER, Category, ZoomUser, iso
@@ -56,6 +57,17 @@ class ZoomScim:
     def __init__(self, sim: ZoomSimulator) -> None:
         self.sim = sim
         self._second: dict[str, tuple[int, int]] = {}
+
+    def routes(self) -> list[RouteSpec]:
+        """The ``/scim2/Users`` routes."""
+        return [
+            ("/scim2/Users", self.list_users, "GET", "scim"),
+            ("/scim2/Users", self.create_user, "POST", "scim"),
+            ("/scim2/Users/<user_id>", self.get_user, "GET", "scim"),
+            ("/scim2/Users/<user_id>", self.replace_user, "PUT", "scim"),
+            ("/scim2/Users/<user_id>", self.patch_user, "PATCH", "scim"),
+            ("/scim2/Users/<user_id>", self.delete_user, "DELETE", "scim"),
+        ]
 
     def reset(self) -> None:
         """Forget the legacy per-second SCIM counters."""
@@ -186,7 +198,7 @@ class ZoomScim:
         )
         user.external_id = body.get("externalId") if isinstance(body.get("externalId"), str) else None
         user.dept = _department(body) or ""
-        self.sim.emit_user_event(
+        self.sim.events.emit_user_event(
             "user.created", user, operator=ctx.user, extra={"creation_type": "ssoCreate"}
         )
         base = str(request.host_url).rstrip("/")
@@ -211,7 +223,7 @@ class ZoomScim:
         user.dept = _department(body) or ""
         if isinstance(body.get("externalId"), str):
             user.external_id = body["externalId"]
-        self.sim.emit_user_event(
+        self.sim.events.emit_user_event(
             "user.updated",
             user,
             operator=ctx.user,
