@@ -331,7 +331,7 @@ def test_e1_provider_tokens_wait_sealed_and_the_keyring_rotates(flow: FlowStack,
     consent = browser.run(flow.authorize_url(client), stop_at_consent=True)
     assert "name=csrf" in consent.response.text
     cookie = browser.http.cookies["orgconnect_flow"]
-    request = runtime.get_flow_store().get_request(cookie.split(".")[0])
+    request = runtime.get_flow_state().get_request(cookie.split(".")[0])
     assert request is not None and request.pending is not None
     sealed = request.pending.sealed_tokens
     zoom_tokens = [t for t in flow.simulator("zoom").tokens.live() if getattr(t, "kind", "") != "s2s"]
