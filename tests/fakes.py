@@ -9,9 +9,10 @@ tests/contract/ runs the same tests against these and the DynamoDB repositories.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlencode
 
 from orgconnect.domain.authorization import Approval, AuthorizationRequest, ProviderState, Step
 from orgconnect.domain.codes import AuthorizationCode
@@ -31,6 +32,7 @@ from orgconnect.domain.ports import (
     StateUnavailable,
     StepConflict,
 )
+from orgconnect.providers.model import ProviderAccount, ProviderTokens, Purpose
 
 MAX_KEY_BYTES = 2048
 
@@ -255,3 +257,71 @@ class InMemoryVault:
 
     def delete(self, secret_arn: str) -> None:
         self.secrets.pop(secret_arn, None)
+
+
+class FakeProvider:
+    """An AuthorizationClient whose answers the test decides (``fail_with`` raises at the exchange)."""
+
+    label = "Zoom"
+    supports_pkce = True
+
+    def __init__(self, key: str = "zoom") -> None:
+        self.key = key
+        self.fail_with: Exception | None = None
+        self.account = ProviderAccount(
+            key, "acct-1", "Acme Zoom", "admin@example.com", True, True, "example.com"
+        )
+        self.verifiers: list[str | None] = []  # received at the code exchange
+        self.sent_verifiers: list[str | None] = []  # given for the authorization URL
+        self.urls: list[str] = []
+
+    def authorization_url(
+        self,
+        *,
+        purpose: Purpose,
+        state: str,
+        redirect_uri: str,
+        code_verifier: str | None,
+        domain: str | None = None,
+    ) -> str:
+        query = urlencode({"state": state, "purpose": str(purpose)})
+        url = f"https://provider.example/{self.key}/authorize?{query}"
+        self.urls.append(url)
+        self.sent_verifiers.append(code_verifier)
+        return url
+
+    def callback_token_params(self, callback_query: Mapping[str, str]) -> dict[str, str]:
+        return {}
+
+    def exchange_code(
+        self,
+        *,
+        purpose: Purpose,
+        code: str,
+        redirect_uri: str,
+        code_verifier: str | None,
+        domain: str | None = None,
+        extra: Mapping[str, str] | None = None,
+    ) -> ProviderTokens:
+        self.verifiers.append(code_verifier)
+        if self.fail_with is not None:
+            raise self.fail_with
+        return ProviderTokens(access_token="provider-access", refresh_token="provider-refresh")
+
+    def read_account(
+        self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None
+    ) -> ProviderAccount:
+        return self.account
+
+
+class FakeProviders:
+    """AuthorizationClients: the fake providers by key."""
+
+    def __init__(self, *keys: str) -> None:
+        self.clients = {key: FakeProvider(key) for key in keys}
+
+    def configured(self, provider_key: str) -> bool:
+        return provider_key in self.clients
+
+    def client(self, provider_key: str) -> FakeProvider:
+        return self.clients[provider_key]
