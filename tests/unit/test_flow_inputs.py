@@ -156,3 +156,23 @@ def test_throttling_on_the_provider_step_ends_with_temporarily_unavailable() -> 
     world.store.before_write = throttled
     params = integrator_params(browser.callback(state, code="provider-code"))
     assert (params["error"], params["state"]) == ("temporarily_unavailable", "st-1")
+
+
+@pytest.mark.parametrize("csrf", ["é", HUGE, ""])
+def test_a_forged_csrf_token_gets_a_page(csrf: str) -> None:
+    world = World()
+    browser = Browser(world)
+    browser.to_consent(world.authorize_url())
+    form = {"csrf": csrf, "decision": "approve", "ou": "new"}
+    page = browser.request("POST", f"{world.app_url}/organizational_unit_oauth/consent", form=form)
+    assert page.status_code == 403
+    assert not world.store.codes
+
+
+def test_a_provider_removed_during_the_flow_ends_with_server_error() -> None:
+    world = World()
+    browser = Browser(world)
+    state = browser.to_provider(world.authorize_url())
+    del world.providers.clients["zoom"]
+    params = integrator_params(browser.callback(state, code="provider-code"))
+    assert (params["error"], params["state"]) == ("server_error", "st-1")

@@ -140,8 +140,9 @@ def csrf_token(cookie: FlowCookie, hasher: SecretHasher) -> str:
 
 
 def csrf_ok(cookie: FlowCookie | None, submitted: str | None, hasher: SecretHasher) -> bool:
+    """The submitted CSRF token is this browser's (compare_digest refuses non-ASCII: bytes here)."""
     return (
         cookie is not None
         and bool(submitted)
-        and hmac.compare_digest(csrf_token(cookie, hasher), submitted or "")
+        and hmac.compare_digest(csrf_token(cookie, hasher).encode(), (submitted or "").encode())
     )

@@ -86,6 +86,8 @@ def _exchange(
     base = base_url(deps, event)
     provider_key = held.provider_key
     purpose = Purpose(held.purpose)
+    if not deps.providers.configured(provider_key):  # its app was removed since the state was minted
+        raise end(deps, s.request, s.request.error("server_error", "The provider is no longer available."))
     client = deps.providers.client(provider_key)
     domain = s.service_account.domain if purpose is Purpose.ADMIN_PROOF else None
     try:
