@@ -10,18 +10,16 @@ import boto3
 from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
 
-from orgconnect.domain.ports import FlowDependencies
 from orgconnect.domain.secrets import SecretHasher
 from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.settings import get_settings
-from orgconnect.store.approvals import DynamoApprovals
 from orgconnect.store.dynamodb import DynamoStore
-from orgconnect.store.flow_state import DynamoFlowState
-from orgconnect.store.organization import DynamoConnections, DynamoOrganizationalUnits, DynamoServiceAccounts
 from orgconnect.store.vault import ConnectionVault, load_pepper, load_provider_apps, load_sealer
 
 if TYPE_CHECKING:
+    from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.sealing import Sealer
+    from orgconnect.store.flow_state import DynamoFlowState
 
 # Fail fast inside API Gateway's 29 s budget; botocore's standard mode retries throttling for us.
 _AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -47,6 +45,9 @@ def get_hasher() -> SecretHasher:
 
 @lru_cache(maxsize=1)
 def get_flow_state() -> DynamoFlowState:
+    # The flow's repositories load only in the two flow functions (cold start of the others).
+    from orgconnect.store.flow_state import DynamoFlowState
+
     return DynamoFlowState(get_store(), clock=lambda: now())
 
 
@@ -91,6 +92,14 @@ def reset() -> None:
 
 def flow_dependencies() -> FlowDependencies:
     """The browser flow's dependencies for one request (``now`` is read per request)."""
+    from orgconnect.domain.ports import FlowDependencies
+    from orgconnect.store.approvals import DynamoApprovals
+    from orgconnect.store.organization import (
+        DynamoConnections,
+        DynamoOrganizationalUnits,
+        DynamoServiceAccounts,
+    )
+
     settings = get_settings()
     store = get_store()
     return FlowDependencies(

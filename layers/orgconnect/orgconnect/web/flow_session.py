@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Concatenate
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
@@ -19,8 +18,7 @@ from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import Client, ServiceAccount
 from orgconnect.domain.ports import FlowDependencies, StepConflict
 from orgconnect.web import browser, pages
-
-logger = Logger()
+from orgconnect.web.api import logger  # the functions' own logger, whenever this module is imported
 
 
 def page_for(error: PageError) -> Response[Any]:
