@@ -18,7 +18,7 @@ from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import Client, ServiceAccount
 from orgconnect.domain.ports import FlowDependencies, StepConflict
 from orgconnect.web import browser, pages
-from orgconnect.web.api import logger  # the functions' own logger, whenever this module is imported
+from orgconnect.web.api import logger as logger  # the functions' own logger, however this is imported
 
 
 def page_for(error: PageError) -> Response[Any]:
