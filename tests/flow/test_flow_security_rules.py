@@ -356,4 +356,9 @@ def test_e1_provider_tokens_wait_sealed_and_the_keyring_rotates(flow: FlowStack,
     finally:
         sm.put_secret_value(SecretId=keys_secret["ARN"], SecretString=material)
         runtime.reset()
-    assert browser.submit_consent(consent.response).status_code == 302
+    approved = browser.submit_consent(consent.response)
+    assert approved.status_code == 302
+    assert (
+        approved.headers["location"].startswith(client.redirect_uri)
+        and "code=" in approved.headers["location"]
+    )
