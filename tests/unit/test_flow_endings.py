@@ -129,12 +129,15 @@ def test_deny_on_the_consent_page_clears_the_cookie() -> None:
     _cleared_like_set(browser)
 
 
-def test_a_refused_start_clears_the_cookie() -> None:
+def test_a_refused_start_leaves_another_tabs_flow_alone() -> None:
     world = World()
-    response = Browser(world).get(world.authorize_url(scope="calendar"))
-    assert integrator_params(response)["error"] == "invalid_scope"
-    assert response.cookies  # an ending clears the cookie
-    assert str(response.cookies[0]).startswith("__Host-orgconnect_flow=;")
+    browser = Browser(world)
+    state = browser.to_provider(world.authorize_url())
+    refused = browser.get(world.authorize_url(scope="calendar"))
+    assert integrator_params(refused)["error"] == "invalid_scope"
+    assert not refused.cookies  # nothing of this refused start was set, so nothing is cleared
+    answer = browser.callback(state, code="provider-code")  # the first flow goes on
+    assert answer.status_code == 302 and not answer.cookies
 
 
 def test_an_expired_request_shows_a_page_and_clears_the_cookie() -> None:

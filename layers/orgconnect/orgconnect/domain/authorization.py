@@ -72,7 +72,14 @@ class FlowError(Exception):
     """End the flow with an RFC 6749 error redirected to the integrator (with its state, S3)."""
 
     def __init__(
-        self, error: str, description: str, *, redirect_uri: str, state: str | None, show_page: bool = False
+        self,
+        error: str,
+        description: str,
+        *,
+        redirect_uri: str,
+        state: str | None,
+        show_page: bool = False,
+        ends_request: bool = False,
     ) -> None:
         super().__init__(f"{error}: {description}")
         self.error = error
@@ -81,6 +88,8 @@ class FlowError(Exception):
         self.state = state
         # True: explain on a page first, with a button back to the integrator (e.g. a Free Zoom plan).
         self.show_page = show_page
+        # True: this browser's request ends here (its cookie is cleared); False: refused before one began.
+        self.ends_request = ends_request
 
     @property
     def location(self) -> str:
@@ -231,7 +240,12 @@ class AuthorizationRequest:
 
     def error(self, error: str, description: str, *, show_page: bool = False) -> FlowError:
         return FlowError(
-            error, description, redirect_uri=self.redirect_uri, state=self.state, show_page=show_page
+            error,
+            description,
+            redirect_uri=self.redirect_uri,
+            state=self.state,
+            show_page=show_page,
+            ends_request=True,
         )
 
     def advanced(self, **changes: object) -> AuthorizationRequest:

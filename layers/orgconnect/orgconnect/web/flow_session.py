@@ -51,8 +51,9 @@ def flow_cookie(deps: FlowDependencies, event: APIGatewayProxyEvent) -> browser.
 def ending[**P](
     step: Callable[Concatenate[FlowDependencies, APIGatewayProxyEvent, P], Response[Any]],
 ) -> Callable[Concatenate[FlowDependencies, APIGatewayProxyEvent, P], Response[Any]]:
-    """Run a step; when it ends the flow with an error (a redirect to the integrator, or a page
-    after which the flow cannot go on), answer it here and clear the flow cookie."""
+    """Run a step; when it ends this browser's request with an error (a redirect to the integrator,
+    or a page after which the flow cannot go on), answer it here and clear the flow cookie. A start
+    refused before any request began leaves the cookie alone (it may be another tab's flow)."""
 
     def run(
         deps: FlowDependencies, event: APIGatewayProxyEvent, /, *args: P.args, **kwargs: P.kwargs
@@ -61,6 +62,8 @@ def ending[**P](
             return step(deps, event, *args, **kwargs)
         except FlowError as error:
             response = response_for(error)
+            if not error.ends_request:
+                return response
         except PageError as error:
             if not error.ends_flow:
                 raise

@@ -98,7 +98,12 @@ def start(deps: FlowDependencies, event: APIGatewayProxyEvent) -> Response[Any]:
     except LinkTokenUnavailable:
         raise refused(LINK_UNAVAILABLE) from None
     except TemporarilyUnavailable:
-        raise request.error("temporarily_unavailable", "Please try again in a moment.") from None
+        raise FlowError(
+            "temporarily_unavailable",
+            "Please try again in a moment.",
+            redirect_uri=params.redirect_uri,
+            state=params.state,
+        ) from None
     logger.info(
         "authorization flow started", extra={"client_id": request.client_id, "request_id": request_id}
     )
