@@ -9,12 +9,12 @@ import pytest
 from tests.flow.harness import Browser, FlowStack
 
 
-@pytest.mark.skipif(
-    "malformed" not in SPECIAL_FAULT_KINDS, reason="the simulators have no malformed fault yet"
-)
 def test_a_malformed_token_answer_ends_with_server_error(flow: FlowStack) -> None:
     client = flow.new_client(policy="never")
-    flow.simulator("zoom").add_fault("token", "malformed", 1)
+    try:
+        flow.simulator("zoom").add_fault("token", "malformed", 1)
+    except Exception as error:  # the simulators' ControlError for an unknown kind
+        pytest.skip(f"the simulators have no malformed fault yet: {error}")
     outcome = Browser(flow).run(flow.authorize_url(client))
     assert outcome.kind == "error", outcome.text
     assert (outcome.params["error"], outcome.params["state"]) == ("server_error", "st-1")
