@@ -26,7 +26,7 @@ def page_for(error: PageError) -> Response[Any]:
     return pages.error_page("This link cannot be used", error.message, status=error.status)
 
 
-def response_for(error: FlowError, *, client_name: str | None = None) -> Response[Any]:
+def response_for(error: FlowError) -> Response[Any]:
     """Back to the integrator with the error (or first a page explaining it, with a return button)."""
     logger.info("flow ended with an error", extra={"error": error.error})
     if error.show_page:
@@ -35,7 +35,6 @@ def response_for(error: FlowError, *, client_name: str | None = None) -> Respons
             error.description,
             status=403,
             return_url=error.location,
-            client_name=client_name,
         )
     return pages.redirect(error.location)
 
