@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -45,13 +46,13 @@ def test_r2_bad_client_or_redirect_uri_shows_a_page_and_never_redirects(
     flow: FlowStack, browser: Browser, problem: str
 ) -> None:
     client = flow.new_client()
-    overrides = {
+    cases: dict[str, dict[str, Any]] = {
         "missing-redirect": {"redirect_uri": None},
         "unknown-client": {"client_id": "cli_000000000000000000000000"},
         "missing-client": {"client_id": None},
         "two-redirects": {"redirect_uri": [client.redirect_uri, client.redirect_uri]},
-    }[problem]
-    response = browser.get(flow.authorize_url(client, **overrides))
+    }
+    response = browser.get(flow.authorize_url(client, **cases[problem]))
     assert response.status_code == 400
     assert "location" not in response.headers
     assert response.headers["content-type"].startswith("text/html")
@@ -128,7 +129,7 @@ def test_r4_no_open_redirect_from_query_input(flow: FlowStack, extra: dict[str, 
     ],
 )
 def test_t3_and_section3_other_bad_parameters_redirect_with_an_error(
-    flow: FlowStack, browser: Browser, overrides: dict[str, object], error: str
+    flow: FlowStack, browser: Browser, overrides: dict[str, Any], error: str
 ) -> None:
     client = flow.new_client()
     outcome = browser.run(flow.authorize_url(client, **overrides))
