@@ -176,3 +176,13 @@ def test_a_provider_removed_during_the_flow_ends_with_server_error() -> None:
     del world.providers.clients["zoom"]
     params = integrator_params(browser.callback(state, code="provider-code"))
     assert (params["error"], params["state"]) == ("server_error", "st-1")
+
+
+def test_the_integrators_state_is_bounded_in_bytes() -> None:
+    world = World()
+    params = integrator_params(Browser(world).get(world.authorize_url(state="é" * 1500)))  # 3000 bytes
+    assert params["error"] == "invalid_request" and "state" not in params
+    accepted = Browser(world).get(world.authorize_url(state="é" * 1000))  # 2000 bytes
+    assert accepted.status_code == 302 and "/organizational_unit_oauth/continue" in str(
+        accepted.headers["Location"]
+    )

@@ -34,7 +34,7 @@ PKCE_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url(SHA-256), no
 LINK_UNAVAILABLE = "The link has expired or has already been used; ask the application for a new one."
 FLOW_TTL_SECONDS = 3600
 STATE_TTL_SECONDS = 600  # provider state: at most 10 minutes (anchors S2)
-MAX_STATE_LENGTH = 2048
+MAX_STATE_LENGTH = 2048  # bytes of UTF-8: the state is stored, and echoed in a Location header
 CAPABILITIES = ("conferencing", "calendars")
 SINGLE_VALUED = (
     "response_type",
@@ -142,7 +142,7 @@ def validate_authorize(query: Mapping[str, Sequence[str]], client: Client | None
     for name in SINGLE_VALUED:
         if len(query.get(name, [])) > 1:
             raise fail("invalid_request", f"{name} was given more than once")
-    if state is not None and len(state) > MAX_STATE_LENGTH:
+    if state is not None and len(state.encode()) > MAX_STATE_LENGTH:
         raise FlowError("invalid_request", "state is too long", redirect_uri=redirect_uri, state=None)
     response_type = query.get("response_type", [""])[0]
     if response_type != "code":

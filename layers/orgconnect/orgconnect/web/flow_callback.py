@@ -43,7 +43,7 @@ def callback(deps: FlowDependencies, event: APIGatewayProxyEvent, provider_key: 
     """GET /oauth/callback/{provider}: state checks (S1, S2, M1), code exchange, account checks."""
     query = event.query_string_parameters or {}
     state = query.get("state")
-    if not state or len(state) > MAX_STATE_LENGTH:
+    if not state or len(state.encode()) > MAX_STATE_LENGTH:
         raise PageError("The provider's answer is missing its state; start again from the application.")
     state_digest = deps.hasher.digest(STATE_PURPOSE, state)
     try:
