@@ -76,6 +76,7 @@ def aws_errors() -> Iterator[None]:
 
 
 def error_code(error: ClientError) -> str:
+    """DynamoDB's error code (``ConditionalCheckFailedException``, ``ThrottlingException``, ...)."""
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
