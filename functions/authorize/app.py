@@ -22,22 +22,22 @@ app = create_html_app()
 @app.get("/organizational_unit_oauth", include_in_schema=False)
 def start() -> Response[Any]:
     metrics.add_metric(name="FlowsStarted", unit="Count", value=1)
-    return flow.start(runtime.flow_context(), app.current_event)
+    return flow.start(runtime.flow_dependencies(), app.current_event)
 
 
 @app.get("/organizational_unit_oauth/continue", include_in_schema=False)
 def resume() -> Response[Any]:
-    return flow.resume(runtime.flow_context(), app.current_event)
+    return flow.resume(runtime.flow_dependencies(), app.current_event)
 
 
 @app.get("/organizational_unit_oauth/providers/<provider>", include_in_schema=False)
 def choose(provider: str) -> Response[Any]:
-    return flow.choose(runtime.flow_context(), app.current_event, provider)
+    return flow.choose(runtime.flow_dependencies(), app.current_event, provider)
 
 
 @app.post("/organizational_unit_oauth/consent", include_in_schema=False)
 def decide() -> Response[Any]:
-    return flow.decide(runtime.flow_context(), app.current_event)
+    return flow.decide(runtime.flow_dependencies(), app.current_event)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

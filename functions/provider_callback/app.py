@@ -21,7 +21,7 @@ app = create_html_app()
 
 @app.get("/oauth/callback/<provider>", include_in_schema=False)
 def provider_callback(provider: str) -> Response[Any]:
-    return flow.callback(runtime.flow_context(), app.current_event, provider)
+    return flow.callback(runtime.flow_dependencies(), app.current_event, provider)
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

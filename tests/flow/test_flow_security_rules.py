@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -45,13 +46,13 @@ def test_r2_bad_client_or_redirect_uri_shows_a_page_and_never_redirects(
     flow: FlowStack, browser: Browser, problem: str
 ) -> None:
     client = flow.new_client()
-    overrides = {
+    cases: dict[str, dict[str, Any]] = {
         "missing-redirect": {"redirect_uri": None},
         "unknown-client": {"client_id": "cli_000000000000000000000000"},
         "missing-client": {"client_id": None},
         "two-redirects": {"redirect_uri": [client.redirect_uri, client.redirect_uri]},
-    }[problem]
-    response = browser.get(flow.authorize_url(client, **overrides))
+    }
+    response = browser.get(flow.authorize_url(client, **cases[problem]))
     assert response.status_code == 400
     assert "location" not in response.headers
     assert response.headers["content-type"].startswith("text/html")
@@ -128,7 +129,7 @@ def test_r4_no_open_redirect_from_query_input(flow: FlowStack, extra: dict[str, 
     ],
 )
 def test_t3_and_section3_other_bad_parameters_redirect_with_an_error(
-    flow: FlowStack, browser: Browser, overrides: dict[str, object], error: str
+    flow: FlowStack, browser: Browser, overrides: dict[str, Any], error: str
 ) -> None:
     client = flow.new_client()
     outcome = browser.run(flow.authorize_url(client, **overrides))
@@ -331,7 +332,7 @@ def test_e1_provider_tokens_wait_sealed_and_the_keyring_rotates(flow: FlowStack,
     consent = browser.run(flow.authorize_url(client), stop_at_consent=True)
     assert "name=csrf" in consent.response.text
     cookie = browser.http.cookies["orgconnect_flow"]
-    request = runtime.get_flow_store().get_request(cookie.split(".")[0])
+    request = runtime.get_flow_state().get_request(cookie.split(".")[0])
     assert request is not None and request.pending is not None
     sealed = request.pending.sealed_tokens
     zoom_tokens = [t for t in flow.simulator("zoom").tokens.live() if getattr(t, "kind", "") != "s2s"]
@@ -356,4 +357,9 @@ def test_e1_provider_tokens_wait_sealed_and_the_keyring_rotates(flow: FlowStack,
     finally:
         sm.put_secret_value(SecretId=keys_secret["ARN"], SecretString=material)
         runtime.reset()
-    assert browser.submit_consent(consent.response).status_code == 302
+    approved = browser.submit_consent(consent.response)
+    assert approved.status_code == 302
+    assert (
+        approved.headers["location"].startswith(client.redirect_uri)
+        and "code=" in approved.headers["location"]
+    )

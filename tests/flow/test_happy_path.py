@@ -4,18 +4,18 @@ from __future__ import annotations
 
 import json
 
-from tests.flow.harness import Browser, FlowStack
+from tests.flow.harness import Browser, Client, FlowStack
 
 
-def redeem(flow: FlowStack, client: object, code: str) -> dict[str, object]:
+def redeem(flow: FlowStack, client: Client, code: str) -> dict[str, object]:
     response = flow.api.post(
         f"{flow.info['api_url']}/oauth/token",
         json={
             "grant_type": "authorization_code",
-            "client_id": client.client_id,  # type: ignore[attr-defined]
+            "client_id": client.client_id,
             "client_secret": client.client_secret,
-            "code": code,  # type: ignore[attr-defined]
-            "redirect_uri": client.redirect_uri,  # type: ignore[attr-defined]
+            "code": code,
+            "redirect_uri": client.redirect_uri,
         },
     )
     assert response.status_code == 200, response.text
@@ -69,6 +69,7 @@ def test_relinking_the_same_zoom_account_refreshes_its_tokens_in_place(flow: Flo
     after = [c for c in flow.table_items("CONNECTION#") if c["client_id"] == client.client_id]
     assert [c["connection_id"] for c in after] == [c["connection_id"] for c in before]
     assert after[0]["secret_arn"] == before[0]["secret_arn"]
+    assert after[0]["created_at"] == before[0]["created_at"]
     new = sm.get_secret_value(SecretId=after[0]["secret_arn"])
     assert new["VersionId"] != old["VersionId"]
     assert json.loads(new["SecretString"])["access_token"] != json.loads(old["SecretString"])["access_token"]

@@ -136,7 +136,12 @@ def test_consent_needs_the_csrf_token(flow: FlowStack) -> None:
     consent = browser.run(flow.authorize_url(client), stop_at_consent=True)
     forged = browser.submit_consent(consent.response, csrf="forged")
     assert forged.status_code == 403
-    assert browser.submit_consent(consent.response).status_code == 302
+    approved = browser.submit_consent(consent.response)
+    assert approved.status_code == 302
+    assert (
+        approved.headers["location"].startswith(client.redirect_uri)
+        and "code=" in approved.headers["location"]
+    )
 
 
 def test_consent_from_another_browser_is_refused(flow: FlowStack) -> None:

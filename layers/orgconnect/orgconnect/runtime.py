@@ -14,12 +14,12 @@ from orgconnect.domain.secrets import SecretHasher
 from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.settings import get_settings
 from orgconnect.store.dynamodb import DynamoStore
-from orgconnect.store.flows import FlowStore
 from orgconnect.store.vault import ConnectionVault, load_pepper, load_provider_apps, load_sealer
 
 if TYPE_CHECKING:
+    from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.sealing import Sealer
-    from orgconnect.web.flow import FlowContext
+    from orgconnect.store.flow_state import DynamoFlowState
 
 # Fail fast inside API Gateway's 29 s budget; botocore's standard mode retries throttling for us.
 _AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -44,9 +44,11 @@ def get_hasher() -> SecretHasher:
 
 
 @lru_cache(maxsize=1)
-def get_flow_store() -> FlowStore:
-    store = get_store()
-    return FlowStore(store, store.client, clock=lambda: now())
+def get_flow_state() -> DynamoFlowState:
+    # The flow's repositories load only in the two flow functions (cold start of the others).
+    from orgconnect.store.flow_state import DynamoFlowState
+
+    return DynamoFlowState(get_store(), clock=lambda: now())
 
 
 @lru_cache(maxsize=1)
@@ -77,7 +79,7 @@ def reset() -> None:
         get_store,
         get_hasher,
         get_settings,
-        get_flow_store,
+        get_flow_state,
         get_sealer,
         get_providers,
         get_connection_vault,
@@ -88,14 +90,24 @@ def reset() -> None:
     parameters.clear_caches()  # type: ignore[no-untyped-call]
 
 
-def flow_context() -> FlowContext:
-    """The flow's dependencies for one request (``now`` is read per request)."""
-    from orgconnect.web.flow import FlowContext
+def flow_dependencies() -> FlowDependencies:
+    """The browser flow's dependencies for one request (``now`` is read per request)."""
+    from orgconnect.domain.ports import FlowDependencies
+    from orgconnect.store.approvals import DynamoApprovals
+    from orgconnect.store.organization import (
+        DynamoConnections,
+        DynamoOrganizationalUnits,
+        DynamoServiceAccounts,
+    )
 
     settings = get_settings()
-    return FlowContext(
-        store=get_store(),
-        flows=get_flow_store(),
+    store = get_store()
+    return FlowDependencies(
+        flow_state=get_flow_state(),
+        service_accounts=DynamoServiceAccounts(store),
+        organizational_units=DynamoOrganizationalUnits(store),
+        connections=DynamoConnections(store),
+        approvals=DynamoApprovals(store, clock=lambda: now()),
         hasher=get_hasher(),
         app_url=settings.app_url,
         code_ttl_seconds=settings.authorization_code_ttl_seconds,

@@ -6,18 +6,35 @@ The HTTP layer hands in what it read; these functions say what happens next. Ste
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from orgconnect.domain.catalogue import CALENDARS, CONFERENCING
-from orgconnect.domain.codes import OU_SCOPE
-from orgconnect.domain.model import AdminProofPolicy, Client, ServiceAccount
+from orgconnect.domain.codes import OU_SCOPE, AuthorizationCode
+from orgconnect.domain.model import (
+    AdminProofPolicy,
+    Client,
+    Connection,
+    OrganizationalUnit,
+    ProviderAccountLink,
+    ServiceAccount,
+)
+from orgconnect.domain.secrets import id_pattern
 
+# Identifiers from outside, checked before they reach a key (real DynamoDB refuses keys over 2048
+# bytes with a ValidationException; a bad value must be a 4xx, never a 500).
+CLIENT_ID = id_pattern("cli")
+REQUEST_ID = id_pattern("arq")
+SECRET_VALUE = re.compile(r"[A-Za-z0-9_-]{43,128}")  # what new_secret() mints (browser secret, state)
+LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # new_secret(): 32 bytes, base64url
+PKCE_S256_CHALLENGE = re.compile(r"[A-Za-z0-9_-]{43}")  # base64url(SHA-256), no padding (RFC 7636 4.2)
+LINK_UNAVAILABLE = "The link has expired or has already been used; ask the application for a new one."
 FLOW_TTL_SECONDS = 3600
 STATE_TTL_SECONDS = 600  # provider state: at most 10 minutes (anchors S2)
-MAX_STATE_LENGTH = 2048
+MAX_STATE_LENGTH = 2048  # bytes of UTF-8: the state is stored, and echoed in a Location header
 CAPABILITIES = ("conferencing", "calendars")
 SINGLE_VALUED = (
     "response_type",
@@ -27,6 +44,8 @@ SINGLE_VALUED = (
     "scope",
     "ou_link_token",
     "conferencing_provider_name",
+    "code_challenge",
+    "code_challenge_method",
 )
 
 
@@ -41,17 +60,26 @@ class Step(StrEnum):
 class PageError(Exception):
     """Show an error page and never redirect (the client or redirect_uri cannot be trusted, R2)."""
 
-    def __init__(self, message: str, status: int = 400) -> None:
+    def __init__(self, message: str, status: int = 400, *, ends_flow: bool = False) -> None:
         super().__init__(message)
         self.message = message
         self.status = status
+        # True: this browser's flow cannot go on (its cookie is cleared with the page).
+        self.ends_flow = ends_flow
 
 
 class FlowError(Exception):
     """End the flow with an RFC 6749 error redirected to the integrator (with its state, S3)."""
 
     def __init__(
-        self, error: str, description: str, *, redirect_uri: str, state: str | None, show_page: bool = False
+        self,
+        error: str,
+        description: str,
+        *,
+        redirect_uri: str,
+        state: str | None,
+        show_page: bool = False,
+        ends_request: bool = False,
     ) -> None:
         super().__init__(f"{error}: {description}")
         self.error = error
@@ -60,6 +88,8 @@ class FlowError(Exception):
         self.state = state
         # True: explain on a page first, with a button back to the integrator (e.g. a Free Zoom plan).
         self.show_page = show_page
+        # True: this browser's request ends here (its cookie is cleared); False: refused before one began.
+        self.ends_request = ends_request
 
     @property
     def location(self) -> str:
@@ -86,6 +116,7 @@ class AuthorizeParams:
     capability: str
     link_token: str
     requested_provider: str | None  # a valid, enabled conferencing_provider_name, else None
+    code_challenge: str | None = None  # RFC 7636 S256 challenge, bound to the code issued
 
 
 def check_client(query: Mapping[str, Sequence[str]], client: Client | None) -> tuple[Client, str]:
@@ -111,7 +142,7 @@ def validate_authorize(query: Mapping[str, Sequence[str]], client: Client | None
     for name in SINGLE_VALUED:
         if len(query.get(name, [])) > 1:
             raise fail("invalid_request", f"{name} was given more than once")
-    if state is not None and len(state) > MAX_STATE_LENGTH:
+    if state is not None and len(state.encode()) > MAX_STATE_LENGTH:
         raise FlowError("invalid_request", "state is too long", redirect_uri=redirect_uri, state=None)
     response_type = query.get("response_type", [""])[0]
     if response_type != "code":
@@ -124,10 +155,31 @@ def validate_authorize(query: Mapping[str, Sequence[str]], client: Client | None
     link_token = query.get("ou_link_token", [""])[0]
     if not link_token:
         raise fail("invalid_request", "ou_link_token is required")
+    if not LINK_TOKEN.fullmatch(link_token):
+        # Not a token we could have minted: the same answer as an unknown one, without a read.
+        raise fail("access_denied", LINK_UNAVAILABLE)
+    challenge = pkce_challenge(query, fail)
     requested = query.get("conferencing_provider_name", [None])[0]
     if capabilities[0] != "conferencing" or requested not in enabled_conferencing(client):
         requested = None  # unsupported or not enabled: the chooser is shown (SPEC 3 step 4)
-    return AuthorizeParams(client, redirect_uri, state, capabilities[0], link_token, requested)
+    return AuthorizeParams(client, redirect_uri, state, capabilities[0], link_token, requested, challenge)
+
+
+def pkce_challenge(query: Mapping[str, Sequence[str]], fail: Callable[[str, str], FlowError]) -> str | None:
+    """RFC 7636 section 4.3 (and RFC 9700 section 2.1.1): only S256, and only a well-formed challenge.
+
+    No challenge at all is allowed (Cronofy-style clients send none)."""
+    challenge = query.get("code_challenge", [None])[0]
+    method = query.get("code_challenge_method", [None])[0]
+    if challenge is None:
+        if method is not None:
+            raise fail("invalid_request", "code_challenge_method was given without a code_challenge")
+        return None
+    if method != "S256":
+        raise fail("invalid_request", "code_challenge_method must be S256")
+    if not PKCE_S256_CHALLENGE.fullmatch(challenge):
+        raise fail("invalid_request", "code_challenge must be 43 base64url characters (S256)")
+    return challenge
 
 
 def enabled_conferencing(client: Client) -> list[str]:
@@ -182,13 +234,18 @@ class AuthorizationRequest:
     expires_at: int
     requested_provider: str | None = None
     admin_proved: bool = False
-    chosen: str | None = None
     pending: PendingAccount | None = None
     outcome: str | None = None  # approved | denied | failed (once step is done)
+    code_challenge: str | None = None  # the integrator's RFC 7636 S256 challenge, if it sent one
 
     def error(self, error: str, description: str, *, show_page: bool = False) -> FlowError:
         return FlowError(
-            error, description, redirect_uri=self.redirect_uri, state=self.state, show_page=show_page
+            error,
+            description,
+            redirect_uri=self.redirect_uri,
+            state=self.state,
+            show_page=show_page,
+            ends_request=True,
         )
 
     def advanced(self, **changes: object) -> AuthorizationRequest:
@@ -203,7 +260,7 @@ def next_step(
         return request.step
     if not request.admin_proved and needs_admin_proof(policy, service_account):
         return Step.ADMIN_PROOF
-    if request.chosen is None and request.requested_provider is None:
+    if request.requested_provider is None:
         return Step.CHOOSE
     return Step.PROVIDER
 
@@ -217,3 +274,43 @@ def check_admin(
     if not account_is_admin:
         return f"The account you signed in with is not an administrator of {service_account.domain}."
     return None
+
+
+@dataclass(frozen=True)
+class ProviderState:
+    """What a provider ``state`` value stands for (stored by digest, consumed once).
+
+    The PKCE verifier we hold toward the provider is sealed (associated data: :func:`state_binding`).
+    """
+
+    request_id: str
+    provider_key: str
+    purpose: str
+    option: str | None
+    sealed_code_verifier: str | None = field(repr=False)
+    browser_digest: str
+    expires_at: int
+
+
+def state_binding(state_digest: str, request_id: str) -> bytes:
+    """Associated data of a sealed provider-state value: it opens only for this state and request."""
+    return f"provider_state.{state_digest}.{request_id}".encode()
+
+
+@dataclass(frozen=True)
+class Approval:
+    """Everything SPEC 3 step 7 writes at once.
+
+    ``member`` is the conferencing connection or the calendar service account to write, or None
+    when the calendar tenant is the flow's own service account (it is linked by the same write).
+    """
+
+    request: AuthorizationRequest
+    service_account: ServiceAccount  # as the consent page showed it (its OU is re-checked)
+    ou: OrganizationalUnit
+    ou_is_new: bool
+    member: Connection | ServiceAccount | None
+    link: ProviderAccountLink
+    link_is_new: bool
+    code_digest: str
+    code: AuthorizationCode

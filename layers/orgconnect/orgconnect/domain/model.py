@@ -112,3 +112,22 @@ class Connection:
     secret_arn: str
     created_at: int = 0
     updated_at: int = 0
+
+
+@dataclass(frozen=True)
+class ProviderAccountLink:
+    """Which OU a provider account (a conferencing account, or a calendar tenant) is linked to.
+
+    One per (client, provider, account): linking the same account again refreshes its member in
+    place. A conferencing link names its connection and secret; a calendar link its service account.
+    """
+
+    client_id: str
+    provider_name: str  # conferencing_provider_name or calendar provider name
+    account_id: str  # the provider's account id; a calendar tenant's domain
+    ou_id: str
+    connection_id: str | None = None
+    secret_arn: str | None = None
+    service_account_id: str | None = None
+    created_at: int = 0
+    updated_at: int = 0

@@ -32,6 +32,8 @@ if TYPE_CHECKING:
 
 # BatchGetItem may leave keys unprocessed under throttling; retried this many times in all.
 BATCH_GET_ATTEMPTS = 3
+# A write that lost to a concurrent transaction (nothing written) is tried this many times in all.
+CONFLICT_ATTEMPTS = 3
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -67,9 +69,101 @@ def aws_errors() -> Iterator[None]:
     try:
         yield
     except ClientError as error:
-        if error.response.get("Error", {}).get("Code") in _THROTTLING_CODES:
-            raise TemporarilyUnavailable(str(error.response["Error"]["Code"])) from error
+        code = error_code(error)
+        if code in _THROTTLING_CODES or code == "TransactionConflictException":
+            raise TemporarilyUnavailable(code) from error
         raise
+
+
+def error_code(error: ClientError) -> str:
+    """DynamoDB's error code (``ConditionalCheckFailedException``, ``ThrottlingException``, ...)."""
+    return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def cancellation_reasons(error: ClientError) -> list[str]:
+    """The per-item reasons of a cancelled transaction ("None" for items that were fine)."""
+    return [str(r.get("Code") or "None") for r in error.response.get("CancellationReasons", [])]
+
+
+class ConditionFailed(Exception):
+    """A condition of a write did not hold. ``reasons`` has one entry per transaction item."""
+
+    def __init__(self, reasons: list[str]) -> None:
+        super().__init__(",".join(reasons))
+        self.reasons = reasons
+
+    def at(self, index: int) -> bool:
+        """The condition of item ``index`` failed."""
+        return len(self.reasons) > index and self.reasons[index] == "ConditionalCheckFailed"
+
+
+def _is_conflict(error: BaseException) -> bool:
+    """Another transaction held one of our items; nothing was written, so the write may be repeated."""
+    if not isinstance(error, ClientError):
+        return False
+    code = error_code(error)
+    if code == "TransactionConflictException":
+        return True
+    reasons = cancellation_reasons(error) if code == "TransactionCanceledException" else []
+    return "TransactionConflict" in reasons and set(reasons) <= {"None", "TransactionConflict"}
+
+
+def _with_conflict_retries[T](call: Callable[[], T]) -> T:
+    """``call``, repeated (jittered backoff, 3 attempts in all) while it only lost to a concurrent
+    transaction. Tenacity is imported only then, so the usual path costs nothing at cold start."""
+    try:
+        return call()
+    except ClientError as error:
+        if not _is_conflict(error):
+            raise
+    from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+    retrying = Retrying(
+        retry=retry_if_exception(_is_conflict),
+        stop=stop_after_attempt(CONFLICT_ATTEMPTS - 1),
+        wait=wait_random_exponential(multiplier=0.02, max=0.2),
+        reraise=True,
+    )
+    return retrying(call)
+
+
+def write[T](call: Callable[[], T]) -> T:
+    """One conditional write (PutItem, UpdateItem, DeleteItem): ConditionFailed when its condition
+    does not hold, TemporarilyUnavailable for throttling and conflicts that outlast the retries."""
+    try:
+        with aws_errors():
+            return _with_conflict_retries(call)
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            raise ConditionFailed(["ConditionalCheckFailed"]) from error
+        raise
+
+
+def transact(client: DynamoDBClient, items: list[dict[str, Any]]) -> None:
+    """TransactWriteItems: ConditionFailed (with every item's reason) when a condition failed;
+    TemporarilyUnavailable for throttling and for conflicts that outlast the retries."""
+    try:
+        with aws_errors():
+            _with_conflict_retries(lambda: client.transact_write_items(TransactItems=items))  # type: ignore[arg-type]
+    except ClientError as error:
+        if error_code(error) != "TransactionCanceledException":
+            raise
+        reasons = cancellation_reasons(error)
+        if "ConditionalCheckFailed" in reasons:
+            raise ConditionFailed(reasons) from error
+        raise TemporarilyUnavailable("transaction cancelled: " + ",".join(reasons)) from error
+
+
+def query_all(client: DynamoDBClient, **request: Any) -> list[dict[str, Any]]:
+    """Every item of a Query (all pages), unmarshalled."""
+    items: list[dict[str, Any]] = []
+    while True:
+        with aws_errors():
+            page = client.query(**request)
+        items.extend(from_item(i) for i in page.get("Items", []))
+        if "LastEvaluatedKey" not in page:
+            return items
+        request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
 class DynamoStore:
@@ -265,30 +359,21 @@ class DynamoStore:
     def put_new(self, item: dict[str, Any]) -> None:
         """PutItem that must create the item (Conflict if it exists)."""
         try:
-            with aws_errors():
-                self._db.put_item(
+            write(
+                lambda: self._db.put_item(
                     TableName=self.table_name, Item=item, ConditionExpression="attribute_not_exists(pk)"
                 )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                raise Conflict("item exists") from error
-            raise
+            )
+        except ConditionFailed as failed:
+            raise Conflict("item exists") from failed
 
     def transact(
         self, items: list[dict[str, Any]], *, failure_for_first: type[Exception] | None = None
     ) -> None:
-        """TransactWriteItems; a failed condition on item 0 raises ``failure_for_first``, else Conflict.
-
-        Other cancellations (throttling, transaction conflicts) are TemporarilyUnavailable."""
+        """:func:`transact`; a failed condition on item 0 raises ``failure_for_first``, else Conflict."""
         try:
-            with aws_errors():
-                self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = [r.get("Code") for r in error.response.get("CancellationReasons", [])]
-            if failure_for_first is not None and reasons and reasons[0] == "ConditionalCheckFailed":
-                raise failure_for_first() from error
-            if "ConditionalCheckFailed" in reasons:
-                raise Conflict("transaction condition failed") from error
-            raise TemporarilyUnavailable("transaction cancelled: " + ",".join(map(str, reasons))) from error
+            transact(self._db, items)
+        except ConditionFailed as failed:
+            if failure_for_first is not None and failed.at(0):
+                raise failure_for_first() from failed
+            raise Conflict("transaction condition failed") from failed

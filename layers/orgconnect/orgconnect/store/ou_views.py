@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from orgconnect.store import keys
-from orgconnect.store.dynamodb import aws_errors, from_item, to_item
+from orgconnect.store.dynamodb import query_all, to_item
 
 if TYPE_CHECKING:
     from orgconnect.store.dynamodb import DynamoStore
@@ -91,17 +91,10 @@ class OrganizationalUnitViews:
         )
 
     def _members(self, ou_id: str) -> list[dict[str, Any]]:
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": to_item({":pk": keys.ou_member_index(ou_id)}),
-        }
-        members: list[dict[str, Any]] = []
-        while True:
-            with aws_errors():
-                page = self._db.query(**request)
-            members.extend(from_item(i) for i in page.get("Items", []))
-            if "LastEvaluatedKey" not in page:
-                return members
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return query_all(
+            self._db,
+            TableName=self.table_name,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": keys.ou_member_index(ou_id)}),
+        )

@@ -3,7 +3,9 @@
 The flow cookie is ``{request id}.{browser secret}``; the request stores only the keyed digest
 of the secret, so the cookie cannot be forged or moved to another request, and a copy of the
 table cannot be turned into a cookie. HttpOnly, SameSite=Lax (sent on the providers' top-level
-redirects back to us), Secure except on a loopback http origin (local development).
+redirects back to us). On https it is ``__Host-orgconnect_flow`` (Secure, Path=/, no Domain: no
+subdomain can set or shadow it); on a loopback http origin (the dev stack) browsers refuse
+Secure and ``__Host-`` cookies, so there it is ``orgconnect_flow`` on the app's path, not Secure.
 """
 
 from __future__ import annotations
@@ -17,9 +19,12 @@ from urllib.parse import urlsplit
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from orgconnect.domain.authorization import REQUEST_ID, SECRET_VALUE
 from orgconnect.domain.secrets import SecretHasher, new_secret
 
 COOKIE_NAME = "orgconnect_flow"
+MAX_COOKIE_HEADER = 8192
+HOST_COOKIE_NAME = "__Host-" + COOKIE_NAME
 BROWSER_PURPOSE = "flow_browser"
 CSRF_PURPOSE = "flow_csrf"
 
@@ -52,20 +57,37 @@ def _is_local_http(base_url: str) -> bool:
         return False
 
 
-def read_flow_cookie(event: APIGatewayProxyEvent) -> FlowCookie | None:
+@dataclass(frozen=True)
+class CookieSpec:
+    """How the flow cookie is set for a base URL; clearing it must repeat the same attributes."""
+
+    name: str
+    path: str
+    secure: bool
+
+
+def cookie_spec(base_url: str) -> CookieSpec:
+    if _is_local_http(base_url):
+        return CookieSpec(COOKIE_NAME, urlsplit(base_url).path or "/", secure=False)
+    return CookieSpec(HOST_COOKIE_NAME, "/", secure=True)
+
+
+def read_flow_cookie(event: APIGatewayProxyEvent, base_url: str) -> FlowCookie | None:
+    """This browser's flow cookie, or None if absent or not one we could have set."""
     raw = event.headers.get("cookie")
-    if not raw:
+    if not raw or len(raw) > MAX_COOKIE_HEADER:
         return None
     jar: SimpleCookie = SimpleCookie()
     try:
         jar.load(raw)
     except Exception:  # a malformed Cookie header is the same as none
         return None
-    morsel = jar.get(COOKIE_NAME)
+    morsel = jar.get(cookie_spec(base_url).name)
     if morsel is None:
         return None
     request_id, dot, secret = morsel.value.partition(".")
-    if not dot or not request_id.startswith("arq_") or len(secret) < 40:
+    # Checked before the request id becomes a key (real DynamoDB refuses keys over 2048 bytes).
+    if not dot or not REQUEST_ID.fullmatch(request_id) or not SECRET_VALUE.fullmatch(secret):
         return None
     return FlowCookie(request_id, secret)
 
@@ -86,15 +108,29 @@ def matches(cookie: FlowCookie | None, request_id: str, browser_digest: str, has
 
 
 def set_cookie(cookie: FlowCookie, base_url: str, max_age: int) -> Cookie:
-    path = urlsplit(base_url).path or "/"
+    spec = cookie_spec(base_url)
     return Cookie(
-        name=COOKIE_NAME,
+        name=spec.name,
         value=f"{cookie.request_id}.{cookie.secret}",
-        path=path,
-        secure=not _is_local_http(base_url),
+        path=spec.path,
+        secure=spec.secure,
         http_only=True,
         same_site=SameSite.LAX_MODE,
         max_age=max_age,
+    )
+
+
+def clear_cookie(base_url: str) -> Cookie:
+    """Expire the flow cookie: same name, path, Secure and SameSite as :func:`set_cookie`."""
+    spec = cookie_spec(base_url)
+    return Cookie(
+        name=spec.name,
+        value="",
+        path=spec.path,
+        secure=spec.secure,
+        http_only=True,
+        same_site=SameSite.LAX_MODE,
+        max_age=0,
     )
 
 
@@ -104,8 +140,9 @@ def csrf_token(cookie: FlowCookie, hasher: SecretHasher) -> str:
 
 
 def csrf_ok(cookie: FlowCookie | None, submitted: str | None, hasher: SecretHasher) -> bool:
+    """The submitted CSRF token is this browser's (compare_digest refuses non-ASCII: bytes here)."""
     return (
         cookie is not None
         and bool(submitted)
-        and hmac.compare_digest(csrf_token(cookie, hasher), submitted or "")
+        and hmac.compare_digest(csrf_token(cookie, hasher).encode(), (submitted or "").encode())
     )

@@ -94,15 +94,13 @@ def error_page(
     *,
     status: int = 400,
     return_url: str | None = None,
-    client_name: str | None = None,
 ) -> Response[Any]:
     """A plain human explanation; with ``return_url``, a button back to the application."""
     body = f"<p class=error role=alert data-testid=error-message>{escape(message)}</p>"
     if return_url:
-        name = escape(client_name or "the application")
         body += (
             f"<p><a class='button primary' data-testid=return href='{escape(return_url)}'>"
-            f"Return to {name}</a></p>"
+            "Return to the application</a></p>"
         )
     else:
         body += "<p class=muted>You can close this window and start again from the application.</p>"

@@ -1,0 +1,148 @@
+"""What an Organizational Unit is made of, in DynamoDB: OUs (``OU#``), service accounts
+(``SERVICEACCOUNT#``), conferencing connections (``CONNECTION#``) and provider-account links
+(``PROVIDERACCOUNT#``), as the flow reads them; the approval writes them (store/approvals.py).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from orgconnect.domain.model import (
+    Client,
+    Connection,
+    OrganizationalUnit,
+    ProviderAccountLink,
+    ServiceAccount,
+)
+from orgconnect.store import keys
+from orgconnect.store.dynamodb import DynamoStore
+
+
+def organizational_unit_item(ou: OrganizationalUnit) -> dict[str, Any]:
+    return {
+        **keys.organizational_unit_key(ou.ou_id),
+        "type": "organizational_unit",
+        "ou_id": ou.ou_id,
+        "client_id": ou.client_id,
+        "name": ou.name,
+        "created_at": ou.created_at,
+    }
+
+
+def organizational_unit_from(data: Mapping[str, Any]) -> OrganizationalUnit:
+    return OrganizationalUnit(data["ou_id"], data["client_id"], data["name"], data.get("created_at", 0))
+
+
+def connection_attributes(connection: Connection) -> dict[str, Any]:
+    """A conferencing connection's attributes (without its key and ``created_at``)."""
+    return {
+        "type": "connection",
+        "gsi1pk": keys.ou_member_index(connection.ou_id),
+        "gsi1sk": f"CONNECTION#{connection.connection_id}",
+        "connection_id": connection.connection_id,
+        "ou_id": connection.ou_id,
+        "client_id": connection.client_id,
+        "provider_name": connection.provider_name,
+        "provider_account_id": connection.provider_account_id,
+        "account_name": connection.account_name,
+        "status": str(connection.status),
+        "secret_arn": connection.secret_arn,
+        "updated_at": connection.updated_at,
+    }
+
+
+def calendar_service_account_attributes(account: ServiceAccount) -> dict[str, Any]:
+    """A calendar tenant linked through ``capabilities[]=calendars`` (without key and ``created_at``)."""
+    if account.organizational_unit_id is None:
+        raise ValueError("a linked calendar tenant belongs to an OU")
+    return {
+        "type": "service_account",
+        "gsi1pk": keys.ou_member_index(account.organizational_unit_id),
+        "gsi1sk": f"SERVICEACCOUNT#{account.service_account_id}",
+        "service_account_id": account.service_account_id,
+        "client_id": account.client_id,
+        "provider": str(account.provider),
+        "domain": account.domain,
+        "admin_email": account.admin_email,
+        "organizational_unit_id": account.organizational_unit_id,
+    }
+
+
+def link_key(link: ProviderAccountLink) -> dict[str, str]:
+    return keys.provider_account_key(link.client_id, link.provider_name, link.account_id)
+
+
+def link_item(link: ProviderAccountLink) -> dict[str, Any]:
+    return {
+        **link_key(link),
+        "type": "provider_account",
+        "client_id": link.client_id,
+        "provider_name": link.provider_name,
+        "account_id": link.account_id,
+        "ou_id": link.ou_id,
+        "connection_id": link.connection_id,
+        "secret_arn": link.secret_arn,
+        "service_account_id": link.service_account_id,
+        "created_at": link.created_at,
+        "updated_at": link.updated_at,
+    }
+
+
+def link_from(
+    data: Mapping[str, Any], client_id: str, provider_name: str, account_id: str
+) -> ProviderAccountLink:
+    return ProviderAccountLink(
+        client_id=data.get("client_id", client_id),
+        provider_name=data.get("provider_name", provider_name),
+        account_id=data.get("account_id", account_id),
+        ou_id=data["ou_id"],
+        connection_id=data.get("connection_id"),
+        secret_arn=data.get("secret_arn"),
+        service_account_id=data.get("service_account_id"),
+        # Links written before created_at was kept on calendar links have only updated_at.
+        created_at=data.get("created_at", data.get("updated_at", 0)),
+        updated_at=data.get("updated_at", 0),
+    )
+
+
+class DynamoServiceAccounts:
+    """:class:`~orgconnect.domain.ports.ServiceAccountRepository` over the single table."""
+
+    def __init__(self, store: DynamoStore) -> None:
+        self._store = store
+
+    def get_with_client(
+        self, client_id: str, service_account_id: str
+    ) -> tuple[Client | None, ServiceAccount | None]:
+        """One BatchGetItem."""
+        client_key, account_key = keys.client_key(client_id), keys.service_account_key(service_account_id)
+        found = self._store.batch_get([client_key, account_key])
+        return (
+            self._store.client_from(found.get(client_key["pk"])),
+            self._store.service_account_from(found.get(account_key["pk"])),
+        )
+
+
+class DynamoOrganizationalUnits:
+    """:class:`~orgconnect.domain.ports.OrganizationalUnitRepository` over the single table."""
+
+    def __init__(self, store: DynamoStore) -> None:
+        self._store = store
+
+    def get_many(self, ou_ids: list[str]) -> list[OrganizationalUnit]:
+        """One BatchGetItem (none for no ids), in the order asked."""
+        found = self._store.batch_get([keys.organizational_unit_key(i) for i in dict.fromkeys(ou_ids)])
+        ous = (found.get(keys.organizational_unit_key(i)["pk"]) for i in dict.fromkeys(ou_ids))
+        return [organizational_unit_from(d) for d in ous if d and d.get("type") == "organizational_unit"]
+
+
+class DynamoConnections:
+    """:class:`~orgconnect.domain.ports.ConnectionRepository` over the single table."""
+
+    def __init__(self, store: DynamoStore) -> None:
+        self._store = store
+
+    def get_link(self, client_id: str, provider_name: str, account_id: str) -> ProviderAccountLink | None:
+        data = self._store.read(keys.provider_account_key(client_id, provider_name, account_id))
+        return link_from(data, client_id, provider_name, account_id) if data else None
