@@ -32,7 +32,7 @@ from orgconnect.domain.ports import (
     StateUnavailable,
     StepConflict,
 )
-from orgconnect.providers.model import ProviderAccount, ProviderTokens, Purpose
+from orgconnect.domain.provider_model import ProviderAccount, ProviderTokens, Purpose
 
 MAX_KEY_BYTES = 2048
 

@@ -1,5 +1,6 @@
 """A provider that answers 200 with a body we cannot use (HTML, empty, wrong types) ends the flow
-with an RFC 6749 ``server_error`` and the integrator's state: never a 500, never a stranded flow."""
+with an RFC 6749 ``server_error`` and the integrator's state: never a 500, never a stranded flow;
+the request ends and the flow cookie is cleared."""
 
 from __future__ import annotations
 
@@ -31,5 +32,6 @@ def test_a_malformed_provider_answer_reaches_the_integrator_as_server_error(
     assert outcome.kind == "error"
     assert (outcome.params["error"], outcome.params["state"]) == ("server_error", "st-1")
     assert not [c for c in flow.table_items("CONNECTION#") if c["client_id"] == client.client_id]
+    assert "orgconnect_flow=;" in outcome.response.headers.get("set-cookie", "")
     (request,) = [r for r in flow.table_items("AUTHREQ#") if r["client_id"] == client.client_id]
-    assert request["step"] == "done"
+    assert (request["step"], request["outcome"]) == ("done", "failed")

@@ -18,11 +18,11 @@ from devstack.simulators.google import GoogleSimulator
 from devstack.simulators.microsoft import MicrosoftSimulator
 from devstack.simulators.webex import WebexSimulator
 from orgconnect.domain.model import ProviderApp
+from orgconnect.domain.provider_model import ProviderTokens, Purpose
 from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.base import OAuthProvider
 from orgconnect.providers.google import GoogleApi, GoogleProvider
 from orgconnect.providers.microsoft import GraphApi, MicrosoftProvider
-from orgconnect.providers.model import ProviderTokens, Purpose
 from orgconnect.providers.retry import RetryPolicy
 from orgconnect.providers.webex import WebexApi, WebexProvider
 from tests.simulators._provider_fixtures import frozen_clock, redirect_params, sign_in

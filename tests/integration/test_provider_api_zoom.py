@@ -16,8 +16,7 @@ import pytest
 from devstack.servers import RunningServer, serve_wsgi
 from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.model import ProviderApp
-from orgconnect.providers.api import Timeouts, close_pooled_clients
-from orgconnect.providers.model import (
+from orgconnect.domain.provider_model import (
     AccessTokenRejected,
     ProviderRefused,
     ProviderTokens,
@@ -25,6 +24,7 @@ from orgconnect.providers.model import (
     Purpose,
     RefreshTokenRejected,
 )
+from orgconnect.providers.api import Timeouts, close_pooled_clients
 from orgconnect.providers.retry import RetryPolicy
 from orgconnect.providers.zoom import ZoomApi, ZoomProvider
 

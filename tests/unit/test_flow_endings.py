@@ -7,7 +7,7 @@ from __future__ import annotations
 import pytest
 
 from orgconnect.domain.codes import CODE_PURPOSE
-from orgconnect.providers.model import ProviderError, ProviderRefused, ProviderUnavailable
+from orgconnect.domain.provider_model import ProviderError, ProviderRefused, ProviderUnavailable
 from tests.unit.flow_driver import Browser, World, integrator_params
 
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"  # RFC 7636 appendix B

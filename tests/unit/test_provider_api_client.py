@@ -14,11 +14,7 @@ import httpx
 import pytest
 
 from orgconnect.domain.model import ProviderApp
-from orgconnect.providers.api import ProviderApi, close_pooled_clients, pooled_client
-from orgconnect.providers.google import GoogleApi
-from orgconnect.providers.indeed import IndeedApi
-from orgconnect.providers.microsoft import GraphApi
-from orgconnect.providers.model import (
+from orgconnect.domain.provider_model import (
     AccessTokenRejected,
     ProviderAnswerMalformed,
     ProviderRefused,
@@ -26,6 +22,10 @@ from orgconnect.providers.model import (
     ProviderUnavailable,
     RefreshTokenRejected,
 )
+from orgconnect.providers.api import ProviderApi, close_pooled_clients, pooled_client
+from orgconnect.providers.google import GoogleApi
+from orgconnect.providers.indeed import IndeedApi
+from orgconnect.providers.microsoft import GraphApi
 from orgconnect.providers.retry import RetryPolicy
 from orgconnect.providers.webex import WebexApi
 from orgconnect.providers.zoom import ZoomApi

@@ -12,17 +12,17 @@ import httpx
 import pytest
 
 from orgconnect.domain.model import ProviderApp
-from orgconnect.providers.base import OAuthProvider
-from orgconnect.providers.google import GoogleProvider
-from orgconnect.providers.indeed import IndeedProvider
-from orgconnect.providers.microsoft import MicrosoftProvider
-from orgconnect.providers.model import (
+from orgconnect.domain.provider_model import (
     ProviderAnswerMalformed,
     ProviderRefused,
     ProviderTokens,
     ProviderUnavailable,
     Purpose,
 )
+from orgconnect.providers.base import OAuthProvider
+from orgconnect.providers.google import GoogleProvider
+from orgconnect.providers.indeed import IndeedProvider
+from orgconnect.providers.microsoft import MicrosoftProvider
 from orgconnect.providers.webex import WebexProvider
 from orgconnect.providers.zoom import ZoomProvider
 

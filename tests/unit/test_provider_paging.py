@@ -8,11 +8,11 @@ import httpx
 import pytest
 
 from orgconnect.domain.model import ProviderApp
+from orgconnect.domain.provider_model import ProviderAnswerMalformed, ProviderTokens
 from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.google import GoogleApi
 from orgconnect.providers.indeed import IndeedApi
 from orgconnect.providers.microsoft import GraphApi
-from orgconnect.providers.model import ProviderAnswerMalformed, ProviderTokens
 from orgconnect.providers.webex import WebexApi
 from orgconnect.providers.zoom import ZoomApi
 

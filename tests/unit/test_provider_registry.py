@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from orgconnect.domain.model import ProviderApp
+from orgconnect.domain.provider_model import ProviderTokens
 from orgconnect.providers.google import GoogleApi, GoogleProvider
 from orgconnect.providers.microsoft import GraphApi
-from orgconnect.providers.model import ProviderTokens
 from orgconnect.providers.registry import PROVIDER_API_CLASSES, PROVIDER_CLASSES, ProviderRegistry
 
 APPS = {"google": ProviderApp("g-id", "g-secret"), "microsoft": ProviderApp("m-id", "m-secret")}

@@ -20,7 +20,7 @@ from orgconnect.domain.model import (
     ProviderAccountLink,
     ServiceAccount,
 )
-from orgconnect.providers.model import ProviderAccount, ProviderTokens, Purpose
+from orgconnect.domain.provider_model import ProviderAccount, ProviderTokens, Purpose
 
 if TYPE_CHECKING:
     from orgconnect.domain.authorization import Approval, AuthorizationRequest, ProviderState, Step

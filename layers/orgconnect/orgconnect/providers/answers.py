@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from orgconnect.providers.model import ProviderAnswerMalformed, ProviderTokens
+from orgconnect.domain.provider_model import ProviderAnswerMalformed, ProviderTokens
 
 if TYPE_CHECKING:
     import httpx

@@ -25,8 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
 from orgconnect.domain.model import ProviderApp
-from orgconnect.providers.answers import TokenAnswer, json_body, parse_answer
-from orgconnect.providers.model import (
+from orgconnect.domain.provider_model import (
     AccessTokenRejected,
     ProviderAnswerMalformed,
     ProviderRefused,
@@ -34,6 +33,7 @@ from orgconnect.providers.model import (
     ProviderUnavailable,
     RefreshTokenRejected,
 )
+from orgconnect.providers.answers import TokenAnswer, json_body, parse_answer
 from orgconnect.providers.paging import PagingStyle, SinglePage, merge_query
 
 if TYPE_CHECKING:

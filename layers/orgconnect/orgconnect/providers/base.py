@@ -15,8 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from orgconnect.domain.model import ProviderApp
-from orgconnect.providers.answers import TokenAnswer, json_body, parse_answer
-from orgconnect.providers.model import (
+from orgconnect.domain.provider_model import (
     ProviderAccount,
     ProviderAnswerMalformed,
     ProviderError,
@@ -25,6 +24,7 @@ from orgconnect.providers.model import (
     ProviderUnavailable,
     Purpose,
 )
+from orgconnect.providers.answers import TokenAnswer, json_body, parse_answer
 
 if TYPE_CHECKING:
     import httpx

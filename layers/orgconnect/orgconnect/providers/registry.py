@@ -11,9 +11,9 @@ from typing import TYPE_CHECKING
 from orgconnect.domain.model import ProviderApp
 
 if TYPE_CHECKING:
+    from orgconnect.domain.provider_model import ProviderTokens
     from orgconnect.providers.api import ProviderApi
     from orgconnect.providers.base import OAuthProvider
-    from orgconnect.providers.model import ProviderTokens
 
 PROVIDER_CLASSES = {
     "zoom": "orgconnect.providers.zoom:ZoomProvider",

@@ -24,8 +24,8 @@ from orgconnect.domain.authorization import (
 )
 from orgconnect.domain.catalogue import CONFERENCING
 from orgconnect.domain.ports import FlowDependencies, StateUnavailable
+from orgconnect.domain.provider_model import ProviderError, ProviderRefused, ProviderUnavailable, Purpose
 from orgconnect.domain.sealing import SealingError
-from orgconnect.providers.model import ProviderError, ProviderRefused, ProviderUnavailable, Purpose
 from orgconnect.web import browser, pages
 from orgconnect.web.flow_session import Session, base_url, end, flow_cookie, logger, save, session
 from orgconnect.web.flow_start import STATE_PURPOSE

@@ -30,8 +30,8 @@ from orgconnect.domain.catalogue import calendar_provider_key
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.link_tokens import LINK_TOKEN_PURPOSE
 from orgconnect.domain.ports import FlowDependencies, LinkTokenUnavailable
+from orgconnect.domain.provider_model import Purpose
 from orgconnect.domain.secrets import new_id, new_secret
-from orgconnect.providers.model import Purpose
 from orgconnect.web import browser, pages
 from orgconnect.web.flow_consent import consent_page
 from orgconnect.web.flow_session import Session, base_url, done_page, end, flow_cookie, logger, session
