@@ -33,9 +33,9 @@ from werkzeug.wrappers import Request, Response
 
 from devstack import iam
 from devstack.aws import ACCOUNT_ID, REGION
+from devstack.lambda_environments import ExecutionEnvironments, LambdaHandler
 from devstack.template import FunctionSpec, Resolver, functions, resources_of_type
 
-LambdaHandler = Callable[[dict[str, Any], Any], Any]
 STAGE = "live"
 API_ID = "orgconnectlocal"
 
@@ -67,11 +67,14 @@ class LambdaContext:
         return max(0, int((self._deadline - time.monotonic()) * 1000))
 
 
-def load_function_module(spec: FunctionSpec) -> ModuleType:
-    """Import the function's handler module under a unique name (every function has an ``app.py``)."""
+def load_function_module(spec: FunctionSpec, instance: int = 0) -> ModuleType:
+    """Import the function's handler module under a unique name (every function has an ``app.py``);
+    each ``instance`` is a separate copy, as separate Lambda execution environments are."""
     module_name = spec.handler.rpartition(".")[0]
     path = spec.code_dir / f"{module_name.replace('.', '/')}.py"
     unique = f"orgconnect_function_{spec.logical_id}_{module_name.replace('.', '_')}"
+    if instance:
+        unique += f"_env{instance}"
     module_spec = importlib.util.spec_from_file_location(unique, path)
     if module_spec is None or module_spec.loader is None:
         raise ImportError(f"cannot load {path}")
@@ -82,9 +85,9 @@ def load_function_module(spec: FunctionSpec) -> ModuleType:
     return module
 
 
-def load_handler(spec: FunctionSpec) -> LambdaHandler:
+def load_handler(spec: FunctionSpec, instance: int = 0) -> LambdaHandler:
     """The function's ``lambda_handler`` (or whatever its Handler names)."""
-    handler = getattr(load_function_module(spec), spec.handler.rpartition(".")[2])
+    handler = getattr(load_function_module(spec, instance), spec.handler.rpartition(".")[2])
     if not callable(handler):
         raise TypeError(f"{spec.handler} of {spec.logical_id} is not callable")
     return handler  # type: ignore[no-any-return]
@@ -133,7 +136,7 @@ class TokenBucket:
 class _Target:
     spec: FunctionSpec
     resource: str
-    handler: LambdaHandler
+    environments: ExecutionEnvironments
 
 
 def _rule_path(resource: str) -> str:
@@ -245,10 +248,10 @@ class LocalApiGateway:
         for spec in self.specs:
             if not spec.routes:
                 continue
-            handler = load_handler(spec)
+            environments = ExecutionEnvironments(spec, load_handler)
             for route in spec.routes:
                 endpoint = f"{spec.logical_id}:{route.method}:{route.path}"
-                self._targets[endpoint] = _Target(spec, route.path, handler)
+                self._targets[endpoint] = _Target(spec, route.path, environments)
                 methods = None if route.method == "ANY" else [route.method]
                 rules.append(Rule(_rule_path(route.path), endpoint=endpoint, methods=methods))
         self._extra = dict(extra_routes or {})
@@ -288,8 +291,11 @@ class LocalApiGateway:
         target = self._targets[str(endpoint)]
         event = build_event(request, target.resource, params)
         try:
-            with iam.acting_as(self._policies[target.spec.logical_id]):
-                result = target.handler(event, LambdaContext(target.spec))
+            with (
+                target.environments.invocation() as handler,
+                iam.acting_as(self._policies[target.spec.logical_id]),
+            ):
+                result = handler(event, LambdaContext(target.spec))
         except Exception:  # an unhandled function error is a 502, as on AWS
             logging.getLogger("devstack").exception("function %s raised", target.spec.logical_id)
             return Response(
