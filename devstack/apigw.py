@@ -129,11 +129,37 @@ class TokenBucket:
             return False
 
 
+class ExecutionEnvironments:
+    """A function's execution environments, each a loaded handler that runs one event at a time.
+
+    Lambda starts another environment for a concurrent event rather than entering a busy one;
+    a handler's Powertools resolver keeps per-event state, so sharing one across threads would
+    mix two requests (seen as a KeyError '_route' under the 50-parallel tests).
+    """
+
+    def __init__(self, spec: FunctionSpec) -> None:
+        self.spec = spec
+        self._idle = [load_handler(spec)]
+        self._lock = threading.Lock()
+
+    def invoke(self, event: dict[str, Any]) -> Any:
+        """Run ``event`` in an idle environment, or in a new one when all are busy."""
+        with self._lock:
+            handler = self._idle.pop() if self._idle else None
+        if handler is None:
+            handler = load_handler(self.spec)
+        try:
+            return handler(event, LambdaContext(self.spec))
+        finally:
+            with self._lock:
+                self._idle.append(handler)
+
+
 @dataclass(frozen=True)
 class _Target:
     spec: FunctionSpec
     resource: str
-    handler: LambdaHandler
+    environments: ExecutionEnvironments
 
 
 def _rule_path(resource: str) -> str:
@@ -245,10 +271,10 @@ class LocalApiGateway:
         for spec in self.specs:
             if not spec.routes:
                 continue
-            handler = load_handler(spec)
+            environments = ExecutionEnvironments(spec)
             for route in spec.routes:
                 endpoint = f"{spec.logical_id}:{route.method}:{route.path}"
-                self._targets[endpoint] = _Target(spec, route.path, handler)
+                self._targets[endpoint] = _Target(spec, route.path, environments)
                 methods = None if route.method == "ANY" else [route.method]
                 rules.append(Rule(_rule_path(route.path), endpoint=endpoint, methods=methods))
         self._extra = dict(extra_routes or {})
@@ -289,7 +315,7 @@ class LocalApiGateway:
         event = build_event(request, target.resource, params)
         try:
             with iam.acting_as(self._policies[target.spec.logical_id]):
-                result = target.handler(event, LambdaContext(target.spec))
+                result = target.environments.invoke(event)
         except Exception:  # an unhandled function error is a 502, as on AWS
             logging.getLogger("devstack").exception("function %s raised", target.spec.logical_id)
             return Response(

@@ -72,6 +72,8 @@ def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
     once on AWS's DynamoDB Local (ids ``[moto]`` and ``[dynamodb-local]``; Secrets Manager stays
     on moto). Opt a test in with ``@pytest.mark.every_dynamodb``, or a whole module with one line:
     ``pytestmark = pytest.mark.every_dynamodb``. ``dynamodb_backend`` tells a test which it is on.
+    Fixtures between the test and ``aws`` must take it as an argument: pytest parametrizes what
+    it sees in signatures, not ``request.getfixturevalue("aws")``.
     """
     backend = getattr(request, "param", MOTO)
     server: DynamoDBLocal | None = (
