@@ -12,7 +12,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PYTEST_ARGS ?=
 
-.PHONY: help dev test lint format cfn build browsers pytest openapi bench clean uv venv
+.PHONY: help dev test lint format cfn build browsers dynamodb-local pytest openapi bench clean uv venv
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-8s %s\n", $$1, $$2}'
@@ -29,7 +29,9 @@ venv: $(VENV)/.synced
 dev: venv ## serve orgconnect, the simulators and the demo on 127.0.0.1 (Ctrl-C stops)
 	$(BIN)/python -m devstack $(DEV_ARGS)
 
-test: venv lint cfn build browsers pytest ## every gate: lint, template checks, sam build, all tests
+test: venv lint cfn build browsers dynamodb-local pytest ## every gate: lint, template checks, sam build, all tests
+# Under `make test` a missing DynamoDB Local fails its tests instead of skipping them.
+test: export ORGCONNECT_REQUIRE_DYNAMODB_LOCAL := 1
 
 lint: venv ## ruff (lint + format check), mypy and the layer contracts (import-linter)
 	$(BIN)/ruff check .
@@ -53,6 +55,9 @@ browsers: ## Debian's chromium for the browser tests (installed when missing)
 	  if [ "$$(id -u)" = 0 ]; then sudo=""; else sudo="sudo"; fi; \
 	  echo "installing Debian's chromium for the browser tests"; \
 	  $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq chromium >/dev/null; }
+
+dynamodb-local: ## Java 17 and AWS's DynamoDB Local for the [dynamodb-local] tests (installed when missing)
+	@scripts/install-dynamodb-local.sh
 
 pytest: venv ## unit, integration, simulator and end-to-end tests
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -10,7 +10,15 @@ import sys
 import threading
 from pathlib import Path
 
-from devstack.stack import DEFAULT_PORTS, DEFAULT_SIMULATOR_PORTS, DevStack, StackOptions
+from devstack.aws import DYNAMODB_BACKENDS
+from devstack.dynamodb_local import DynamoDBLocalNotInstalled
+from devstack.stack import (
+    DEFAULT_DYNAMODB_LOCAL_PORT,
+    DEFAULT_PORTS,
+    DEFAULT_SIMULATOR_PORTS,
+    DevStack,
+    StackOptions,
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -27,16 +35,25 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--zoom-users", type=int, default=50, help="users in the demo Zoom account (≤ 100000)"
     )
     parser.add_argument("--no-simulators", action="store_true")
+    parser.add_argument(
+        "--dynamodb",
+        choices=DYNAMODB_BACKENDS,
+        default="moto",
+        help="DynamoDB backend: moto (default) or AWS's DynamoDB Local (needs `make dynamodb-local`)",
+    )
     parser.add_argument("--quiet", action="store_true", help="print only the dev.json path")
     return parser.parse_args(argv)
 
 
 def _ports(base: int | None) -> tuple[dict[str, int], dict[str, int]]:
     if base is None:
-        return dict(DEFAULT_PORTS), dict(DEFAULT_SIMULATOR_PORTS)
-    names = list(DEFAULT_PORTS) + list(DEFAULT_SIMULATOR_PORTS)
+        return {**DEFAULT_PORTS, "dynamodb": DEFAULT_DYNAMODB_LOCAL_PORT}, dict(DEFAULT_SIMULATOR_PORTS)
+    # DynamoDB Local comes last, so the other ports keep their offsets from the base.
+    names = [*DEFAULT_PORTS, *DEFAULT_SIMULATOR_PORTS, "dynamodb"]
     chosen = {n: (0 if base == 0 else base + i) for i, n in enumerate(names)}
-    return {n: chosen[n] for n in DEFAULT_PORTS}, {n: chosen[n] for n in DEFAULT_SIMULATOR_PORTS}
+    return {n: chosen[n] for n in [*DEFAULT_PORTS, "dynamodb"]}, {
+        n: chosen[n] for n in DEFAULT_SIMULATOR_PORTS
+    }
 
 
 def summary(info: dict[str, object], dev_file: Path) -> str:
@@ -46,6 +63,11 @@ def summary(info: dict[str, object], dev_file: Path) -> str:
         f"  API / app         {info['api_url']}",
         f"  API docs          {info['docs_url']}",
         f"  AWS emulator      {info['aws_endpoint_url']}",
+        *(
+            [f"  DynamoDB Local    {info['dynamodb_endpoint_url']}"]
+            if info.get("dynamodb") == "local"
+            else []
+        ),
         f"  demo integrator   {info['integrator_url']}",
         *(f"  {name + ' simulator':<17} {s['base_url']}" for name, s in sims.items()),  # type: ignore[attr-defined]
         f"  client_id         {info['client_id']}",
@@ -68,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
             seed=args.seed,
             zoom_users=args.zoom_users,
             state_dir=args.state_dir,
+            dynamodb=args.dynamodb,
         )
     )
     stopping = threading.Event()
@@ -75,6 +98,9 @@ def main(argv: list[str] | None = None) -> int:
         signal.signal(sig, lambda *_: stopping.set())
     try:
         info = stack.start()
+    except DynamoDBLocalNotInstalled as error:
+        print(f"devstack: cannot start: {error}", file=sys.stderr)
+        return 1
     except OSError as error:
         print(
             f"devstack: cannot start: {error} (is another `make dev` running? try --port-base 0)",

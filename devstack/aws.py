@@ -1,7 +1,8 @@
 """The embedded AWS emulator: a moto server on loopback, provisioned from template.yaml.
 
 Tables and secrets are created from the template's own resource definitions, so the local
-schema (keys, indexes, TTL attribute) is the deployed one.
+schema (keys, indexes, TTL attribute) is the deployed one. DynamoDB is moto's by default, or
+AWS's own DynamoDB Local (``dynamodb="local"``, devstack/dynamodb_local.py) beside moto.
 """
 
 from __future__ import annotations
@@ -11,34 +12,44 @@ import string
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Literal
 
 import boto3
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
+from devstack.dynamodb_local import DynamoDBLocal, start_dynamodb_local
 from devstack.servers import RunningServer, WSGIApp, serve_wsgi
 from devstack.template import Resolver, resources_of_type
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"  # moto's default account
-# moto accepts any credentials; these only keep boto3 from looking for real ones.
-LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "orgconnect-local", "AWS_SECRET_ACCESS_KEY": "orgconnect-local"}
+# moto accepts any credentials; these only keep boto3 from looking for real ones. Alphanumeric,
+# because DynamoDB Local refuses any other access key id.
+LOCAL_CREDENTIALS = {"AWS_ACCESS_KEY_ID": "orgconnectlocal", "AWS_SECRET_ACCESS_KEY": "orgconnectlocal"}
+
+DynamoDBBackend = Literal["moto", "local"]
+DYNAMODB_BACKENDS: tuple[DynamoDBBackend, ...] = ("moto", "local")
 
 
 @dataclass
 class LocalAws:
-    """A running moto server and what was provisioned in it."""
+    """A running moto server (and DynamoDB Local, when DynamoDB is not moto's)."""
 
     server: RunningServer
     endpoint_url: str
+    dynamodb_endpoint_url: str
+    dynamodb_local: DynamoDBLocal | None = None  # started here, so stopped here
 
     def client(self, service: str) -> Any:
         """A boto3 client of ``service`` talking to this emulator."""
         make: Callable[..., Any] = boto3.client  # typed per service; this serves any service
-        return make(service, endpoint_url=self.endpoint_url, region_name=REGION, **_boto_credentials())
+        endpoint = self.dynamodb_endpoint_url if service == "dynamodb" else self.endpoint_url
+        return make(service, endpoint_url=endpoint, region_name=REGION, **_boto_credentials())
 
     def stop(self) -> None:
         self.server.stop()
+        if self.dynamodb_local is not None:
+            self.dynamodb_local.stop()
 
 
 def _boto_credentials() -> dict[str, str]:
@@ -65,21 +76,50 @@ def serialized(app: WSGIApp) -> WSGIApp:
     return locked
 
 
-def start_local_aws(port: int = 0) -> LocalAws:
-    """Start moto on 127.0.0.1:``port`` (0: a free port)."""
+def start_local_aws(
+    port: int = 0,
+    *,
+    dynamodb: DynamoDBBackend = "moto",
+    dynamodb_port: int = 0,
+    dynamodb_endpoint_url: str | None = None,
+) -> LocalAws:
+    """Start moto on 127.0.0.1:``port`` (0: a free port).
+
+    With ``dynamodb="local"``, DynamoDB is DynamoDB Local: the one at ``dynamodb_endpoint_url``
+    if given (left running on stop), else a new one on ``dynamodb_port``. moto then serves only
+    Secrets Manager and needs no serializing: DynamoDB Local isolates transactions itself.
+    """
     app = DomainDispatcherApplication(create_backend_app)
-    server = serve_wsgi(serialized(app), name="aws", port=port)
-    return LocalAws(server=server, endpoint_url=server.url)
+    if dynamodb == "moto":
+        server = serve_wsgi(serialized(app), name="aws", port=port)
+        return LocalAws(server=server, endpoint_url=server.url, dynamodb_endpoint_url=server.url)
+    owned = None
+    if dynamodb_endpoint_url is None:
+        owned = start_dynamodb_local(dynamodb_port)
+        dynamodb_endpoint_url = owned.endpoint_url
+    try:
+        server = serve_wsgi(app, name="aws", port=port)
+    except BaseException:
+        if owned is not None:
+            owned.stop()
+        raise
+    return LocalAws(server, server.url, dynamodb_endpoint_url, dynamodb_local=owned)
 
 
-def aws_environment(endpoint_url: str) -> dict[str, str]:
-    """Environment that points boto3 (handlers, CLI, AWS CLI) at the emulator."""
-    return {
+def aws_environment(endpoint_url: str, dynamodb_endpoint_url: str | None = None) -> dict[str, str]:
+    """Environment that points boto3 (handlers, CLI, AWS CLI) at the emulator.
+
+    botocore's service-specific ``AWS_ENDPOINT_URL_DYNAMODB`` takes DynamoDB elsewhere.
+    """
+    env = {
         "AWS_ENDPOINT_URL": endpoint_url,
         "AWS_DEFAULT_REGION": REGION,
         "AWS_REGION": REGION,
         **LOCAL_CREDENTIALS,
     }
+    if dynamodb_endpoint_url and dynamodb_endpoint_url != endpoint_url:
+        env["AWS_ENDPOINT_URL_DYNAMODB"] = dynamodb_endpoint_url
+    return env
 
 
 def _generated_secret(spec: Mapping[str, Any]) -> str:

@@ -1,7 +1,8 @@
 """The Docker-free local stack (SPEC section 6): AWS emulator, API emulator, simulators, demo data.
 
 Everything runs in this one process on 127.0.0.1: moto serves DynamoDB and Secrets Manager
-(provisioned from template.yaml), the template's functions answer through the local API
+(provisioned from template.yaml; with ``dynamodb="local"`` DynamoDB is AWS's DynamoDB Local,
+a Java child process), the template's functions answer through the local API
 Gateway, the provider simulators play Zoom and friends, and the demo integrator plays the
 integrator's web app. State lives in memory: every start is a fresh, freshly seeded system.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -21,7 +23,7 @@ from typing import Any
 import httpx
 
 from devstack.apigw import LocalApiGateway, function_environment
-from devstack.aws import LocalAws, aws_environment, provision, start_local_aws
+from devstack.aws import DynamoDBBackend, LocalAws, aws_environment, provision, start_local_aws
 from devstack.docs_ui import docs_routes
 from devstack.integrator import IntegratorConfig, create_integrator_app
 from devstack.openapi import build_openapi
@@ -33,6 +35,7 @@ log = logging.getLogger("devstack")
 
 STACK_PREFIX = "orgconnect-local"
 DEFAULT_PORTS = {"api": 4010, "integrator": 4011, "aws": 4566}
+DEFAULT_DYNAMODB_LOCAL_PORT = 4567
 DEFAULT_SIMULATOR_PORTS = {"zoom": 4020, "microsoft": 4021, "google": 4022, "webex": 4023, "indeed": 4024}
 # Local-only settings: no X-Ray daemon, no CloudWatch EMF lines on the console.
 LOCAL_ONLY_ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
@@ -49,6 +52,9 @@ class StackOptions:
     zoom_users: int = 50
     state_dir: Path = Path(".orgconnect")
     parameters: dict[str, Any] = field(default_factory=dict)
+    # "local": DynamoDB Local on ports["dynamodb"], or the running one at dynamodb_endpoint_url.
+    dynamodb: DynamoDBBackend = "moto"
+    dynamodb_endpoint_url: str | None = None
 
 
 class DevStack:
@@ -75,13 +81,20 @@ class DevStack:
     def _start(self) -> dict[str, Any]:
         opts = self.options
         template = load_template()
-        self.aws = start_local_aws(opts.ports.get("aws", 0))
+        self.aws = start_local_aws(
+            opts.ports.get("aws", 0),
+            dynamodb=opts.dynamodb,
+            dynamodb_port=opts.ports.get("dynamodb", 0),
+            dynamodb_endpoint_url=opts.dynamodb_endpoint_url,
+        )
+        # A DynamoDB Local shared with others may already hold a stack's tables.
+        prefix = f"{STACK_PREFIX}-{secrets.token_hex(3)}" if opts.dynamodb_endpoint_url else STACK_PREFIX
         resolver = provision(
-            self.aws.client, template, parameter_defaults(template, opts.parameters), prefix=STACK_PREFIX
+            self.aws.client, template, parameter_defaults(template, opts.parameters), prefix=prefix
         )
         env = {
             **function_environment(functions(template), resolver),
-            **aws_environment(self.aws.endpoint_url),
+            **aws_environment(self.aws.endpoint_url, self.aws.dynamodb_endpoint_url),
             **LOCAL_ONLY_ENV,
         }
         # The functions run in this process and read their settings from os.environ, as on Lambda.
@@ -98,6 +111,7 @@ class DevStack:
             table_name=env["ORGCONNECT_TABLE_NAME"],
             pepper_secret_id=env["ORGCONNECT_PEPPER_SECRET_ID"],
             endpoint_url=self.aws.endpoint_url,
+            dynamodb_endpoint_url=self.aws.dynamodb_endpoint_url,
             redirect_uri=f"{integrator.url}/callback",
             demo=demo,
         )
@@ -123,6 +137,8 @@ class DevStack:
             "api_url": api.url,
             "app_url": api.url,
             "aws_endpoint_url": self.aws.endpoint_url,
+            "dynamodb": opts.dynamodb,
+            "dynamodb_endpoint_url": self.aws.dynamodb_endpoint_url,
             **seeded,
             # Enterprise Connect (which issues service-account tokens) is not built yet.
             "service_account_token": None,
@@ -233,7 +249,13 @@ def _health() -> Any:
 
 
 def seed_demo(
-    *, table_name: str, pepper_secret_id: str, endpoint_url: str, redirect_uri: str, demo: DemoDirectory
+    *,
+    table_name: str,
+    pepper_secret_id: str,
+    endpoint_url: str,
+    dynamodb_endpoint_url: str,
+    redirect_uri: str,
+    demo: DemoDirectory,
 ) -> dict[str, str]:
     """The demo client (redirecting to the demo integrator) and its Google Workspace service account."""
     import boto3
@@ -246,7 +268,9 @@ def seed_demo(
     from orgconnect.store.vault import load_pepper
 
     now = int(time.time())
-    store = DynamoStore(table_name, boto3.client("dynamodb", endpoint_url=endpoint_url), clock=lambda: now)
+    store = DynamoStore(
+        table_name, boto3.client("dynamodb", endpoint_url=dynamodb_endpoint_url), clock=lambda: now
+    )
     hasher = SecretHasher(
         load_pepper(pepper_secret_id, client=boto3.client("secretsmanager", endpoint_url=endpoint_url))
     )

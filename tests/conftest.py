@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -15,14 +16,69 @@ import pytest
 from moto import mock_aws
 
 from devstack.aws import REGION, provision
+from devstack.dynamodb_local import DynamoDBLocal, DynamoDBLocalNotInstalled, start_dynamodb_local
 from devstack.template import Resolver, load_template, parameter_defaults
 
 PEPPER_ENV = "ORGCONNECT_PEPPER_SECRET_ID"
+# The `aws` fixture's DynamoDB backends (they are also the test ids: `test_x[dynamodb-local]`).
+MOTO, DYNAMODB_LOCAL = "moto", "dynamodb-local"
+EVERY_DYNAMODB = "every_dynamodb"  # the marker that opts a test or module into both backends
+# `make test` sets this: there a missing DynamoDB Local fails the tier instead of skipping it.
+REQUIRE_DYNAMODB_LOCAL_ENV = "ORGCONNECT_REQUIRE_DYNAMODB_LOCAL"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{EVERY_DYNAMODB}: run on moto and on AWS's DynamoDB Local (the `aws` fixture's backends)",
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Tests marked ``every_dynamodb`` that use ``aws`` (even through other fixtures) run once per backend."""
+    if "aws" in metafunc.fixturenames and metafunc.definition.get_closest_marker(EVERY_DYNAMODB):
+        metafunc.parametrize("aws", [MOTO, DYNAMODB_LOCAL], indirect=True)
+
+
+@pytest.fixture(scope="session")
+def dynamodb_local() -> Iterator[DynamoDBLocal]:
+    """One DynamoDB Local for the session (in memory, 127.0.0.1, a free port), started on first use."""
+    try:
+        server = start_dynamodb_local()
+    except DynamoDBLocalNotInstalled as missing:
+        if os.environ.get(REQUIRE_DYNAMODB_LOCAL_ENV):
+            raise
+        pytest.skip(str(missing))
+    yield server
+    server.stop()
 
 
 @pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
-    """moto's in-process AWS with the template's table and secrets; the function environment set."""
+def dynamodb_backend(request: pytest.FixtureRequest) -> str:
+    """The DynamoDB backend of this test's ``aws`` fixture: ``moto`` or ``dynamodb-local``."""
+    callspec = getattr(request.node, "callspec", None)
+    return str(callspec.params.get("aws", MOTO)) if callspec else MOTO
+
+
+# Only DynamoDB leaves moto; moto would send it there anyway (the endpoint is not an AWS URL).
+_DYNAMODB_PASSTHROUGH: Any = {"core": {"passthrough": {"services": ["dynamodb"], "urls": []}}}
+
+
+@pytest.fixture
+def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
+    """moto's in-process AWS with the template's table and secrets; the function environment set.
+
+    DynamoDB is moto's unless the test opts into both backends, then it runs once on moto and
+    once on AWS's DynamoDB Local (ids ``[moto]`` and ``[dynamodb-local]``; Secrets Manager stays
+    on moto). Opt a test in with ``@pytest.mark.every_dynamodb``, or a whole module with one line:
+    ``pytestmark = pytest.mark.every_dynamodb``. ``dynamodb_backend`` tells a test which it is on.
+    Fixtures between the test and ``aws`` must take it as an argument: pytest parametrizes what
+    it sees in signatures, not ``request.getfixturevalue("aws")``.
+    """
+    backend = getattr(request, "param", MOTO)
+    server: DynamoDBLocal | None = (
+        request.getfixturevalue("dynamodb_local") if backend == DYNAMODB_LOCAL else None
+    )
     for key, value in {
         "AWS_ACCESS_KEY_ID": "testing",
         "AWS_SECRET_ACCESS_KEY": "testing",
@@ -36,7 +92,11 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
     }.items():
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
-    with mock_aws():
+    monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    if server is not None:
+        # botocore's service-specific endpoint; moto's credentials (FOOBARKEY) are alphanumeric.
+        monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.endpoint_url)
+    with mock_aws(config=_DYNAMODB_PASSTHROUGH if server is not None else None):
         template = load_template()
         resolver = provision(
             lambda s: boto3.client(s, region_name=REGION),
@@ -54,6 +114,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         yield env
         runtime.reset()
         _provisioned.clear()
+        if server is not None:  # DynamoDB Local outlives the test: drop its tables
+            server.client().delete_table(TableName=resolver.refs["Table"])
 
 
 _provisioned: list[Resolver] = []

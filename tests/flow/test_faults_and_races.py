@@ -144,7 +144,10 @@ def test_unexpected_failure_at_approval_still_leaves_no_orphan(
     nothing_linked(flow, client, secrets_before)
 
 
-def test_fifty_parallel_flow_starts_with_one_link_token_have_one_winner(flow: FlowStack) -> None:
+def test_fifty_parallel_flow_starts_with_one_link_token_have_one_winner(
+    flow_on_each_dynamodb: FlowStack,
+) -> None:
+    flow = flow_on_each_dynamodb
     client = flow.new_client(policy="never")
     url = flow.authorize_url(client)
 

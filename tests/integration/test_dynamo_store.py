@@ -11,6 +11,8 @@ from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.store import keys
 from tests.conftest import Seeded
 
+pytestmark = pytest.mark.every_dynamodb
+
 
 def test_batch_get_retries_unprocessed_keys_then_gives_up(
     seeded: Seeded, monkeypatch: pytest.MonkeyPatch

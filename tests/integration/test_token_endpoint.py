@@ -366,6 +366,7 @@ def test_refresh_by_basic_and_form(api: TokenApi, ou: LinkedOu) -> None:
     assert response["statusCode"] == 200
 
 
+@pytest.mark.every_dynamodb
 def test_parallel_refreshes_of_one_token_yield_one_success(
     api: TokenApi, ou: LinkedOu, serialized_dynamodb: None
 ) -> None:

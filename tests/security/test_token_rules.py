@@ -120,6 +120,7 @@ def test_k4_codes_and_tokens_are_unguessable() -> None:
     assert all(len(t) == 43 for t in minted) and len(set(minted)) == 500
 
 
+@pytest.mark.every_dynamodb
 def test_k5_fifty_parallel_redemptions_of_one_code_yield_one_success(
     api: TokenApi, ou: LinkedOu, serialized_dynamodb: None
 ) -> None:
