@@ -164,3 +164,20 @@ def test_fifty_parallel_flow_starts_with_one_link_token_have_one_winner(
     assert results.count("refused") == 49
     requests = [r for r in flow.table_items("AUTHREQ#") if r["client_id"] == client.client_id]
     assert len(requests) == 1
+
+
+@pytest.mark.parametrize(
+    "cookie",
+    ["orgconnect_flow=arq_" + "a" * 3000 + ".x", "orgconnect_flow=arq_" + "é" * 1100 + ".x"],
+    ids=["oversized", "multibyte"],
+)
+def test_an_oversized_flow_cookie_never_reaches_dynamodb(
+    flow_on_each_dynamodb: FlowStack, cookie: str
+) -> None:
+    """Real DynamoDB refuses keys over 2048 bytes (moto does not): the cookie is checked first."""
+    flow = flow_on_each_dynamodb
+    client = flow.new_client(policy="never")
+    with httpx.Client(timeout=60) as http:
+        answer = http.get(flow.authorize_url(client), headers={"Cookie": cookie.encode()})
+    assert answer.status_code == 302
+    assert answer.headers["location"].endswith("/organizational_unit_oauth/continue")
