@@ -17,14 +17,10 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from orgconnect import runtime
-from orgconnect.domain.tokens import (
-    GrantType,
-    OAuthError,
-    UnsupportedGrantType,
-    exchange_code,
-    exchange_refresh_token,
-    revoke,
-)
+from orgconnect.domain.grants import GrantType
+from orgconnect.domain.oauth_errors import OAuthError, UnsupportedGrantType
+from orgconnect.domain.revocation import revoke
+from orgconnect.domain.tokens import exchange_code, exchange_refresh_token
 from orgconnect.store.tokens import TokenStore
 from orgconnect.web.api import create_api, logger, metrics, tracer
 from orgconnect.web.errors import documented_errors

@@ -19,7 +19,8 @@ from orgconnect import runtime
 from orgconnect.domain.clients import bearer_token
 from orgconnect.domain.codes import OU_SCOPE, GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
-from orgconnect.domain.tokens import AccessGrant, authenticate_access_token
+from orgconnect.domain.grants import AccessGrant
+from orgconnect.domain.tokens import authenticate_access_token
 from orgconnect.store.ou_views import OrganizationalUnitView, OrganizationalUnitViews
 from orgconnect.store.tokens import TokenStore
 from orgconnect.web.api import create_api, logger, metrics, tracer

@@ -8,21 +8,16 @@ from dataclasses import replace
 
 import pytest
 
+from orgconnect.domain.client_authentication import ClientCredentials
 from orgconnect.domain.clients import CLIENT_SECRET_PURPOSE
 from orgconnect.domain.codes import CODE_PURPOSE, OU_SCOPE, AuthorizationCode, GrantKind, new_code
 from orgconnect.domain.errors import AuthenticationFailed, TemporarilyUnavailable
-from orgconnect.domain.model import ApiKey
-from orgconnect.domain.secrets import SecretHasher, new_id
-from orgconnect.domain.tokens import (
+from orgconnect.domain.grants import (
     ACCESS_TOKEN_PURPOSE,
     ACCESS_TOKEN_TTL_SECONDS,
     MAX_LIVE_ACCESS_TOKENS,
     REFRESH_TOKEN_PURPOSE,
-    ClientCredentials,
     Grant,
-    InvalidClient,
-    InvalidGrant,
-    InvalidOAuthRequest,
     Issuance,
     RevocationReason,
     StaleWrite,
@@ -30,12 +25,16 @@ from orgconnect.domain.tokens import (
     StoredCode,
     StoredRefreshToken,
     TokenSet,
+)
+from orgconnect.domain.model import ApiKey
+from orgconnect.domain.oauth_errors import InvalidClient, InvalidGrant, InvalidOAuthRequest
+from orgconnect.domain.revocation import revoke, revoke_grant
+from orgconnect.domain.secrets import SecretHasher, new_id
+from orgconnect.domain.tokens import (
     authenticate_access_token,
     exchange_code,
     exchange_refresh_token,
     live_access_tokens,
-    revoke,
-    revoke_grant,
 )
 
 HASHER = SecretHasher(b"p" * 32)

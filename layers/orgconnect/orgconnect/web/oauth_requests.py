@@ -18,14 +18,10 @@ from urllib.parse import parse_qsl, unquote_plus
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from orgconnect.domain.client_authentication import ClientCredentials
 from orgconnect.domain.codes import GrantKind
-from orgconnect.domain.tokens import (
-    ClientCredentials,
-    InvalidClient,
-    InvalidOAuthRequest,
-    OAuthError,
-    TokenSet,
-)
+from orgconnect.domain.grants import TokenSet
+from orgconnect.domain.oauth_errors import InvalidClient, InvalidOAuthRequest, OAuthError
 from orgconnect.web.request import MAX_BODY_BYTES
 
 NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
