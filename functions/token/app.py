@@ -124,7 +124,10 @@ def token() -> Response[Any]:
     if grant_type == GrantType.AUTHORIZATION_CODE:
         code = required_parameter(params, "code")
         redirect_uri = required_parameter(params, "redirect_uri")
-        tokens = exchange_code(credentials, code, redirect_uri, store=store, hasher=hasher, now=now)
+        verifier = string_parameter(params, "code_verifier")
+        tokens = exchange_code(
+            credentials, code, redirect_uri, code_verifier=verifier, store=store, hasher=hasher, now=now
+        )
     elif grant_type == GrantType.REFRESH_TOKEN:
         refresh_token = required_parameter(params, "refresh_token")
         tokens = exchange_refresh_token(credentials, refresh_token, store=store, hasher=hasher, now=now)

@@ -185,6 +185,7 @@ class LinkedOu:
         redirect_uri: str | None = None,
         ttl: int = 600,
         now: int | None = None,
+        code_challenge: str | None = None,
     ) -> str:
         """Issue an OU code as the consent transaction does (``code_put``) and return it."""
         code = new_code()
@@ -197,6 +198,7 @@ class LinkedOu:
             scope=OU_SCOPE,
             created_at=issued_at,
             expires_at=issued_at + ttl,
+            code_challenge=code_challenge,
         )
         digest = runtime.get_hasher().digest(CODE_PURPOSE, code)
         boto3.client("dynamodb").transact_write_items(
