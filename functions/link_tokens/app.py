@@ -19,6 +19,7 @@ from orgconnect.domain.link_tokens import mint_link_token
 from orgconnect.settings import get_settings
 from orgconnect.web.api import create_api, logger, metrics, tracer
 from orgconnect.web.errors import documented_errors
+from orgconnect.web.no_store import with_no_store
 from orgconnect.web.request import json_object_body
 
 app = create_api()
@@ -83,4 +84,5 @@ app.document_body("post", "/v1/organizational_unit_authorization_link_tokens", L
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    # The answers carry a secret (the link token) or an Organizational Unit's details.
+    return with_no_store(app.resolve(event, context))

@@ -24,15 +24,14 @@ from orgconnect.domain.tokens import exchange_code, exchange_refresh_token
 from orgconnect.store.tokens import TokenStore
 from orgconnect.web.api import create_api, logger, metrics, tracer
 from orgconnect.web.errors import documented_errors
+from orgconnect.web.no_store import NO_STORE_HEADERS, with_no_store
 from orgconnect.web.oauth_requests import (
-    NO_STORE_HEADERS,
     client_credentials,
     oauth_error_response,
     oauth_parameters,
     required_parameter,
     string_parameter,
     token_response_body,
-    with_no_store,
 )
 
 app = create_api()
@@ -181,4 +180,4 @@ app.document_body("post", "/oauth/token/revoke", RevocationRequest)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Every answer, errors and 404s included, must not be cached (RFC 6749 section 5.1).
-    return with_no_store(app.resolve(event, context))
+    return with_no_store(app.resolve(event, context), pragma=True)

@@ -25,6 +25,7 @@ from orgconnect.store.ou_views import OrganizationalUnitView, OrganizationalUnit
 from orgconnect.store.tokens import TokenStore
 from orgconnect.web.api import create_api, logger, metrics, tracer
 from orgconnect.web.errors import documented_errors, json_response
+from orgconnect.web.no_store import with_no_store
 
 app = create_api()
 
@@ -199,4 +200,5 @@ def organizational_unit() -> dict[str, Any]:
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    # The answers carry a secret (the link token) or an Organizational Unit's details.
+    return with_no_store(app.resolve(event, context))

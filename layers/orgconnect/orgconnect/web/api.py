@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import BaseModel
 
 from orgconnect.domain.errors import TemporarilyUnavailable
-from orgconnect.web.errors import register_error_handlers
+from orgconnect.web.errors import register_error_handlers, request_id
 from orgconnect.web.tracing import create_tracer
 
 logger = Logger()
@@ -97,9 +97,11 @@ def create_html_app() -> OrgconnectResolver:
 
     def unexpected(_: Exception) -> Response[Any]:
         logger.exception("unhandled error in the authorization flow")
+        # The request id lets an administrator's report be matched with the operator's logs.
         return pages.error_page(
             "Something went wrong",
-            "Something went wrong on our side. Start again from the application.",
+            "Something went wrong on our side. Start again from the application. "
+            f"If you report this, quote the request id {request_id(app) or 'unknown'}.",
             status=500,
         )
 

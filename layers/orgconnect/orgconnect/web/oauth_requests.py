@@ -22,9 +22,9 @@ from orgconnect.domain.client_authentication import ClientCredentials
 from orgconnect.domain.codes import GrantKind
 from orgconnect.domain.grants import TokenSet
 from orgconnect.domain.oauth_errors import InvalidClient, InvalidOAuthRequest, OAuthError
+from orgconnect.web.no_store import NO_STORE_HEADERS
 from orgconnect.web.request import MAX_BODY_BYTES
 
-NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CLIENT_CHALLENGE = 'Basic realm="orgconnect"'
 _FORM = "application/x-www-form-urlencoded"
 # More fields than any token or revocation request has: beyond it the body is refused.
@@ -158,13 +158,3 @@ def oauth_error_response(error: OAuthError) -> Response[Any]:
         body={"error": error.error, "error_description": error.description},
         headers=headers,
     )
-
-
-def with_no_store(result: dict[str, Any]) -> dict[str, Any]:
-    """The proxy result with the no-store headers, whatever produced it (route, error, 404)."""
-    multi = result.setdefault("multiValueHeaders", {})
-    for name, value in NO_STORE_HEADERS.items():
-        multi[name] = [value]
-    if isinstance(result.get("headers"), dict):
-        result["headers"].update(NO_STORE_HEADERS)
-    return result
