@@ -30,6 +30,7 @@ class LinkTokenRequest(BaseModel):
 
     service_account_id: str = Field(
         description="The service account (ser_…) the authorization must include.",
+        pattern=r"^ser_[0-9a-f]{24}$",
         examples=["ser_5f2c8e1a9b3d4c6e7f8a9b0c"],
     )
 
@@ -78,6 +79,7 @@ def create_link_token() -> dict[str, Any]:
 
 
 app.document_body("post", "/v1/organizational_unit_authorization_link_tokens", LinkTokenRequest)
+app.document_security("post", "/v1/organizational_unit_authorization_link_tokens", "clientSecret")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -33,23 +33,9 @@ from orgconnect.web.oauth_requests import (
     string_parameter,
     token_response_body,
 )
+from orgconnect.web.oauth_schemas import REVOCATION_REQUEST, TOKEN_REQUEST
 
 app = create_api()
-
-
-class TokenRequest(BaseModel):
-    """Also accepted form-encoded; the client may authenticate with HTTP Basic instead."""
-
-    grant_type: str = Field(
-        examples=["authorization_code"], description="authorization_code or refresh_token"
-    )
-    client_id: str | None = Field(default=None, examples=["cli_5f2c8e1a9b3d4c6e7f8a9b0c"])
-    client_secret: str | None = None
-    code: str | None = Field(default=None, description="authorization_code: the code from the redirect")
-    redirect_uri: str | None = Field(
-        default=None, description="authorization_code: exactly the redirect_uri of the authorization request"
-    )
-    refresh_token: str | None = Field(default=None, description="refresh_token: the current refresh token")
 
 
 class TokenOrganizationalUnit(BaseModel):
@@ -65,15 +51,6 @@ class TokenResponse(BaseModel):
     scope: str = Field(examples=["organizational_unit_use_integrations"])
     sub: str
     organizational_unit: TokenOrganizationalUnit
-
-
-class RevocationRequest(BaseModel):
-    """Also accepted form-encoded; ``token`` wins over ``sub``."""
-
-    client_id: str | None = None
-    client_secret: str | None = None
-    token: str | None = Field(default=None, description="An access or refresh token of the grant to revoke")
-    sub: str | None = Field(default=None, description="Revoke every grant of this application for this sub")
 
 
 class OAuthErrorResponse(BaseModel):
@@ -111,7 +88,7 @@ app.exception_handler(OAuthError)(_refused)
     responses={
         200: {"description": "The tokens", "content": {"application/json": {"model": TokenResponse}}},
         **_oauth_errors(400, 401),
-        **documented_errors(503),
+        **documented_errors(429, 503),
     },
 )
 def token() -> Response[Any]:
@@ -154,7 +131,11 @@ def token() -> Response[Any]:
         "with no body, also for unknown or already revoked tokens."
     ),
     tags=["OAuth"],
-    responses={200: {"description": "Revoked (or nothing to revoke)"}, **_oauth_errors(400, 401)},
+    responses={
+        200: {"description": "Revoked (or nothing to revoke)"},
+        **_oauth_errors(400, 401),
+        **documented_errors(429, 503),
+    },
 )
 def revoke_grant() -> Response[Any]:
     event = app.current_event
@@ -171,8 +152,10 @@ def revoke_grant() -> Response[Any]:
     return Response(status_code=200, headers=NO_STORE_HEADERS)
 
 
-app.document_body("post", "/oauth/token", TokenRequest)
-app.document_body("post", "/oauth/token/revoke", RevocationRequest)
+app.document_body("post", "/oauth/token", TOKEN_REQUEST)
+app.document_body("post", "/oauth/token/revoke", REVOCATION_REQUEST)
+for _path in ("/oauth/token", "/oauth/token/revoke"):
+    app.document_security("post", _path, "clientSecretBasic")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -144,7 +144,7 @@ def _service_accounts(view: OrganizationalUnitView) -> list[ServiceAccountOut]:
     tags=["Identity"],
     responses={
         200: {"description": "The userinfo", "content": {"application/json": {"model": Userinfo}}},
-        **documented_errors(401, 503),
+        **documented_errors(401, 429, 503),
     },
 )
 def userinfo() -> dict[str, Any]:
@@ -175,7 +175,7 @@ def userinfo() -> dict[str, Any]:
     tags=["Organizational Units"],
     responses={
         200: {"description": "The OU", "content": {"application/json": {"model": OrganizationalUnitOut}}},
-        **documented_errors(401, 503),
+        **documented_errors(401, 429, 503),
     },
 )
 def organizational_unit() -> dict[str, Any]:
@@ -194,6 +194,10 @@ def organizational_unit() -> dict[str, Any]:
             for c in view.connections
         ],
     ).model_dump()
+
+
+for _path in ("/v1/userinfo", "/v1/organizational_unit"):
+    app.document_security("get", _path, "organizationalUnitToken")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)

@@ -176,3 +176,31 @@ def test_malformed_basic_credentials_are_invalid_client(api: TokenApi, ou: Linke
         {"grant_type": "refresh_token", "refresh_token": "x"}, headers={"Authorization": f"Basic {raw}"}
     )
     assert error_of(response) == (401, "invalid_client")
+
+
+# -- bodies that are not UTF-8 (found by schemathesis, 1l) --------------------------------------
+
+
+def _non_utf8_event(path: str, authorization: str) -> dict[str, Any]:
+    # API Gateway hands a body that is not UTF-8 text to the function base64-encoded.
+    event = api_event(
+        "POST", path, headers={"Authorization": authorization, "Content-Type": "application/json"}
+    )
+    event["body"] = base64.b64encode(b'{"token": "\xa1\xff"}').decode()
+    event["isBase64Encoded"] = True
+    return event
+
+
+def test_a_non_utf8_revocation_body_is_invalid_request(api: TokenApi, ou: LinkedOu) -> None:
+    basic = base64.b64encode(f"{ou.client_id}:{ou.client_secret}".encode()).decode()
+    response = api.token_handler(_non_utf8_event("/oauth/token/revoke", f"Basic {basic}"), FakeContext())
+    assert error_of(response) == (400, "invalid_request")
+
+
+def test_a_non_utf8_link_token_body_is_400(
+    handlers: dict[str, Handler], seeded: Seeded, aws: dict[str, str]
+) -> None:
+    event = _non_utf8_event(LINK_TOKENS, f"Bearer {seeded.client_secret}")
+    response = handlers["LinkTokensFunction"](event, FakeContext())
+    assert response["statusCode"] == 400
+    assert decode_body(response)["errors"]["body"][0]["key"] == "errors.invalid"

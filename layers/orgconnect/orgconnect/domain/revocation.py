@@ -41,9 +41,11 @@ def revoke(
     sub at all (oversized, not ASCII) is invalid_request.
     """
     credentials = check_client_credentials(credentials)
+    if token and not is_vschar_credential(token):
+        raise InvalidOAuthRequest("The parameter token is malformed.")
+    if sub and not is_subject(sub):
+        raise InvalidOAuthRequest("The parameter sub is not an id this server issues.")
     if token:
-        if not is_vschar_credential(token):
-            raise InvalidOAuthRequest("The parameter token is malformed.")
         record, access, refresh = store.load_for_revocation(
             credentials.client_id,
             hasher.digest(ACCESS_TOKEN_PURPOSE, token),
@@ -55,8 +57,6 @@ def revoke(
             revoke_grant(found.grant_id, store=store, now=now, reason=RevocationReason.CLIENT_REQUEST)
         return client_id
     if sub:
-        if not is_subject(sub):
-            raise InvalidOAuthRequest("The parameter sub is not an id this server issues.")
         client_id = authenticate_client(credentials, store.get_client(credentials.client_id), hasher=hasher)
         for grant in store.grants_for_subject(client_id, sub):
             _revoke_from(grant, store=store, now=now, reason=RevocationReason.CLIENT_REQUEST)
