@@ -106,6 +106,7 @@ def token() -> Response[Any]:
         )
     elif grant_type == GrantType.REFRESH_TOKEN:
         refresh_token = required_parameter(params, "refresh_token")
+        string_parameter(params, "scope")  # must be a string if sent; the grant keeps its scope
         tokens = exchange_refresh_token(credentials, refresh_token, store=store, hasher=hasher, now=now)
     else:
         raise UnsupportedGrantType("Only authorization_code and refresh_token are supported.")
@@ -143,6 +144,7 @@ def revoke_grant() -> Response[Any]:
     credentials = client_credentials(event, params)
     token_value = string_parameter(params, "token")
     sub = string_parameter(params, "sub")
+    string_parameter(params, "token_type_hint")  # must be a string if sent; not needed to find the token
     store, hasher = TokenStore.sharing(runtime.get_store()), runtime.get_hasher()
     client_id = revoke(credentials, token=token_value, sub=sub, store=store, hasher=hasher, now=runtime.now())
     logger.info(

@@ -33,7 +33,7 @@ pytest_plugins = ["tests.integration.token_fixtures"]
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 LINK_TOKENS = "/v1/organizational_unit_authorization_link_tokens"
-MAX_EXAMPLES = 100
+MAX_EXAMPLES = 300
 SEED = 20261129
 
 

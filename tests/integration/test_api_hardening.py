@@ -204,3 +204,18 @@ def test_a_non_utf8_link_token_body_is_400(
     response = handlers["LinkTokensFunction"](event, FakeContext())
     assert response["statusCode"] == 400
     assert decode_body(response)["errors"]["body"][0]["key"] == "errors.invalid"
+
+
+@pytest.mark.parametrize(
+    ("path", "params"),
+    [
+        ("/oauth/token/revoke", {"token": "x", "token_type_hint": {"a": 1}}),
+        ("/oauth/token", {"grant_type": "refresh_token", "refresh_token": "x", "scope": ["a"]}),
+    ],
+    ids=["token_type_hint", "scope"],
+)
+def test_optional_parameters_of_the_wrong_type_are_invalid_request(
+    api: TokenApi, ou: LinkedOu, path: str, params: dict[str, Any]
+) -> None:
+    # Found by schemathesis: values the request schema refuses must not be accepted silently.
+    assert error_of(api.token(ou.body(**params), path=path)) == (400, "invalid_request")
