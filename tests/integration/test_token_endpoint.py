@@ -48,7 +48,7 @@ def test_a_code_redeems_for_ou_tokens(api: TokenApi, ou: LinkedOu) -> None:
         ou.body(grant_type="authorization_code", code=ou.issue_code(), redirect_uri=ou.redirect_uri)
     )
 
-    assert response["statusCode"] == 200
+    ou.tokens_from(response)
     assert header(response, "Content-Type") == "application/json"
     assert_no_store(response)
     body = decode_body(response)
@@ -91,7 +91,7 @@ def test_redemption_makes_two_dynamodb_calls(api: TokenApi, ou: LinkedOu) -> Non
         response = api.token(
             ou.body(grant_type="authorization_code", code=code, redirect_uri=ou.redirect_uri)
         )
-    assert response["statusCode"] == 200
+    ou.tokens_from(response)
     assert calls == {"dynamodb:BatchGetItem": 1, "dynamodb:TransactWriteItems": 1}
 
 
@@ -118,7 +118,7 @@ def test_the_ruby_sdk_form_body_is_accepted(api: TokenApi, ou: LinkedOu) -> None
     )
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/json"}
     response = api.token(raw_body=raw, headers=headers)
-    assert response["statusCode"] == 200
+    ou.tokens_from(response)
     tokens = decode_body(response)
 
     refreshed = api.token(
@@ -132,7 +132,7 @@ def test_the_ruby_sdk_form_body_is_accepted(api: TokenApi, ou: LinkedOu) -> None
         ),
         headers=headers,
     )
-    assert refreshed["statusCode"] == 200
+    ou.tokens_from(refreshed)
     # cronofy-ruby revokes with the refresh token, form-encoded.
     revoked = api.revoke(
         {},
@@ -155,7 +155,7 @@ def test_http_basic_client_authentication(api: TokenApi, ou: LinkedOu) -> None:
         form=True,
         basic=(ou.client_id, ou.client_secret),
     )
-    assert response["statusCode"] == 200
+    ou.tokens_from(response)
 
 
 def test_basic_with_the_same_client_id_in_the_body_is_accepted(api: TokenApi, ou: LinkedOu) -> None:
@@ -165,7 +165,7 @@ def test_basic_with_the_same_client_id_in_the_body_is_accepted(api: TokenApi, ou
         "code": ou.issue_code(),
         "redirect_uri": ou.redirect_uri,
     }
-    assert api.token(params, basic=(ou.client_id, ou.client_secret))["statusCode"] == 200
+    ou.tokens_from(api.token(params, basic=(ou.client_id, ou.client_secret)))
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_a_bearer_header_beside_body_credentials_is_ignored(
         ou.body(grant_type="authorization_code", code=ou.issue_code(), redirect_uri=ou.redirect_uri),
         headers={"Authorization": authorization},
     )
-    assert response["statusCode"] == 200
+    ou.tokens_from(response)
 
 
 def test_both_client_authentication_methods_at_once_is_invalid_request(api: TokenApi, ou: LinkedOu) -> None:

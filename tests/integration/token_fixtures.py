@@ -207,6 +207,18 @@ class LinkedOu:
         self.codes.append(code)
         return code
 
+    def tokens_from(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The body of a token response, checked to be a fresh grant for this OU."""
+        assert response["statusCode"] == 200, decode_body(response)
+        body: dict[str, Any] = decode_body(response)
+        assert (body["token_type"], body["sub"], body["organizational_unit"]) == (
+            "bearer",
+            self.ou_id,
+            {"sub": self.ou_id, "name": self.ou_name},
+        )
+        assert len(body["access_token"]) == 43 and len(body["refresh_token"]) == 43
+        return body
+
     def body(self, **params: Any) -> dict[str, Any]:
         """Token request parameters authenticated as client A in the body."""
         return {"client_id": self.client_id, "client_secret": self.client_secret, **params}
