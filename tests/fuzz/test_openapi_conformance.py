@@ -107,7 +107,7 @@ def seeded_gateway(
 
 
 @schema.parametrize()
-@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 def test_the_api_conforms_to_its_openapi_document(
     case: schemathesis.Case, seeded_gateway: LocalApiGateway, seeded: Seeded
 ) -> None:
