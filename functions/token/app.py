@@ -2,8 +2,9 @@
 
 The integrator redeems the authorization code of an Organizational Unit authorization for an
 access token and a refresh token, rotates the refresh token, and revokes a grant by token or
-by sub. Request parsing and RFC 6749 error answers live in ``orgconnect.web.oauth_requests``;
-the rules in ``orgconnect.domain.tokens``.
+by sub. Request parsing and RFC 6749 error answers live in ``orgconnect.web.oauth_requests``,
+the documented request bodies in ``orgconnect.web.oauth_schemas``; the rules in
+``orgconnect.domain.tokens`` and ``orgconnect.domain.revocation``.
 """
 
 from __future__ import annotations

@@ -16,8 +16,12 @@ from orgconnect.web.api import FORM, JSON, BodySchema
 
 _REF = "#/components/schemas/"
 # RFC 6749 appendix A: VSCHAR, bounded as credential_syntax bounds it.
-_VSCHAR: dict[str, Any] = {"type": "string", "pattern": "^[ -~]+$", "minLength": 1}
-_VSCHAR["maxLength"] = MAX_CREDENTIAL_LENGTH
+_VSCHAR: dict[str, Any] = {
+    "type": "string",
+    "pattern": "^[ -~]+$",
+    "minLength": 1,
+    "maxLength": MAX_CREDENTIAL_LENGTH,
+}
 
 
 def _described(schema: dict[str, Any], description: str) -> dict[str, Any]:
