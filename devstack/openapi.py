@@ -38,9 +38,12 @@ def build_openapi(server_url: str | None = None) -> dict[str, Any]:
         schema = resolver.openapi_document(title=TITLE, version=VERSION)
         for path, item in schema.get("paths", {}).items():
             merged["paths"].setdefault(path, {}).update(item)
-        merged["components"]["schemas"].update(schema.get("components", {}).get("schemas", {}))
+        components = schema.get("components", {})
+        merged["components"]["schemas"].update(components.get("schemas", {}))
+        merged["components"].setdefault("securitySchemes", {}).update(components.get("securitySchemes", {}))
     merged["paths"] = dict(sorted(merged["paths"].items()))
-    merged["components"]["schemas"] = dict(sorted(merged["components"]["schemas"].items()))
+    for kind in ("schemas", "securitySchemes"):
+        merged["components"][kind] = dict(sorted(merged["components"].get(kind, {}).items()))
     return merged
 
 

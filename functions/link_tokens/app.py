@@ -19,6 +19,7 @@ from orgconnect.domain.link_tokens import mint_link_token
 from orgconnect.settings import get_settings
 from orgconnect.web.api import create_api, logger, metrics, tracer
 from orgconnect.web.errors import documented_errors
+from orgconnect.web.no_store import with_no_store
 from orgconnect.web.request import json_object_body
 
 app = create_api()
@@ -29,6 +30,7 @@ class LinkTokenRequest(BaseModel):
 
     service_account_id: str = Field(
         description="The service account (ser_…) the authorization must include.",
+        pattern=r"^ser_[0-9a-f]{24}$",
         examples=["ser_5f2c8e1a9b3d4c6e7f8a9b0c"],
     )
 
@@ -77,10 +79,12 @@ def create_link_token() -> dict[str, Any]:
 
 
 app.document_body("post", "/v1/organizational_unit_authorization_link_tokens", LinkTokenRequest)
+app.document_security("post", "/v1/organizational_unit_authorization_link_tokens", "clientSecret")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    # The answers carry a secret (the link token) or an Organizational Unit's details.
+    return with_no_store(app.resolve(event, context))

@@ -2,8 +2,9 @@
 
 The integrator redeems the authorization code of an Organizational Unit authorization for an
 access token and a refresh token, rotates the refresh token, and revokes a grant by token or
-by sub. Request parsing and RFC 6749 error answers live in ``orgconnect.web.oauth_requests``;
-the rules in ``orgconnect.domain.tokens``.
+by sub. Request parsing and RFC 6749 error answers live in ``orgconnect.web.oauth_requests``,
+the documented request bodies in ``orgconnect.web.oauth_schemas``; the rules in
+``orgconnect.domain.tokens`` and ``orgconnect.domain.revocation``.
 """
 
 from __future__ import annotations
@@ -17,44 +18,24 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
 from orgconnect import runtime
-from orgconnect.domain.tokens import (
-    GrantType,
-    OAuthError,
-    UnsupportedGrantType,
-    exchange_code,
-    exchange_refresh_token,
-    revoke,
-)
-from orgconnect.store.tokens import TokenStore
+from orgconnect.domain.grants import GrantType
+from orgconnect.domain.oauth_errors import OAuthError, UnsupportedGrantType
+from orgconnect.domain.revocation import revoke
+from orgconnect.domain.tokens import exchange_code, exchange_refresh_token
 from orgconnect.web.api import create_api, logger, metrics, tracer
 from orgconnect.web.errors import documented_errors
+from orgconnect.web.no_store import NO_STORE_HEADERS, with_no_store
 from orgconnect.web.oauth_requests import (
-    NO_STORE_HEADERS,
     client_credentials,
     oauth_error_response,
     oauth_parameters,
     required_parameter,
     string_parameter,
     token_response_body,
-    with_no_store,
 )
+from orgconnect.web.oauth_schemas import REVOCATION_REQUEST, TOKEN_REQUEST
 
 app = create_api()
-
-
-class TokenRequest(BaseModel):
-    """Also accepted form-encoded; the client may authenticate with HTTP Basic instead."""
-
-    grant_type: str = Field(
-        examples=["authorization_code"], description="authorization_code or refresh_token"
-    )
-    client_id: str | None = Field(default=None, examples=["cli_5f2c8e1a9b3d4c6e7f8a9b0c"])
-    client_secret: str | None = None
-    code: str | None = Field(default=None, description="authorization_code: the code from the redirect")
-    redirect_uri: str | None = Field(
-        default=None, description="authorization_code: exactly the redirect_uri of the authorization request"
-    )
-    refresh_token: str | None = Field(default=None, description="refresh_token: the current refresh token")
 
 
 class TokenOrganizationalUnit(BaseModel):
@@ -70,15 +51,6 @@ class TokenResponse(BaseModel):
     scope: str = Field(examples=["organizational_unit_use_integrations"])
     sub: str
     organizational_unit: TokenOrganizationalUnit
-
-
-class RevocationRequest(BaseModel):
-    """Also accepted form-encoded; ``token`` wins over ``sub``."""
-
-    client_id: str | None = None
-    client_secret: str | None = None
-    token: str | None = Field(default=None, description="An access or refresh token of the grant to revoke")
-    sub: str | None = Field(default=None, description="Revoke every grant of this application for this sub")
 
 
 class OAuthErrorResponse(BaseModel):
@@ -116,7 +88,7 @@ app.exception_handler(OAuthError)(_refused)
     responses={
         200: {"description": "The tokens", "content": {"application/json": {"model": TokenResponse}}},
         **_oauth_errors(400, 401),
-        **documented_errors(503),
+        **documented_errors(429, 503),
     },
 )
 def token() -> Response[Any]:
@@ -124,13 +96,17 @@ def token() -> Response[Any]:
     params = oauth_parameters(event)
     credentials = client_credentials(event, params)
     grant_type = required_parameter(params, "grant_type")
-    store, hasher, now = TokenStore.sharing(runtime.get_store()), runtime.get_hasher(), runtime.now()
+    store, hasher, now = runtime.get_token_store(), runtime.get_hasher(), runtime.now()
     if grant_type == GrantType.AUTHORIZATION_CODE:
         code = required_parameter(params, "code")
         redirect_uri = required_parameter(params, "redirect_uri")
-        tokens = exchange_code(credentials, code, redirect_uri, store=store, hasher=hasher, now=now)
+        verifier = string_parameter(params, "code_verifier")
+        tokens = exchange_code(
+            credentials, code, redirect_uri, code_verifier=verifier, store=store, hasher=hasher, now=now
+        )
     elif grant_type == GrantType.REFRESH_TOKEN:
         refresh_token = required_parameter(params, "refresh_token")
+        string_parameter(params, "scope")  # must be a string if sent; the grant keeps its scope
         tokens = exchange_refresh_token(credentials, refresh_token, store=store, hasher=hasher, now=now)
     else:
         raise UnsupportedGrantType("Only authorization_code and refresh_token are supported.")
@@ -156,7 +132,11 @@ def token() -> Response[Any]:
         "with no body, also for unknown or already revoked tokens."
     ),
     tags=["OAuth"],
-    responses={200: {"description": "Revoked (or nothing to revoke)"}, **_oauth_errors(400, 401)},
+    responses={
+        200: {"description": "Revoked (or nothing to revoke)"},
+        **_oauth_errors(400, 401),
+        **documented_errors(429, 503),
+    },
 )
 def revoke_grant() -> Response[Any]:
     event = app.current_event
@@ -164,7 +144,8 @@ def revoke_grant() -> Response[Any]:
     credentials = client_credentials(event, params)
     token_value = string_parameter(params, "token")
     sub = string_parameter(params, "sub")
-    store, hasher = TokenStore.sharing(runtime.get_store()), runtime.get_hasher()
+    string_parameter(params, "token_type_hint")  # must be a string if sent; not needed to find the token
+    store, hasher = runtime.get_token_store(), runtime.get_hasher()
     client_id = revoke(credentials, token=token_value, sub=sub, store=store, hasher=hasher, now=runtime.now())
     logger.info(
         "revocation accepted", extra={"client_id": client_id, "by": "token" if token_value else "sub"}
@@ -173,8 +154,10 @@ def revoke_grant() -> Response[Any]:
     return Response(status_code=200, headers=NO_STORE_HEADERS)
 
 
-app.document_body("post", "/oauth/token", TokenRequest)
-app.document_body("post", "/oauth/token/revoke", RevocationRequest)
+app.document_body("post", "/oauth/token", TOKEN_REQUEST)
+app.document_body("post", "/oauth/token/revoke", REVOCATION_REQUEST)
+for _path in ("/oauth/token", "/oauth/token/revoke"):
+    app.document_security("post", _path, "clientSecretBasic")
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
@@ -182,4 +165,4 @@ app.document_body("post", "/oauth/token/revoke", RevocationRequest)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Every answer, errors and 404s included, must not be cached (RFC 6749 section 5.1).
-    return with_no_store(app.resolve(event, context))
+    return with_no_store(app.resolve(event, context), pragma=True)

@@ -19,11 +19,12 @@ from orgconnect import runtime
 from orgconnect.domain.clients import bearer_token
 from orgconnect.domain.codes import OU_SCOPE, GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
-from orgconnect.domain.tokens import AccessGrant, authenticate_access_token
-from orgconnect.store.ou_views import OrganizationalUnitView, OrganizationalUnitViews
-from orgconnect.store.tokens import TokenStore
+from orgconnect.domain.grants import AccessGrant
+from orgconnect.domain.organizational_unit_view import OrganizationalUnitView
+from orgconnect.domain.tokens import authenticate_access_token
 from orgconnect.web.api import create_api, logger, metrics, tracer
 from orgconnect.web.errors import documented_errors, json_response
+from orgconnect.web.no_store import with_no_store
 
 app = create_api()
 
@@ -102,7 +103,7 @@ def _caller() -> AccessGrant:
             # T4: a token in a URL ends up in logs and Referer headers; refuse it even beside a header.
             raise AuthenticationFailed()
         token = bearer_token(event.headers.get("authorization"))
-        store = TokenStore.sharing(runtime.get_store())
+        store = runtime.get_token_store()
         return authenticate_access_token(token, store=store, hasher=runtime.get_hasher(), now=runtime.now())
     except AuthenticationFailed:
         metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
@@ -114,7 +115,7 @@ def _organizational_unit() -> OrganizationalUnitView:
     if grant.kind is not GrantKind.ORGANIZATIONAL_UNIT:
         metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
         raise InsufficientScope()
-    view = OrganizationalUnitViews.sharing(runtime.get_store()).get(grant.sub)
+    view = runtime.get_organizational_unit_views().get(grant.sub)
     # The OU was deleted (or is not this client's): the token stands for nothing any more.
     if view is None or view.client_id != grant.client_id:
         metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
@@ -142,7 +143,7 @@ def _service_accounts(view: OrganizationalUnitView) -> list[ServiceAccountOut]:
     tags=["Identity"],
     responses={
         200: {"description": "The userinfo", "content": {"application/json": {"model": Userinfo}}},
-        **documented_errors(401, 503),
+        **documented_errors(401, 429, 503),
     },
 )
 def userinfo() -> dict[str, Any]:
@@ -173,7 +174,7 @@ def userinfo() -> dict[str, Any]:
     tags=["Organizational Units"],
     responses={
         200: {"description": "The OU", "content": {"application/json": {"model": OrganizationalUnitOut}}},
-        **documented_errors(401, 503),
+        **documented_errors(401, 429, 503),
     },
 )
 def organizational_unit() -> dict[str, Any]:
@@ -194,8 +195,13 @@ def organizational_unit() -> dict[str, Any]:
     ).model_dump()
 
 
+for _path in ("/v1/userinfo", "/v1/organizational_unit"):
+    app.document_security("get", _path, "organizationalUnitToken")
+
+
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
 @tracer.capture_lambda_handler(capture_response=False)
 @metrics.log_metrics
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    # The answers carry a secret (the link token) or an Organizational Unit's details.
+    return with_no_store(app.resolve(event, context))

@@ -10,8 +10,8 @@ import pytest
 
 from devstack.instrument import count_aws_calls
 from orgconnect import runtime
+from orgconnect.domain.grants import ACCESS_TOKEN_PURPOSE
 from orgconnect.domain.secrets import new_id
-from orgconnect.domain.tokens import ACCESS_TOKEN_PURPOSE
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import to_item
 from tests.conftest import decode_body, header

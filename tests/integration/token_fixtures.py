@@ -185,6 +185,7 @@ class LinkedOu:
         redirect_uri: str | None = None,
         ttl: int = 600,
         now: int | None = None,
+        code_challenge: str | None = None,
     ) -> str:
         """Issue an OU code as the consent transaction does (``code_put``) and return it."""
         code = new_code()
@@ -197,6 +198,7 @@ class LinkedOu:
             scope=OU_SCOPE,
             created_at=issued_at,
             expires_at=issued_at + ttl,
+            code_challenge=code_challenge,
         )
         digest = runtime.get_hasher().digest(CODE_PURPOSE, code)
         boto3.client("dynamodb").transact_write_items(
@@ -204,6 +206,18 @@ class LinkedOu:
         )
         self.codes.append(code)
         return code
+
+    def tokens_from(self, response: dict[str, Any]) -> dict[str, Any]:
+        """The body of a token response, checked to be a fresh grant for this OU."""
+        assert response["statusCode"] == 200, decode_body(response)
+        body: dict[str, Any] = decode_body(response)
+        assert (body["token_type"], body["sub"], body["organizational_unit"]) == (
+            "bearer",
+            self.ou_id,
+            {"sub": self.ou_id, "name": self.ou_name},
+        )
+        assert len(body["access_token"]) == 43 and len(body["refresh_token"]) == 43
+        return body
 
     def body(self, **params: Any) -> dict[str, Any]:
         """Token request parameters authenticated as client A in the body."""

@@ -8,6 +8,7 @@ points with API Gateway events, mapping errors the way the authorize functions' 
 from __future__ import annotations
 
 import re
+from base64 import b64encode
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -115,7 +116,11 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.set_cookies: list[str] = []  # every Set-Cookie, as sent
 
-    def request(self, method: str, url: str, *, form: dict[str, str] | None = None) -> Response[Any]:
+    def request(
+        self, method: str, url: str, *, form: dict[str, str] | None = None, body_bytes: bytes | None = None
+    ) -> Response[Any]:
+        """One request of this browser; ``body_bytes`` is sent base64-encoded, as API Gateway passes
+        a body that is not UTF-8."""
         parts = urlsplit(url)
         query = parse_qs(parts.query, keep_blank_values=True)
         headers = {"Host": parts.netloc}
@@ -125,9 +130,18 @@ class Browser:
         if form is not None:
             headers["Content-Type"] = "application/x-www-form-urlencoded"
             body = urlencode(form)
-        event = APIGatewayProxyEvent(
-            api_event(method, parts.path, query=query or None, headers=headers, raw_body=body)
-        )
+        raw = api_event(method, parts.path, query=query or None, headers=headers, raw_body=body)
+        if body_bytes is not None:
+            headers["Content-Type"] = "application/x-www-form-urlencoded"
+            raw = api_event(
+                method,
+                parts.path,
+                query=query or None,
+                headers=headers,
+                raw_body=b64encode(body_bytes).decode(),
+            )
+            raw["isBase64Encoded"] = True
+        event = APIGatewayProxyEvent(raw)
         route = parts.path.removeprefix(urlsplit(self.world.app_url).path)  # the stage, if any
         response = self._dispatch(method, route, event)
         for cookie in response.cookies:

@@ -1,219 +1,45 @@
-"""The token rules in the domain, over an in-memory repository with DynamoDB's conditions."""
+"""The token grants and access-token authentication in the domain, over the in-memory repository."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-from dataclasses import replace
-
 import pytest
 
-from orgconnect.domain.clients import CLIENT_SECRET_PURPOSE
-from orgconnect.domain.codes import CODE_PURPOSE, OU_SCOPE, AuthorizationCode, GrantKind, new_code
-from orgconnect.domain.errors import AuthenticationFailed, TemporarilyUnavailable
-from orgconnect.domain.model import ApiKey
-from orgconnect.domain.secrets import SecretHasher, new_id
-from orgconnect.domain.tokens import (
+from orgconnect.domain.client_authentication import ClientCredentials
+from orgconnect.domain.codes import CODE_PURPOSE, OU_SCOPE, GrantKind, new_code
+from orgconnect.domain.errors import AuthenticationFailed
+from orgconnect.domain.grants import (
     ACCESS_TOKEN_PURPOSE,
     ACCESS_TOKEN_TTL_SECONDS,
     MAX_LIVE_ACCESS_TOKENS,
     REFRESH_TOKEN_PURPOSE,
-    ClientCredentials,
-    Grant,
-    InvalidClient,
-    InvalidGrant,
-    InvalidOAuthRequest,
-    Issuance,
     RevocationReason,
-    StaleWrite,
-    StoredAccessToken,
-    StoredCode,
-    StoredRefreshToken,
     TokenSet,
+)
+from orgconnect.domain.oauth_errors import InvalidClient, InvalidGrant
+from orgconnect.domain.revocation import revoke_grant
+from orgconnect.domain.secrets import new_id
+from orgconnect.domain.tokens import (
     authenticate_access_token,
     exchange_code,
-    exchange_refresh_token,
     live_access_tokens,
-    revoke,
-    revoke_grant,
 )
-
-HASHER = SecretHasher(b"p" * 32)
-NOW = 1_900_000_000
-REDIRECT = "https://app.example/callback"
-
-
-class InMemoryTokens:
-    """TokenRepository with the same conditions as the DynamoDB transactions."""
-
-    def __init__(self) -> None:
-        self.clients: dict[str, ApiKey] = {}
-        self.codes: dict[str, StoredCode] = {}
-        self.grants: dict[str, Grant] = {}
-        self.access: dict[str, StoredAccessToken] = {}
-        self.refresh: dict[str, StoredRefreshToken] = {}
-        self.reads = 0
-        # Called at the start of a write, to let a test change the state first (a racing caller).
-        self.before_write: Callable[[str], None] = lambda _: None
-        self._lock = threading.RLock()
-
-    # reads
-    def load_for_code(self, client_id: str, code_digest: str) -> tuple[ApiKey | None, StoredCode | None]:
-        self.reads += 1
-        return self.clients.get(client_id), self.codes.get(code_digest)
-
-    def load_for_refresh(
-        self, client_id: str, refresh_token_digest: str
-    ) -> tuple[ApiKey | None, StoredRefreshToken | None]:
-        self.reads += 1
-        return self.clients.get(client_id), self.refresh.get(refresh_token_digest)
-
-    def load_for_revocation(
-        self, client_id: str, access_token_digest: str, refresh_token_digest: str
-    ) -> tuple[ApiKey | None, StoredAccessToken | None, StoredRefreshToken | None]:
-        self.reads += 1
-        return (
-            self.clients.get(client_id),
-            self.access.get(access_token_digest),
-            self.refresh.get(refresh_token_digest),
-        )
-
-    def get_client(self, client_id: str) -> ApiKey | None:
-        self.reads += 1
-        return self.clients.get(client_id)
-
-    def get_code(self, code_digest: str) -> StoredCode | None:
-        return self.codes.get(code_digest)
-
-    def get_grant(self, grant_id: str) -> Grant | None:
-        return self.grants.get(grant_id)
-
-    def grants_for_subject(self, client_id: str, sub: str) -> list[Grant]:
-        return [g for g in self.grants.values() if (g.client_id, g.sub) == (client_id, sub)]
-
-    def get_access_token(self, access_token_digest: str) -> StoredAccessToken | None:
-        self.reads += 1
-        return self.access.get(access_token_digest)
-
-    # writes
-    def redeem_code(self, code_digest: str, code: StoredCode, issuance: Issuance, now: int) -> None:
-        self.before_write("redeem")
-        with self._lock:
-            current = self.codes.get(code_digest)
-            if (
-                current is None
-                or current.used_at is not None
-                or current.code.expires_at <= now
-                or current.code.client_id != code.code.client_id
-                or current.code.redirect_uri != code.code.redirect_uri
-            ):
-                raise StaleWrite()
-            grant_id = issuance.grant.grant_id
-            redeemed = replace(current.code, grant_id=grant_id)
-            self.codes[code_digest] = replace(current, used_at=now, code=redeemed)
-            self.grants[grant_id] = issuance.grant
-            self._put_tokens(issuance, now)
-
-    def burn_code(self, code_digest: str, now: int) -> bool:
-        with self._lock:
-            current = self.codes.get(code_digest)
-            if current is None or current.used_at is not None:
-                return False
-            self.codes[code_digest] = replace(current, used_at=now)
-            return True
-
-    def rotate_refresh_token(
-        self, refresh_token_digest: str, token: StoredRefreshToken, issuance: Issuance, now: int
-    ) -> None:
-        self.before_write("rotate")
-        with self._lock:
-            current = self.refresh.get(refresh_token_digest)
-            grant = self.grants.get(token.grant_id)
-            if (
-                current is None
-                or current.retired_at is not None
-                or current.revoked_at is not None
-                or grant is None
-                or grant.revoked_at is not None
-                or grant.version != token.grant_version
-                or grant.refresh_token_digest != refresh_token_digest
-            ):
-                raise StaleWrite()
-            self.refresh[refresh_token_digest] = replace(current, retired_at=now)
-            self.grants[grant.grant_id] = replace(
-                grant,
-                version=issuance.grant.version,
-                refresh_token_digest=issuance.refresh_token_digest,
-                access_tokens=issuance.grant.access_tokens,
-            )
-            self._put_tokens(issuance, now)
-            for digest in issuance.retired_access_tokens:
-                self.access[digest] = replace(self.access[digest], revoked_at=now)
-
-    def revoke_grant(self, grant: Grant, now: int, reason: RevocationReason) -> None:
-        self.before_write("revoke")
-        with self._lock:
-            current = self.grants.get(grant.grant_id)
-            if current is None or current.revoked_at is not None or current.version != grant.version:
-                raise StaleWrite()
-            self.grants[grant.grant_id] = replace(current, revoked_at=now, revoked_reason=str(reason))
-            token = self.refresh[grant.refresh_token_digest]
-            self.refresh[grant.refresh_token_digest] = replace(token, revoked_at=now)
-            for digest, expires_at in grant.access_tokens.items():
-                if expires_at > now:
-                    self.access[digest] = replace(self.access[digest], revoked_at=now)
-
-    def _put_tokens(self, issuance: Issuance, now: int) -> None:
-        g = issuance.grant
-        self.access[issuance.access_token_digest] = StoredAccessToken(
-            g.grant_id, g.client_id, g.kind, g.sub, g.scope, now, issuance.access_token_expires_at
-        )
-        self.refresh[issuance.refresh_token_digest] = StoredRefreshToken(
-            g.grant_id, g.client_id, g.kind, g.sub, g.scope, g.subject_name, now, g.version, g.access_tokens
-        )
+from tests.unit.token_doubles import (
+    HASHER,
+    NOW,
+    REDIRECT,
+    InMemoryTokens,
+    add_client,
+    always_stale,
+    is_live,
+    issue_code,
+    redeem,
+    refresh,
+)
 
 
 @pytest.fixture
 def store() -> InMemoryTokens:
     return InMemoryTokens()
-
-
-def add_client(store: InMemoryTokens) -> ClientCredentials:
-    client_id, secret = new_id("cli"), f"secret-{new_id('x')}"
-    store.clients[client_id] = ApiKey(client_id, HASHER.digest(CLIENT_SECRET_PURPOSE, secret))
-    return ClientCredentials(client_id, secret)
-
-
-def issue_code(
-    store: InMemoryTokens,
-    client: ClientCredentials,
-    *,
-    redirect_uri: str = REDIRECT,
-    expires_at: int = NOW + 600,
-    kind: GrantKind = GrantKind.ORGANIZATIONAL_UNIT,
-    sub: str = "ou_000000000000000000000001",
-) -> str:
-    code = new_code()
-    store.codes[HASHER.digest(CODE_PURPOSE, code)] = StoredCode(
-        AuthorizationCode(client.client_id, redirect_uri, kind, sub, OU_SCOPE, NOW - 10, expires_at), "Acme"
-    )
-    return code
-
-
-def redeem(store: InMemoryTokens, client: ClientCredentials, code: str, *, now: int = NOW) -> TokenSet:
-    return exchange_code(client, code, REDIRECT, store=store, hasher=HASHER, now=now)
-
-
-def refresh(store: InMemoryTokens, client: ClientCredentials, token: str, *, now: int = NOW) -> TokenSet:
-    return exchange_refresh_token(client, token, store=store, hasher=HASHER, now=now)
-
-
-def is_live(store: InMemoryTokens, access_token: str, *, now: int = NOW) -> bool:
-    try:
-        authenticate_access_token(access_token, store=store, hasher=HASHER, now=now)
-    except AuthenticationFailed:
-        return False
-    return True
 
 
 # -- authorization_code -------------------------------------------------------------------------
@@ -356,15 +182,11 @@ def test_a_redemption_that_loses_the_race_revokes_the_winner(store: InMemoryToke
 def test_a_redemption_in_flight_elsewhere_burns_the_code(store: InMemoryTokens) -> None:
     client = add_client(store)
     code = issue_code(store, client)
-    store.redeem_code = _always_stale  # type: ignore[method-assign]
+    store.redeem_code = always_stale  # type: ignore[method-assign]
     with pytest.raises(InvalidGrant):
         redeem(store, client, code)
     assert store.codes[HASHER.digest(CODE_PURPOSE, code)].used_at == NOW
     assert store.grants == {}
-
-
-def _always_stale(*_: object) -> None:
-    raise StaleWrite()
 
 
 # -- refresh_token ------------------------------------------------------------------------------
@@ -464,89 +286,6 @@ def test_refreshing_past_the_cap_revokes_the_oldest_access_token(store: InMemory
     assert not is_live(store, tokens[0].access_token, now=later)
     assert all(is_live(store, t.access_token, now=later) for t in tokens[1:])
     assert len(store.grants[tokens[0].grant_id].access_tokens) == MAX_LIVE_ACCESS_TOKENS
-
-
-# -- revocation ---------------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize("which", ["access_token", "refresh_token"])
-def test_revoking_either_token_revokes_the_whole_grant(store: InMemoryTokens, which: str) -> None:
-    client = add_client(store)
-    first = redeem(store, client, issue_code(store, client))
-    second = refresh(store, client, first.refresh_token)
-    revoke(client, token=getattr(second, which), sub=None, store=store, hasher=HASHER, now=NOW)
-    assert not is_live(store, first.access_token)
-    assert not is_live(store, second.access_token)
-    with pytest.raises(InvalidGrant):
-        refresh(store, client, second.refresh_token)
-
-
-def test_revoking_a_sub_revokes_only_this_clients_grants_for_it(store: InMemoryTokens) -> None:
-    client, other = add_client(store), add_client(store)
-    mine = [redeem(store, client, issue_code(store, client)) for _ in range(2)]
-    elsewhere = redeem(store, client, issue_code(store, client, sub="ou_000000000000000000000002"))
-    theirs = redeem(store, other, issue_code(store, other))
-    revoke(client, token=None, sub=mine[0].sub, store=store, hasher=HASHER, now=NOW)
-    assert not any(is_live(store, t.access_token) for t in mine)
-    assert is_live(store, elsewhere.access_token)
-    assert is_live(store, theirs.access_token)
-
-
-def test_token_wins_over_sub(store: InMemoryTokens) -> None:
-    client = add_client(store)
-    a = redeem(store, client, issue_code(store, client))
-    b = redeem(store, client, issue_code(store, client))
-    revoke(client, token=a.access_token, sub=b.sub, store=store, hasher=HASHER, now=NOW)
-    assert not is_live(store, a.access_token)
-    assert is_live(store, b.access_token)
-
-
-def test_unknown_and_other_clients_tokens_are_accepted_silently(store: InMemoryTokens) -> None:
-    client, other = add_client(store), add_client(store)
-    theirs = redeem(store, other, issue_code(store, other))
-    assert revoke(client, token="unknown", sub=None, store=store, hasher=HASHER, now=NOW) == client.client_id
-    revoke(client, token=theirs.access_token, sub=None, store=store, hasher=HASHER, now=NOW)
-    assert is_live(store, theirs.access_token)
-
-
-def test_revocation_needs_a_token_or_a_sub_and_a_client(store: InMemoryTokens) -> None:
-    client = add_client(store)
-    with pytest.raises(InvalidOAuthRequest):
-        revoke(client, token=None, sub=None, store=store, hasher=HASHER, now=NOW)
-    with pytest.raises(InvalidClient):
-        revoke(
-            ClientCredentials(client.client_id, "wrong"),
-            token="x",
-            sub=None,
-            store=store,
-            hasher=HASHER,
-            now=NOW,
-        )
-
-
-def test_revocation_rereads_a_grant_that_a_refresh_moved_on(store: InMemoryTokens) -> None:
-    client = add_client(store)
-    first = redeem(store, client, issue_code(store, client))
-    rotated: list[TokenSet] = []
-
-    def refresh_in_between(kind: str) -> None:
-        if kind == "revoke" and not rotated:
-            store.before_write = lambda _: None
-            rotated.append(refresh(store, client, first.refresh_token))
-            store.before_write = refresh_in_between
-
-    store.before_write = refresh_in_between
-    revoke_grant(first.grant_id, store=store, now=NOW, reason=RevocationReason.CLIENT_REQUEST)
-    # The access token minted by the refresh that raced the revocation is revoked too.
-    assert not is_live(store, rotated[0].access_token)
-
-
-def test_revocation_gives_up_when_the_grant_never_settles(store: InMemoryTokens) -> None:
-    client = add_client(store)
-    first = redeem(store, client, issue_code(store, client))
-    store.revoke_grant = _always_stale  # type: ignore[method-assign]
-    with pytest.raises(TemporarilyUnavailable):
-        revoke_grant(first.grant_id, store=store, now=NOW, reason=RevocationReason.CLIENT_REQUEST)
 
 
 # -- access tokens ------------------------------------------------------------------------------

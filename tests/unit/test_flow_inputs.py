@@ -79,6 +79,16 @@ def test_an_oversized_ou_choice_gets_a_page() -> None:
     assert page.status_code == 400
 
 
+def test_a_consent_form_that_is_not_utf8_gets_a_page() -> None:
+    world = World()
+    browser = Browser(world)
+    browser.to_consent(world.authorize_url())
+    page = browser.request(
+        "POST", f"{world.app_url}/organizational_unit_oauth/consent", body_bytes=b"ou=\xff\xfe"
+    )
+    assert page.status_code == 400
+
+
 def test_the_provider_pkce_verifier_rests_sealed_and_bound_to_its_state() -> None:
     world = World()
     browser = Browser(world)

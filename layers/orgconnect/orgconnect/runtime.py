@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.sealing import Sealer
     from orgconnect.store.flow_state import DynamoFlowState
+    from orgconnect.store.ou_views import OrganizationalUnitViews
+    from orgconnect.store.tokens import TokenStore
 
 # Fail fast inside API Gateway's 29 s budget; botocore's standard mode retries throttling for us.
 _AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -52,6 +54,22 @@ def get_flow_state() -> DynamoFlowState:
 
 
 @lru_cache(maxsize=1)
+def get_token_store() -> TokenStore:
+    """Codes, grants and tokens (the token and userinfo functions)."""
+    from orgconnect.store.tokens import TokenStore
+
+    return TokenStore.sharing(get_store())
+
+
+@lru_cache(maxsize=1)
+def get_organizational_unit_views() -> OrganizationalUnitViews:
+    """The OU read model of userinfo and ``GET /v1/organizational_unit``."""
+    from orgconnect.store.ou_views import OrganizationalUnitViews
+
+    return OrganizationalUnitViews.sharing(get_store())
+
+
+@lru_cache(maxsize=1)
 def get_sealer() -> Sealer:
     return load_sealer(get_settings().encryption_keys_secret_id)
 
@@ -80,6 +98,8 @@ def reset() -> None:
         get_hasher,
         get_settings,
         get_flow_state,
+        get_token_store,
+        get_organizational_unit_views,
         get_sealer,
         get_providers,
         get_connection_vault,

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
+from orgconnect.domain.credential_syntax import is_bearer_credential
 from orgconnect.domain.errors import AuthenticationFailed, InvalidRequest
 from orgconnect.domain.model import AdminProofPolicy, ApiKey, Client, ConferencingCategory
 from orgconnect.domain.ports import ClientStore
@@ -107,7 +108,9 @@ def authenticate_api_key(api_key: str | None, *, store: ClientStore, hasher: Sec
     compared in constant time. Every failure
     raises the same AuthenticationFailed, so the answer never tells which part was wrong.
     """
-    if not api_key or len(api_key) > 512:
+    if not api_key:
+        raise AuthenticationFailed(credentials_presented=False)
+    if not is_bearer_credential(api_key):
         raise AuthenticationFailed()
     key = store.get_api_key(hasher.digest(CLIENT_SECRET_PURPOSE, api_key))
     if key is None or not hasher.matches(CLIENT_SECRET_PURPOSE, api_key, key.secret_digest):

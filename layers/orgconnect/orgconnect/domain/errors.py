@@ -10,7 +10,15 @@ class DomainError(Exception):
 
 
 class AuthenticationFailed(DomainError):
-    """The caller's credentials were missing or not recognized (which part is never said)."""
+    """The caller's credentials were missing or not recognized (which part is never said).
+
+    ``credentials_presented`` tells a missing credential from a refused one: RFC 6750 section 3.1
+    answers the first with a bare challenge and the second with ``error="invalid_token"``.
+    """
+
+    def __init__(self, *, credentials_presented: bool = True) -> None:
+        super().__init__("credentials missing" if not credentials_presented else "credentials refused")
+        self.credentials_presented = credentials_presented
 
 
 @dataclass(frozen=True)

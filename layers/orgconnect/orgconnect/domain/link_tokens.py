@@ -7,17 +7,17 @@ bound to the client and the service account at mint time.
 
 from __future__ import annotations
 
+from orgconnect.domain.credential_syntax import is_id
 from orgconnect.domain.errors import InvalidRequest
 from orgconnect.domain.model import ApiKey, LinkTokenGrant
 from orgconnect.domain.ports import LinkTokenStore, ServiceAccountNotFound
-from orgconnect.domain.secrets import SecretHasher, id_pattern, new_secret
+from orgconnect.domain.secrets import SecretHasher, new_secret
 
 LINK_TOKEN_PURPOSE = "ou_link_token"  # noqa: S105 - a hash domain label, not a secret
 MIN_TTL_SECONDS = 60
 MAX_TTL_SECONDS = 4 * 3600
 DEFAULT_TTL_SECONDS = 30 * 60
 
-SERVICE_ACCOUNT_ID = id_pattern("ser")
 _SERVICE_ACCOUNT_INVALID = (
     "must be the id of a service account authorized for this application through Enterprise Connect"
 )
@@ -46,7 +46,7 @@ def mint_link_token(
     """
     if service_account_id is None or service_account_id == "":
         raise InvalidRequest.single("service_account_id", "errors.required", "service_account_id is required")
-    if not isinstance(service_account_id, str) or not SERVICE_ACCOUNT_ID.match(service_account_id):
+    if not isinstance(service_account_id, str) or not is_id(service_account_id, "ser"):
         raise InvalidRequest.single("service_account_id", "errors.invalid", _SERVICE_ACCOUNT_INVALID)
     token = new_secret()
     grant = LinkTokenGrant(

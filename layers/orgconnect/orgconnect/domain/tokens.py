@@ -1,309 +1,52 @@
-"""The token endpoint's rules (SPEC 2.2; anchors K1-K5, R5, T1, T3, F1, F2) and access-token
+"""The token endpoint's grants (SPEC 2.2; anchors K1-K5, R5, F1, F2; RFC 7636) and access-token
 authentication for API calls (SPEC 2.3, 2.5).
 
-Vocabulary:
-
-- A **grant** is a token family: what one redeemed authorization code authorizes, for one
-  client and one subject (``sub``: ``ou_…`` for an Organizational Unit). Revoking a grant
-  revokes every token of the family.
-- Each grant has exactly one **current refresh token**. Refreshing rotates it: the presented
-  token is retired and a new one becomes current, together with a new access token. A retired
-  refresh token presented again revokes the grant (F2), with no grace window.
-- **Access tokens** live one hour. The grant records which of its access tokens may still be
-  alive, so revoking it can mark every one of them revoked and authenticating an access token
-  stays one read.
-
+The vocabulary (grant, current refresh token, live access tokens) is in
+:mod:`orgconnect.domain.grants`; client authentication in
+:mod:`orgconnect.domain.client_authentication`; revocation in :mod:`orgconnect.domain.revocation`.
 Secrets (codes, access and refresh tokens, client secrets) exist in clear only in the request
 and the response; storage holds keyed digests with a distinct purpose per kind of secret.
-This module is pure: it talks to storage through :class:`TokenRepository`.
+This module is pure: it talks to storage through :class:`~orgconnect.domain.grants.TokenRepository`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from enum import StrEnum
-from typing import ClassVar, NoReturn, Protocol
-
-from orgconnect.domain.clients import CLIENT_SECRET_PURPOSE
-from orgconnect.domain.codes import CODE_PURPOSE, AuthorizationCode, GrantKind
-from orgconnect.domain.errors import AuthenticationFailed, DomainError, TemporarilyUnavailable
-from orgconnect.domain.model import ApiKey
-from orgconnect.domain.secrets import SecretHasher, id_pattern, new_id, new_secret
-
-ACCESS_TOKEN_PURPOSE = "access_token"  # noqa: S105 - a hash domain label, not a secret
-REFRESH_TOKEN_PURPOSE = "refresh_token"  # noqa: S105 - a hash domain label, not a secret
-ACCESS_TOKEN_TTL_SECONDS = 3600
-# Access tokens of one grant that may be alive at once; a refresh beyond it revokes the oldest.
-MAX_LIVE_ACCESS_TOKENS = 10
-# Longer credentials are refused before any hashing or storage read.
-MAX_CREDENTIAL_LENGTH = 512
-# Optimistic retries of a revocation that raced a refresh of the same grant.
-REVOCATION_ATTEMPTS = 5
-# A redeemed code is kept this long (its TTL moves on) so that a late replay still revokes (K1).
-USED_CODE_RETENTION_SECONDS = 24 * 3600
-
-GRANT_ID_PREFIX = "grt"
-CLIENT_ID = id_pattern("cli")
-# Compared against when the client is unknown, so that case costs the same as a wrong secret.
-_UNKNOWN_CLIENT_DIGEST = "0" * 64
-
-
-# -- errors (RFC 6749 section 5.2) --------------------------------------------------------------
-
-
-class OAuthError(DomainError):
-    """An RFC 6749 error answered by the token and revocation endpoints."""
-
-    error: ClassVar[str] = "invalid_request"
-    status: ClassVar[int] = 400
-
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
-
-
-class InvalidOAuthRequest(OAuthError):
-    """A parameter is missing, repeated or malformed, or the body cannot be read."""
-
-    error = "invalid_request"
-
-
-class InvalidClient(OAuthError):
-    """Client authentication failed (unknown client, wrong or missing secret)."""
-
-    error = "invalid_client"
-    status = 401
-
-
-class InvalidGrant(OAuthError):
-    """The code or refresh token is unknown, used, expired, revoked, or not this client's."""
-
-    error = "invalid_grant"
-
-
-class UnsupportedGrantType(OAuthError):
-    """A grant type this server does not offer (password, client_credentials, implicit, …)."""
-
-    error = "unsupported_grant_type"
-
-
-class GrantType(StrEnum):
-    """The only grants offered (anchors T3)."""
-
-    AUTHORIZATION_CODE = "authorization_code"
-    REFRESH_TOKEN = "refresh_token"  # noqa: S105 - a grant type name, not a secret
-
-
-class RevocationReason(StrEnum):
-    """Why a grant was revoked (kept on the grant item for operators)."""
-
-    CLIENT_REQUEST = "client_request"
-    CODE_REPLAY = "code_replay"
-    REFRESH_TOKEN_REUSE = "refresh_token_reuse"  # noqa: S105 - a label, not a secret
-
-
-# -- what the store holds -----------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class ClientCredentials:
-    """What the caller presented to authenticate as a client (body or HTTP Basic)."""
-
-    client_id: str
-    client_secret: str = field(repr=False)
-
-
-@dataclass(frozen=True)
-class StoredCode:
-    """An authorization code item: what it stands for, and whether it was redeemed."""
-
-    code: AuthorizationCode
-    subject_name: str
-    used_at: int | None = None
-
-
-@dataclass(frozen=True)
-class Grant:
-    """A token family. ``version`` counts rotations; conditional writes compare it."""
-
-    grant_id: str
-    client_id: str
-    kind: GrantKind
-    sub: str
-    scope: str
-    subject_name: str
-    created_at: int
-    version: int
-    refresh_token_digest: str
-    # digest -> expires_at of every access token of the grant that may still be alive.
-    access_tokens: dict[str, int] = field(default_factory=dict)
-    code_digest: str | None = None
-    revoked_at: int | None = None
-    revoked_reason: str | None = None
-
-
-@dataclass(frozen=True)
-class StoredRefreshToken:
-    """A refresh token item. It carries a snapshot of its grant as of the moment it became
-    current, so that a refresh needs no read of the grant (a stale snapshot fails the write)."""
-
-    grant_id: str
-    client_id: str
-    kind: GrantKind
-    sub: str
-    scope: str
-    subject_name: str
-    created_at: int
-    grant_version: int
-    access_tokens: dict[str, int] = field(default_factory=dict)
-    retired_at: int | None = None
-    revoked_at: int | None = None
-
-
-@dataclass(frozen=True)
-class StoredAccessToken:
-    """An access token item."""
-
-    grant_id: str
-    client_id: str
-    kind: GrantKind
-    sub: str
-    scope: str
-    created_at: int
-    expires_at: int
-    revoked_at: int | None = None
-
-
-@dataclass(frozen=True)
-class Issuance:
-    """What one successful redemption or rotation writes.
-
-    ``grant`` is the grant as it must be after the write; ``retired_access_tokens`` are live
-    access tokens pushed out by :data:`MAX_LIVE_ACCESS_TOKENS`, revoked by the same write.
-    """
-
-    grant: Grant
-    access_token_digest: str
-    access_token_expires_at: int
-    refresh_token_digest: str
-    retired_access_tokens: dict[str, int] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class TokenSet:
-    """The tokens handed to the client: the only place where they exist in clear."""
-
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
-    expires_in: int
-    grant_id: str
-    client_id: str
-    kind: GrantKind
-    sub: str
-    scope: str
-    subject_name: str
-
-
-@dataclass(frozen=True)
-class AccessGrant:
-    """Who an API call is made for, once its access token is authenticated."""
-
-    grant_id: str
-    client_id: str
-    kind: GrantKind
-    sub: str
-    scope: str
-
-
-class StaleWrite(Exception):
-    """A conditional write found its items changed since they were read (or being changed)."""
-
-
-class TokenRepository(Protocol):
-    """The storage the token rules need (``orgconnect.store.tokens.TokenStore`` in production).
-
-    Every write method is one atomic conditional write that raises :class:`StaleWrite` when
-    the state it was computed from no longer holds.
-    """
-
-    def load_for_code(self, client_id: str, code_digest: str) -> tuple[ApiKey | None, StoredCode | None]:
-        """The client's secret record and the code item, in one read."""
-        ...
-
-    def redeem_code(self, code_digest: str, code: StoredCode, issuance: Issuance, now: int) -> None:
-        """Consume the code (unused, unexpired, this client and redirect_uri) and write the grant
-        and its tokens."""
-        ...
-
-    def get_code(self, code_digest: str) -> StoredCode | None: ...
-
-    def burn_code(self, code_digest: str, now: int) -> bool:
-        """Mark an unused code used without issuing anything; False if it was already used."""
-        ...
-
-    def load_for_refresh(
-        self, client_id: str, refresh_token_digest: str
-    ) -> tuple[ApiKey | None, StoredRefreshToken | None]:
-        """The client's secret record and the refresh token item, in one read."""
-        ...
-
-    def rotate_refresh_token(
-        self, refresh_token_digest: str, token: StoredRefreshToken, issuance: Issuance, now: int
-    ) -> None:
-        """Retire the current refresh token and write its successors, if the grant is unchanged."""
-        ...
-
-    def load_for_revocation(
-        self, client_id: str, access_token_digest: str, refresh_token_digest: str
-    ) -> tuple[ApiKey | None, StoredAccessToken | None, StoredRefreshToken | None]:
-        """The client's secret record and the token as an access and as a refresh token, in one read."""
-        ...
-
-    def get_client(self, client_id: str) -> ApiKey | None: ...
-
-    def get_grant(self, grant_id: str) -> Grant | None: ...
-
-    def grants_for_subject(self, client_id: str, sub: str) -> list[Grant]: ...
-
-    def revoke_grant(self, grant: Grant, now: int, reason: RevocationReason) -> None:
-        """Mark the grant, its current refresh token and its live access tokens revoked."""
-        ...
-
-    def get_access_token(self, access_token_digest: str) -> StoredAccessToken | None: ...
-
-
-# -- client authentication (T1) -----------------------------------------------------------------
-
-
-def check_client_credentials(credentials: ClientCredentials | None) -> ClientCredentials:
-    """Refuse credentials that cannot belong to any client, before any storage read."""
-    if credentials is None:
-        raise InvalidClient("Client authentication is required.")
-    if (
-        not CLIENT_ID.match(credentials.client_id)
-        or not credentials.client_secret
-        or len(credentials.client_secret) > MAX_CREDENTIAL_LENGTH
-    ):
-        raise InvalidClient("Client authentication failed.")
-    return credentials
-
-
-def authenticate_client(
-    credentials: ClientCredentials, record: ApiKey | None, *, hasher: SecretHasher
-) -> str:
-    """The authenticated client id, comparing the secret in constant time (T1).
-
-    An unknown client and a wrong secret take the same path and get the same answer.
-    """
-    expected = record.secret_digest if record is not None else _UNKNOWN_CLIENT_DIGEST
-    matches = hasher.matches(CLIENT_SECRET_PURPOSE, credentials.client_secret, expected)
-    if record is None or not matches or record.client_id != credentials.client_id:
-        raise InvalidClient("Client authentication failed.")
-    return record.client_id
-
-
-# -- authorization_code grant (K1-K5, R5) -------------------------------------------------------
+from typing import NoReturn
+
+from orgconnect.domain.client_authentication import (
+    ClientCredentials,
+    authenticate_client,
+    check_client_credentials,
+)
+from orgconnect.domain.codes import CODE_PURPOSE, GrantKind
+from orgconnect.domain.credential_syntax import is_bearer_credential, is_vschar_credential
+from orgconnect.domain.errors import AuthenticationFailed, TemporarilyUnavailable
+from orgconnect.domain.grants import (
+    ACCESS_TOKEN_PURPOSE,
+    ACCESS_TOKEN_TTL_SECONDS,
+    GRANT_ID_PREFIX,
+    MAX_LIVE_ACCESS_TOKENS,
+    REFRESH_TOKEN_PURPOSE,
+    AccessGrant,
+    Grant,
+    Issuance,
+    RevocationReason,
+    StaleWrite,
+    StoredCode,
+    StoredRefreshToken,
+    TokenRepository,
+    TokenSet,
+)
+from orgconnect.domain.oauth_errors import InvalidGrant, InvalidOAuthRequest
+from orgconnect.domain.pkce import is_code_verifier, verifier_matches
+from orgconnect.domain.revocation import REVOCATION_ATTEMPTS, revoke_grant
+from orgconnect.domain.secrets import SecretHasher, new_id, new_secret
+
+_UNUSABLE_CODE = "The authorization code is unknown, expired or already used."
+
+
+# -- authorization_code grant (K1-K5, R5, RFC 7636) ---------------------------------------------
 
 
 def exchange_code(
@@ -311,23 +54,35 @@ def exchange_code(
     code: str,
     redirect_uri: str,
     *,
+    code_verifier: str | None = None,
     store: TokenRepository,
     hasher: SecretHasher,
     now: int,
 ) -> TokenSet:
     """Redeem an authorization code for a new grant: one read, one conditional write.
 
-    Refused with invalid_grant when the code is unknown, expired (K2), another client's (K3),
-    issued for another redirect_uri (R5) or already used; a used code also revokes the grant
-    issued from it (K1).
+    Refused with invalid_grant when the code is unknown, another client's (K3, checked first:
+    another client's attempt changes nothing), already used (which also revokes the grant issued
+    from it, K1), issued for another redirect_uri (R5), expired (K2), or when the PKCE
+    ``code_verifier`` does not match the code's challenge, is missing for a code that has one,
+    or is sent for a code that has none (RFC 9700 section 4.8.2: no PKCE downgrade).
+    A malformed code or verifier is invalid_request.
     """
     credentials = check_client_credentials(credentials)
+    if not is_vschar_credential(code):
+        raise InvalidOAuthRequest("The parameter code is malformed.")
+    if code_verifier is not None and not is_code_verifier(code_verifier):
+        raise InvalidOAuthRequest("The code_verifier must be 43 to 128 characters of [A-Za-z0-9-._~].")
     code_digest = hasher.digest(CODE_PURPOSE, code)
     record, stored = store.load_for_code(credentials.client_id, code_digest)
     client_id = authenticate_client(credentials, record, hasher=hasher)
-    if stored is not None and stored.used_at is not None:
+    if stored is None:
+        raise InvalidGrant(_UNUSABLE_CODE)
+    if stored.code.client_id != client_id:
+        raise InvalidGrant("The authorization code was issued to another client.")
+    if stored.used_at is not None:
         _refuse_replayed_code(stored, store=store, now=now)
-    stored = _redeemable(stored, client_id=client_id, redirect_uri=redirect_uri, now=now)
+    _check_redeemable(stored, redirect_uri=redirect_uri, code_verifier=code_verifier, now=now)
     tokens, issuance = _issue_grant(stored, code_digest, hasher=hasher, now=now)
     try:
         store.redeem_code(code_digest, stored, issuance, now)
@@ -337,27 +92,29 @@ def exchange_code(
     return tokens
 
 
-def _redeemable(stored: StoredCode | None, *, client_id: str, redirect_uri: str, now: int) -> StoredCode:
-    """The unused code, if this client may redeem it now with this redirect_uri (K2, K3, R5)."""
-    if stored is None:
-        raise InvalidGrant("The authorization code is unknown, expired or already used.")
+def _check_redeemable(stored: StoredCode, *, redirect_uri: str, code_verifier: str | None, now: int) -> None:
+    """Whether this client may redeem its unused code now, with this redirect_uri and verifier."""
     code = stored.code
-    if code.client_id != client_id:
-        raise InvalidGrant("The authorization code was issued to another client.")
     if code.redirect_uri != redirect_uri:
         raise InvalidGrant("The redirect_uri does not match the one of the authorization request.")
     if code.expires_at <= now:
-        raise InvalidGrant("The authorization code is unknown, expired or already used.")
+        raise InvalidGrant(_UNUSABLE_CODE)
     if code.kind is not GrantKind.ORGANIZATIONAL_UNIT:
         raise InvalidGrant("This kind of authorization code cannot be redeemed here.")
-    return stored
+    if code.code_challenge is None:
+        if code_verifier is not None:
+            raise InvalidGrant("A code_verifier was sent for a code issued without a code_challenge.")
+    elif code_verifier is None:
+        raise InvalidGrant("The code was issued with a code_challenge: the code_verifier is required.")
+    elif not verifier_matches(code_verifier, code.code_challenge):
+        raise InvalidGrant("The code_verifier does not match the code_challenge.")
 
 
 def _refuse_replayed_code(stored: StoredCode, *, store: TokenRepository, now: int) -> NoReturn:
     """K1: refuse the replay and revoke every token issued from the code."""
     if stored.code.grant_id is not None:
         revoke_grant(stored.code.grant_id, store=store, now=now, reason=RevocationReason.CODE_REPLAY)
-    raise InvalidGrant("The authorization code is unknown, expired or already used.")
+    raise InvalidGrant(_UNUSABLE_CODE)
 
 
 def _settle_lost_redemption(code_digest: str, *, store: TokenRepository, now: int) -> NoReturn:
@@ -369,11 +126,11 @@ def _settle_lost_redemption(code_digest: str, *, store: TokenRepository, now: in
     for _ in range(REVOCATION_ATTEMPTS):
         stored = store.get_code(code_digest)
         if stored is None or (stored.used_at is None and stored.code.expires_at <= now):
-            raise InvalidGrant("The authorization code is unknown, expired or already used.")
+            raise InvalidGrant(_UNUSABLE_CODE)
         if stored.used_at is not None:
             _refuse_replayed_code(stored, store=store, now=now)
         if store.burn_code(code_digest, now):
-            raise InvalidGrant("The authorization code is unknown, expired or already used.")
+            raise InvalidGrant(_UNUSABLE_CODE)
     raise TemporarilyUnavailable("authorization code state did not settle")
 
 
@@ -433,6 +190,8 @@ def exchange_refresh_token(
     again later or by a concurrent refresh that lost the race, revokes the whole grant (F2).
     """
     credentials = check_client_credentials(credentials)
+    if not is_vschar_credential(refresh_token):
+        raise InvalidOAuthRequest("The parameter refresh_token is malformed.")
     digest = hasher.digest(REFRESH_TOKEN_PURPOSE, refresh_token)
     record, stored = store.load_for_refresh(credentials.client_id, digest)
     client_id = authenticate_client(credentials, record, hasher=hasher)
@@ -492,67 +251,6 @@ def live_access_tokens(
     return live, {d: e for e, d in pushed_out}
 
 
-# -- revocation (RFC 7009) ----------------------------------------------------------------------
-
-
-def revoke(
-    credentials: ClientCredentials | None,
-    *,
-    token: str | None,
-    sub: str | None,
-    store: TokenRepository,
-    hasher: SecretHasher,
-    now: int,
-) -> str:
-    """Revoke by ``token`` (access or refresh; it wins over ``sub``) or by ``sub``; the client id.
-
-    A token revokes its whole grant. A ``sub`` revokes every grant of this client for it.
-    Unknown tokens, other clients' tokens and already revoked ones are accepted silently
-    (RFC 7009 section 2.2: the answer never tells which).
-    """
-    credentials = check_client_credentials(credentials)
-    if token:
-        record, access, refresh = store.load_for_revocation(
-            credentials.client_id,
-            hasher.digest(ACCESS_TOKEN_PURPOSE, token),
-            hasher.digest(REFRESH_TOKEN_PURPOSE, token),
-        )
-        client_id = authenticate_client(credentials, record, hasher=hasher)
-        found = access or refresh
-        if found is not None and found.client_id == client_id:
-            revoke_grant(found.grant_id, store=store, now=now, reason=RevocationReason.CLIENT_REQUEST)
-        return client_id
-    if sub:
-        client_id = authenticate_client(credentials, store.get_client(credentials.client_id), hasher=hasher)
-        if len(sub) > MAX_CREDENTIAL_LENGTH:
-            return client_id  # no subject has such an id; too long to be a key
-        for grant in store.grants_for_subject(client_id, sub):
-            _revoke_from(grant, store=store, now=now, reason=RevocationReason.CLIENT_REQUEST)
-        return client_id
-    raise InvalidOAuthRequest("Either token or sub is required.")
-
-
-def revoke_grant(grant_id: str, *, store: TokenRepository, now: int, reason: RevocationReason) -> None:
-    """Revoke a grant and every token of it; idempotent, safe against a concurrent refresh."""
-    grant = store.get_grant(grant_id)
-    if grant is not None:
-        _revoke_from(grant, store=store, now=now, reason=reason)
-
-
-def _revoke_from(grant: Grant, *, store: TokenRepository, now: int, reason: RevocationReason) -> None:
-    current: Grant | None = grant
-    for _ in range(REVOCATION_ATTEMPTS):
-        if current is None or current.revoked_at is not None:
-            return
-        try:
-            store.revoke_grant(current, now, reason)
-            return
-        except StaleWrite:
-            # A refresh moved the grant on (new tokens to revoke too): read it again.
-            current = store.get_grant(current.grant_id)
-    raise TemporarilyUnavailable("grant kept changing during revocation")
-
-
 # -- access tokens for API calls (SPEC 2.3, 2.5) ------------------------------------------------
 
 
@@ -561,9 +259,12 @@ def authenticate_access_token(
 ) -> AccessGrant:
     """Who a ``Authorization: Bearer {access_token}`` call is made for: one read.
 
-    Missing, unknown, expired and revoked tokens all raise the same AuthenticationFailed.
+    A missing token raises AuthenticationFailed without credentials; malformed, unknown, expired
+    and revoked tokens all raise the same AuthenticationFailed with them.
     """
-    if not token or len(token) > MAX_CREDENTIAL_LENGTH:
+    if not token:
+        raise AuthenticationFailed(credentials_presented=False)
+    if not is_bearer_credential(token):
         raise AuthenticationFailed()
     stored = store.get_access_token(hasher.digest(ACCESS_TOKEN_PURPOSE, token))
     if stored is None or stored.revoked_at is not None or stored.expires_at <= now:

@@ -7,44 +7,18 @@ other types that later issues put on the same index are ignored here.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from orgconnect.domain.organizational_unit_view import (
+    ConnectionView,
+    OrganizationalUnitView,
+    ServiceAccountView,
+)
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import query_all, to_item
 
 if TYPE_CHECKING:
     from orgconnect.store.dynamodb import DynamoStore
-
-
-@dataclass(frozen=True)
-class ServiceAccountView:
-    """A calendar service account linked to the OU."""
-
-    service_account_id: str
-    provider_name: str  # the service account's calendar provider: google_workspace | microsoft_365
-    domain: str
-
-
-@dataclass(frozen=True)
-class ConnectionView:
-    """A conferencing connection of the OU."""
-
-    connection_id: str
-    provider_name: str  # zoom_enterprise, webex_enterprise, ms_teams, google_meet, indeed
-    account_name: str
-    status: str  # connected | needs_reauthorization | revoked
-
-
-@dataclass(frozen=True)
-class OrganizationalUnitView:
-    """An OU with its members, in link order (gsi1 sort key)."""
-
-    sub: str
-    name: str
-    client_id: str
-    service_accounts: tuple[ServiceAccountView, ...]
-    connections: tuple[ConnectionView, ...]
 
 
 class OrganizationalUnitViews:

@@ -1,26 +1,11 @@
-"""DynamoDB side of the token endpoint: codes, grants, access and refresh tokens (store/keys.py).
+"""DynamoDB side of the token endpoint: codes, grants, access and refresh tokens.
 
 Budget (SPEC 2.2, issue 4): redeeming a code is one ``BatchGetItem`` (client + code) and one
 ``TransactWriteItems`` (consume the code, put the grant and its two tokens); refreshing is the
 same with the refresh token instead of the code; authenticating an access token is one
 ``GetItem``. Every state change is a conditional write or transaction; a lost condition raises
-:class:`~orgconnect.domain.tokens.StaleWrite` and the domain decides what it means.
-
-Items (only keyed digests of secrets, never the secrets):
-
-- code ``CODE#{digest}``: client_id, redirect_uri, kind, sub, scope, subject_name, created_at,
-  expires_at; once redeemed used_at and grant_id, and expires_at moves 24 h on (replays of a
-  redeemed code are recognized that long, K1).
-- grant ``GRANT#{grt}`` (gsi1 ``SUB#{cli}#{sub}`` / ``GRANT#{grt}``): client_id, kind, sub, scope,
-  subject_name, created_at, version, refresh_token_digest (the current one), access_tokens
-  (map digest -> expires_at of the access tokens that may be alive), code_digest; revoked_at,
-  revoked_reason.
-- access token ``ACCESSTOKEN#{digest}``: grant_id, client_id, kind, sub, scope, created_at,
-  expires_at (TTL); revoked_at.
-- refresh token ``REFRESHTOKEN#{digest}``: grant_id, client_id, kind, sub, scope, subject_name,
-  created_at, grant_version and access_tokens (the grant as of when it became current);
-  retired_at once rotated, revoked_at once its grant is revoked. No TTL: retired tokens stay
-  so that a replay is recognized (F2).
+:class:`~orgconnect.domain.grants.StaleWrite` and the domain decides what it means. The items
+and their mapping are in :mod:`orgconnect.store.token_items`.
 """
 
 from __future__ import annotations
@@ -32,8 +17,7 @@ from botocore.exceptions import ClientError
 
 from orgconnect.domain.codes import MAX_CODE_TTL_SECONDS, AuthorizationCode, GrantKind
 from orgconnect.domain.errors import TemporarilyUnavailable
-from orgconnect.domain.model import ApiKey
-from orgconnect.domain.tokens import (
+from orgconnect.domain.grants import (
     USED_CODE_RETENTION_SECONDS,
     Grant,
     Issuance,
@@ -43,8 +27,18 @@ from orgconnect.domain.tokens import (
     StoredCode,
     StoredRefreshToken,
 )
+from orgconnect.domain.model import ApiKey
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import aws_errors, from_item, to_item
+from orgconnect.store.token_items import (
+    access_token_from,
+    client_from,
+    code_from,
+    grant_from,
+    issued_items,
+    item_type,
+    refresh_token_from,
+)
 
 if TYPE_CHECKING:
     from orgconnect.store.dynamodb import DynamoStore
@@ -103,14 +97,14 @@ class TokenStore:
     def load_for_code(self, client_id: str, code_digest: str) -> tuple[ApiKey | None, StoredCode | None]:
         found = self._batch_get([keys.client_key(client_id), keys.code_key(code_digest)])
         client, code = found[0], found[1]
-        return _client(client), _code(code) if code is not None else None
+        return client_from(client), code_from(code) if code is not None else None
 
     def load_for_refresh(
         self, client_id: str, refresh_token_digest: str
     ) -> tuple[ApiKey | None, StoredRefreshToken | None]:
         found = self._batch_get([keys.client_key(client_id), keys.refresh_token_key(refresh_token_digest)])
         token = found[1]
-        return _client(found[0]), _refresh_token(token) if token is not None else None
+        return client_from(found[0]), refresh_token_from(token) if token is not None else None
 
     def load_for_revocation(
         self, client_id: str, access_token_digest: str, refresh_token_digest: str
@@ -124,25 +118,25 @@ class TokenStore:
         )
         access, refresh = found[1], found[2]
         return (
-            _client(found[0]),
-            _access_token(access) if access is not None else None,
-            _refresh_token(refresh) if refresh is not None else None,
+            client_from(found[0]),
+            access_token_from(access) if access is not None else None,
+            refresh_token_from(refresh) if refresh is not None else None,
         )
 
     def get_client(self, client_id: str) -> ApiKey | None:
-        return _client(self._get(keys.client_key(client_id)))
+        return client_from(self._get(keys.client_key(client_id)))
 
     def get_code(self, code_digest: str) -> StoredCode | None:
         data = self._get(keys.code_key(code_digest))
-        return _code(data) if data is not None else None
+        return code_from(data) if data is not None else None
 
     def get_grant(self, grant_id: str) -> Grant | None:
         data = self._get(keys.grant_key(grant_id))
-        return _grant(data) if data is not None else None
+        return grant_from(data) if data is not None else None
 
     def get_access_token(self, access_token_digest: str) -> StoredAccessToken | None:
         data = self._get(keys.access_token_key(access_token_digest))
-        return _access_token(data) if data is not None else None
+        return access_token_from(data) if data is not None else None
 
     def grants_for_subject(self, client_id: str, sub: str) -> list[Grant]:
         """Every grant of ``client_id`` for ``sub`` (gsi1; revocation re-reads a stale one)."""
@@ -156,7 +150,7 @@ class TokenStore:
         while True:
             with aws_errors():
                 page = self._db.query(**request)
-            grants.extend(_grant(from_item(i)) for i in page.get("Items", []) if _type(i) == "grant")
+            grants.extend(grant_from(from_item(i)) for i in page.get("Items", []) if item_type(i) == "grant")
             if "LastEvaluatedKey" not in page:
                 return grants
             request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
@@ -279,53 +273,13 @@ class TokenStore:
 
     # -- helpers ------------------------------------------------------------------------------
 
+    # -- helpers ------------------------------------------------------------------------------
+
     def _issue(self, issuance: Issuance, now: int, *, with_grant: bool = True) -> list[dict[str, Any]]:
-        """Puts of the grant (new grants only) and of its new access and refresh tokens."""
-        grant = issuance.grant
-        subject = {
-            "grant_id": grant.grant_id,
-            "client_id": grant.client_id,
-            "kind": str(grant.kind),
-            "sub": grant.sub,
-            "scope": grant.scope,
-            "created_at": now,
-        }
-        items = [
-            {
-                **keys.access_token_key(issuance.access_token_digest),
-                "type": "access_token",
-                **subject,
-                "expires_at": issuance.access_token_expires_at,
-            },
-            {
-                **keys.refresh_token_key(issuance.refresh_token_digest),
-                "type": "refresh_token",
-                **subject,
-                "subject_name": grant.subject_name,
-                "grant_version": grant.version,
-                "access_tokens": grant.access_tokens,
-            },
-        ]
-        if with_grant:
-            items.insert(
-                0,
-                {
-                    **keys.grant_key(grant.grant_id),
-                    "type": "grant",
-                    "gsi1pk": keys.grants_by_sub_index(grant.client_id, grant.sub),
-                    "gsi1sk": f"GRANT#{grant.grant_id}",
-                    **subject,
-                    "created_at": grant.created_at,
-                    "subject_name": grant.subject_name,
-                    "version": grant.version,
-                    "refresh_token_digest": grant.refresh_token_digest,
-                    "access_tokens": grant.access_tokens,
-                    "code_digest": grant.code_digest,
-                },
-            )
+        """Conditional puts of the grant (new grants only) and of its new access and refresh tokens."""
         return [
             {"Put": {"TableName": self.table_name, "Item": to_item(i), "ConditionExpression": _NEW_ITEM}}
-            for i in items
+            for i in issued_items(issuance, now, with_grant=with_grant)
         ]
 
     def _revoke_access_token(self, digest: str, expires_at: int, now: int) -> dict[str, Any]:
@@ -359,92 +313,3 @@ class TokenStore:
             if any(r in _LOST_RACE for r in reasons[:guarded]):
                 raise StaleWrite() from error
             raise TemporarilyUnavailable("transaction cancelled: " + ",".join(reasons)) from error
-
-
-# -- item mapping -------------------------------------------------------------------------------
-
-
-def _type(item: Mapping[str, Any]) -> str | None:
-    value = item.get("type", {})
-    return value.get("S") if isinstance(value, dict) else None
-
-
-def _client(data: Mapping[str, Any] | None) -> ApiKey | None:
-    if data is None or "secret_digest" not in data:
-        return None
-    return ApiKey(client_id=data["client_id"], secret_digest=data["secret_digest"])
-
-
-def _int_map(value: object) -> dict[str, int]:
-    """A map of numbers read back from DynamoDB (nested numbers arrive as Decimal)."""
-    return {str(k): int(v) for k, v in value.items()} if isinstance(value, Mapping) else {}
-
-
-def _code(data: Mapping[str, Any]) -> StoredCode:
-    return StoredCode(
-        code=AuthorizationCode(
-            client_id=data["client_id"],
-            redirect_uri=data["redirect_uri"],
-            kind=GrantKind(data["kind"]),
-            sub=data["sub"],
-            scope=data["scope"],
-            created_at=data["created_at"],
-            expires_at=data["expires_at"],
-            grant_id=data.get("grant_id"),
-            code_challenge=data.get("code_challenge"),
-        ),
-        subject_name=data["subject_name"],
-        used_at=data.get("used_at"),
-    )
-
-
-def _grant(data: Mapping[str, Any]) -> Grant:
-    return Grant(
-        grant_id=data["grant_id"],
-        client_id=data["client_id"],
-        kind=GrantKind(data["kind"]),
-        sub=data["sub"],
-        scope=data["scope"],
-        subject_name=data["subject_name"],
-        created_at=data["created_at"],
-        version=data["version"],
-        refresh_token_digest=data["refresh_token_digest"],
-        access_tokens=_int_map(data.get("access_tokens")),
-        code_digest=data.get("code_digest"),
-        revoked_at=data.get("revoked_at"),
-        revoked_reason=data.get("revoked_reason"),
-    )
-
-
-def _refresh_token(data: Mapping[str, Any]) -> StoredRefreshToken | None:
-    if "grant_id" not in data:
-        return None
-    return StoredRefreshToken(
-        grant_id=data["grant_id"],
-        client_id=data["client_id"],
-        kind=GrantKind(data["kind"]),
-        sub=data["sub"],
-        scope=data["scope"],
-        subject_name=data["subject_name"],
-        created_at=data["created_at"],
-        grant_version=data["grant_version"],
-        access_tokens=_int_map(data.get("access_tokens")),
-        retired_at=data.get("retired_at"),
-        revoked_at=data.get("revoked_at"),
-    )
-
-
-def _access_token(data: Mapping[str, Any]) -> StoredAccessToken | None:
-    # A revocation stub of an access token that was already deleted has no grant_id.
-    if "grant_id" not in data:
-        return None
-    return StoredAccessToken(
-        grant_id=data["grant_id"],
-        client_id=data["client_id"],
-        kind=GrantKind(data["kind"]),
-        sub=data["sub"],
-        scope=data["scope"],
-        created_at=data["created_at"],
-        expires_at=data["expires_at"],
-        revoked_at=data.get("revoked_at"),
-    )

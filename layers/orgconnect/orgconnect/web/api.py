@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -10,7 +11,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import BaseModel
 
 from orgconnect.domain.errors import TemporarilyUnavailable
-from orgconnect.web.errors import register_error_handlers
+from orgconnect.web.errors import register_error_handlers, request_id
 from orgconnect.web.tracing import create_tracer
 
 logger = Logger()
@@ -20,42 +21,114 @@ tracer = create_tracer()
 metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "orgconnect")
 
 
+JSON = "application/json"
+FORM = "application/x-www-form-urlencoded"
+# The API's authentication schemes, referenced by each operation's ``security``.
+SECURITY_SCHEMES: dict[str, Any] = {
+    "clientSecret": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "The application's `client_secret` (Cronofy's application authentication).",
+    },
+    "clientSecretBasic": {
+        "type": "http",
+        "scheme": "basic",
+        "description": (
+            "`client_id:client_secret` (RFC 6749 section 2.3.1). Cronofy's SDKs send `client_id` and "
+            "`client_secret` as body parameters instead, which is accepted too (never both at once)."
+        ),
+    },
+    "organizationalUnitToken": {
+        "type": "oauth2",
+        "description": "An access token from `POST /oauth/token`, as `Authorization: Bearer …`.",
+        "flows": {
+            "authorizationCode": {
+                "authorizationUrl": "/organizational_unit_oauth",
+                "tokenUrl": "/oauth/token",
+                "refreshUrl": "/oauth/token",
+                "scopes": {"organizational_unit_use_integrations": "The Organizational Unit's integrations"},
+            }
+        },
+    },
+}
+
+
+@dataclass(frozen=True)
+class BodySchema:
+    """A request body's JSON Schema (``$defs`` allowed), named as a component."""
+
+    name: str
+    schema: dict[str, Any]
+    media_types: tuple[str, ...] = (JSON,)
+
+
 class OrgconnectResolver(APIGatewayRestResolver):
     """Powertools' REST resolver plus request bodies that are parsed by hand.
 
     Bodies are parsed inside the route (after authentication, so an unauthenticated caller
     learns nothing from validation errors); :meth:`document_body` still puts their schema in
-    the OpenAPI document.
+    the OpenAPI document, and :meth:`document_security` the operation's authentication.
     """
 
     def __init__(self) -> None:
         super().__init__(enable_validation=True)
-        self._documented_bodies: dict[tuple[str, str], type[BaseModel]] = {}
+        self._documented_bodies: dict[tuple[str, str], BodySchema] = {}
+        self._security: dict[tuple[str, str], list[dict[str, list[str]]]] = {}
 
-    def document_body(self, method: str, path: str, model: type[BaseModel]) -> None:
-        """Declare that ``method path`` takes a JSON body of ``model``."""
-        self._documented_bodies[(method.lower(), path)] = model
+    def document_body(self, method: str, path: str, body: type[BaseModel] | BodySchema) -> None:
+        """Declare that ``method path`` takes a body: a model (JSON) or a schema (its media types)."""
+        if not isinstance(body, BodySchema):
+            schema = body.model_json_schema(ref_template="#/components/schemas/{model}")
+            body = BodySchema(body.__name__, schema)
+        self._documented_bodies[(method.lower(), path)] = body
+
+    def document_security(self, method: str, path: str, *schemes: str) -> None:
+        """Declare that ``method path`` needs one of ``schemes`` (names in :data:`SECURITY_SCHEMES`)."""
+        unknown = set(schemes) - set(SECURITY_SCHEMES)
+        if unknown:
+            raise ValueError(f"unknown security schemes: {sorted(unknown)}")
+        self._security[(method.lower(), path)] = [{s: []} for s in schemes]
 
     def openapi_document(self, *, title: str, version: str) -> dict[str, Any]:
-        """This resolver's OpenAPI document as plain data, with the documented bodies."""
+        """This resolver's OpenAPI document as plain data, with the documented bodies and security."""
         document: dict[str, Any] = self.get_openapi_schema(title=title, version=version).model_dump(
             mode="json", by_alias=True, exclude_none=True
         )
-        schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        for (method, path), model in self._documented_bodies.items():
-            operation = document["paths"][path][method]
-            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components = document.setdefault("components", {})
+        schemas = components.setdefault("schemas", {})
+        for (method, path), body in self._documented_bodies.items():
+            schema = dict(body.schema)
             schemas.update(schema.pop("$defs", {}))
-            schemas[model.__name__] = schema
-            operation["requestBody"] = {
-                "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-                },
-            }
+            schemas[body.name] = schema
+            reference = {"schema": {"$ref": f"#/components/schemas/{body.name}"}}
+            content = dict.fromkeys(body.media_types, reference)
+            document["paths"][path][method]["requestBody"] = {"required": True, "content": content}
+        for (method, path), requirements in self._security.items():
+            document["paths"][path][method]["security"] = requirements
+        used = {name for requirements in self._security.values() for r in requirements for name in r}
+        if used:
+            components["securitySchemes"] = {n: SECURITY_SCHEMES[n] for n in sorted(used)}
+        for item in document["paths"].values():
+            for operation in item.values():
+                _drop_unanswered_validation_error(operation)
         # Powertools adds schemas of its own error shapes that our routes never answer with.
-        document["components"]["schemas"] = _referenced(document["paths"], schemas)
+        components["schemas"] = _referenced(document["paths"], schemas)
         return document
+
+
+def _drop_unanswered_validation_error(operation: dict[str, Any]) -> None:
+    """Remove what Powertools documents but our routes never answer.
+
+    Its default 422 (our routes declare no parameters it would validate), and the placeholder
+    JSON body it gives a response documented without content (such as the revocation's 200).
+    """
+    responses = operation.get("responses", {})
+    schema = responses.get("422", {}).get("content", {}).get(JSON, {}).get("schema", {})
+    if schema.get("$ref", "").endswith("/HTTPValidationError"):
+        del responses["422"]
+    for answer in responses.values():
+        if answer.get("content", {}).get(JSON, {}).get("schema") == {"title": "Return"}:
+            del answer["content"]
 
 
 def _referenced(root: Any, schemas: dict[str, Any]) -> dict[str, Any]:
@@ -97,9 +170,11 @@ def create_html_app() -> OrgconnectResolver:
 
     def unexpected(_: Exception) -> Response[Any]:
         logger.exception("unhandled error in the authorization flow")
+        # The request id lets an administrator's report be matched with the operator's logs.
         return pages.error_page(
             "Something went wrong",
-            "Something went wrong on our side. Start again from the application.",
+            "Something went wrong on our side. Start again from the application. "
+            f"If you report this, quote the request id {request_id(app) or 'unknown'}.",
             status=500,
         )
 

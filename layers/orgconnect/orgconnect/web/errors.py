@@ -87,11 +87,18 @@ def _field_errors_from_validation(error: RequestValidationError) -> list[FieldEr
     return out
 
 
-def _unauthorized(_: AuthenticationFailed) -> Response[Any]:
+def bearer_challenge(error: AuthenticationFailed) -> str:
+    """RFC 6750 section 3.1: a bare challenge when no token came, ``invalid_token`` for a refused one."""
+    if not error.credentials_presented:
+        return 'Bearer realm="orgconnect"'
+    return 'Bearer realm="orgconnect", error="invalid_token"'
+
+
+def _unauthorized(error: AuthenticationFailed) -> Response[Any]:
     return json_response(
         401,
         {"error": "unauthorized", "error_description": "The credentials were not recognized."},
-        {"WWW-Authenticate": 'Bearer realm="orgconnect"'},
+        {"WWW-Authenticate": bearer_challenge(error)},
     )
 
 
@@ -124,17 +131,12 @@ def _not_found(_: NotFoundError) -> Response[Any]:
     return json_response(404, {"error": "not_found", "error_description": "No such endpoint."})
 
 
-def _unexpected(_: Exception) -> Response[Any]:
-    # Logged with its stack trace for operators; the caller only gets the request id.
-    logger.exception("unhandled error")
-    return json_response(
-        500,
-        {
-            "error": "internal_error",
-            "error_description": "Something went wrong.",
-            "request_id": logger.get_correlation_id(),
-        },
-    )
+def request_id(app: APIGatewayRestResolver) -> str | None:
+    """API Gateway's id of the current request: what an operator searches the logs for."""
+    try:
+        return app.current_event.request_context.request_id
+    except (AttributeError, KeyError, TypeError):
+        return None
 
 
 _HANDLERS: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
@@ -144,7 +146,6 @@ _HANDLERS: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
     (MalformedRequest, _malformed),
     (Conflict, _conflict),
     (TemporarilyUnavailable, _unavailable),
-    (Exception, _unexpected),
 ]
 
 
@@ -152,4 +153,18 @@ def register_error_handlers(app: APIGatewayRestResolver) -> None:
     """Attach the central exception-to-HTTP mapping to ``app`` (most specific class wins)."""
     for exception_class, handler in _HANDLERS:
         app.exception_handler(exception_class)(handler)
+
+    def unexpected(_: Exception) -> Response[Any]:
+        # Logged with its stack trace for operators; the caller only gets the request id.
+        logger.exception("unhandled error")
+        return json_response(
+            500,
+            {
+                "error": "internal_error",
+                "error_description": "Something went wrong.",
+                "request_id": request_id(app),
+            },
+        )
+
+    app.exception_handler(Exception)(unexpected)
     app.not_found(_not_found)

@@ -32,6 +32,7 @@ from orgconnect.domain.sealing import SealingError
 from orgconnect.domain.secrets import new_id
 from orgconnect.web import browser, pages
 from orgconnect.web.flow_session import Session, base_url, done_page, end, logger, session
+from orgconnect.web.request import body_text
 
 MAX_FORM_BYTES = 8 * 1024
 MAX_OU_NAME = 100
@@ -109,8 +110,8 @@ def decide(deps: FlowDependencies, event: APIGatewayProxyEvent) -> Response[Any]
 
 def _form(event: APIGatewayProxyEvent) -> dict[str, str]:
     content_type = (event.headers.get("content-type") or "").split(";")[0].strip().lower()
-    body = event.decoded_body or ""
-    if content_type != "application/x-www-form-urlencoded" or len(body) > MAX_FORM_BYTES:
+    body = body_text(event)
+    if body is None or content_type != "application/x-www-form-urlencoded" or len(body) > MAX_FORM_BYTES:
         raise PageError("The form could not be read.", status=400)
     return {k: v[0] for k, v in parse_qs(body, keep_blank_values=True).items() if len(v) == 1}
 

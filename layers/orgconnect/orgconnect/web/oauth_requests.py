@@ -18,19 +18,31 @@ from urllib.parse import parse_qsl, unquote_plus
 from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
+from orgconnect.domain.client_authentication import ClientCredentials
 from orgconnect.domain.codes import GrantKind
-from orgconnect.domain.tokens import (
-    ClientCredentials,
-    InvalidClient,
-    InvalidOAuthRequest,
-    OAuthError,
-    TokenSet,
-)
-from orgconnect.web.request import MAX_BODY_BYTES
+from orgconnect.domain.grants import TokenSet
+from orgconnect.domain.oauth_errors import InvalidClient, InvalidOAuthRequest, OAuthError
+from orgconnect.web.no_store import NO_STORE_HEADERS
+from orgconnect.web.request import MAX_BODY_BYTES, body_text
 
-NO_STORE_HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 CLIENT_CHALLENGE = 'Basic realm="orgconnect"'
 _FORM = "application/x-www-form-urlencoded"
+# The parameters the token and revocation endpoints read; any other is ignored.
+OAUTH_PARAMETERS = frozenset(
+    {
+        "grant_type",
+        "code",
+        "redirect_uri",
+        "code_verifier",
+        "refresh_token",
+        "scope",
+        "client_id",
+        "client_secret",
+        "token",
+        "token_type_hint",
+        "sub",
+    }
+)
 # More fields than any token or revocation request has: beyond it the body is refused.
 _MAX_FIELDS = 50
 
@@ -41,7 +53,9 @@ def oauth_parameters(event: APIGatewayProxyEvent) -> dict[str, Any]:
     Anything unreadable is invalid_request (RFC 6749 section 5.2): another content type, an
     oversized body, bytes that do not parse, JSON that is not an object, a repeated parameter.
     """
-    raw = event.decoded_body or ""
+    raw = body_text(event)
+    if raw is None:
+        raise InvalidOAuthRequest("The request body is not UTF-8 text.")
     if len(raw.encode()) > MAX_BODY_BYTES:
         raise InvalidOAuthRequest("The request body is too large.")
     content_type = event.headers.get("content-type") or ""
@@ -75,6 +89,8 @@ def _form_parameters(raw: str) -> dict[str, Any]:
         raise InvalidOAuthRequest("The request body has too many parameters.") from None
     params: dict[str, Any] = {}
     for name, value in pairs:
+        if name not in OAUTH_PARAMETERS:
+            continue  # RFC 6749 section 3.1: unrecognized parameters are ignored
         if name in params:
             # RFC 6749 section 3.2: parameters MUST NOT be included more than once.
             raise InvalidOAuthRequest(f"The parameter {name} is repeated.")
@@ -162,13 +178,3 @@ def oauth_error_response(error: OAuthError) -> Response[Any]:
         body={"error": error.error, "error_description": error.description},
         headers=headers,
     )
-
-
-def with_no_store(result: dict[str, Any]) -> dict[str, Any]:
-    """The proxy result with the no-store headers, whatever produced it (route, error, 404)."""
-    multi = result.setdefault("multiValueHeaders", {})
-    for name, value in NO_STORE_HEADERS.items():
-        multi[name] = [value]
-    if isinstance(result.get("headers"), dict):
-        result["headers"].update(NO_STORE_HEADERS)
-    return result

@@ -1,0 +1,36 @@
+"""What ``GET /v1/userinfo`` and ``GET /v1/organizational_unit`` show of an Organizational Unit:
+the OU with its linked service accounts and conferencing connections (a read model)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class ServiceAccountView:
+    """A calendar service account linked to the OU."""
+
+    service_account_id: str
+    provider_name: str  # the service account's calendar provider: google_workspace | microsoft_365
+    domain: str
+
+
+@dataclass(frozen=True)
+class ConnectionView:
+    """A conferencing connection of the OU."""
+
+    connection_id: str
+    provider_name: str  # zoom_enterprise, webex_enterprise, ms_teams, google_meet, indeed
+    account_name: str
+    status: str  # connected | needs_reauthorization | revoked
+
+
+@dataclass(frozen=True)
+class OrganizationalUnitView:
+    """An OU with its members, in link order (gsi1 sort key)."""
+
+    sub: str
+    name: str
+    client_id: str
+    service_accounts: tuple[ServiceAccountView, ...]
+    connections: tuple[ConnectionView, ...]
