@@ -13,14 +13,15 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from orgconnect import runtime
+from orgconnect import runtime, settings
 from orgconnect.domain.clients import authenticate_api_key, bearer_token
 from orgconnect.domain.link_tokens import mint_link_token
-from orgconnect.settings import get_settings
-from orgconnect.web.api import create_api, logger, metrics, tracer
+from orgconnect.observability import logger, metrics, observed
+from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
 from orgconnect.web.request import json_object_body
 
+settings.validate(settings.LINK_TOKENS_FUNCTION)
 app = create_api()
 
 
@@ -67,7 +68,7 @@ def create_link_token() -> dict[str, Any]:
         store=store,
         hasher=hasher,
         now=runtime.now(),
-        ttl_seconds=get_settings().link_token_ttl_seconds,
+        ttl_seconds=settings.load(settings.LinkTokenSettings).link_token_ttl_seconds,
     )
     logger.info("link token minted", extra={"client_id": caller.client_id})
     metrics.add_metric(name="LinkTokensMinted", unit=MetricUnit.Count, value=1)
@@ -79,8 +80,6 @@ def create_link_token() -> dict[str, Any]:
 app.document_body("post", "/v1/organizational_unit_authorization_link_tokens", LinkTokenRequest)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

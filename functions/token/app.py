@@ -16,7 +16,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, Field
 
-from orgconnect import runtime
+from orgconnect import runtime, settings
 from orgconnect.domain.tokens import (
     GrantType,
     OAuthError,
@@ -25,8 +25,9 @@ from orgconnect.domain.tokens import (
     exchange_refresh_token,
     revoke,
 )
+from orgconnect.observability import logger, metrics, observed
 from orgconnect.store.tokens import TokenStore
-from orgconnect.web.api import create_api, logger, metrics, tracer
+from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
 from orgconnect.web.oauth_requests import (
     NO_STORE_HEADERS,
@@ -39,6 +40,7 @@ from orgconnect.web.oauth_requests import (
     with_no_store,
 )
 
+settings.validate(settings.API_FUNCTION)
 app = create_api()
 
 
@@ -177,9 +179,7 @@ app.document_body("post", "/oauth/token", TokenRequest)
 app.document_body("post", "/oauth/token/revoke", RevocationRequest)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Every answer, errors and 404s included, must not be cached (RFC 6749 section 5.1).
     return with_no_store(app.resolve(event, context))

@@ -15,16 +15,18 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict, Field
 
-from orgconnect import runtime
+from orgconnect import runtime, settings
 from orgconnect.domain.clients import bearer_token
 from orgconnect.domain.codes import OU_SCOPE, GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
 from orgconnect.domain.tokens import AccessGrant, authenticate_access_token
+from orgconnect.observability import logger, metrics, observed
 from orgconnect.store.ou_views import OrganizationalUnitView, OrganizationalUnitViews
 from orgconnect.store.tokens import TokenStore
-from orgconnect.web.api import create_api, logger, metrics, tracer
+from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors, json_response
 
+settings.validate(settings.API_FUNCTION)
 app = create_api()
 
 
@@ -194,8 +196,6 @@ def organizational_unit() -> dict[str, Any]:
     ).model_dump()
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from orgconnect.web.tracing import LambdaTracingOnly, create_tracer
+from orgconnect.observability import LambdaTracingOnly, create_tracer
 
 
 def test_without_the_switch_the_handler_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -24,7 +24,7 @@ def test_without_the_switch_the_handler_is_unchanged(monkeypatch: pytest.MonkeyP
 def test_importing_a_function_does_not_load_the_xray_sdk() -> None:
     code = (
         "import sys, importlib.util, os;"
-        "os.environ.update(ORGCONNECT_TABLE_NAME='t', ORGCONNECT_PEPPER_SECRET_ID='p');"
+        "os.environ.update(ORGCONNECT_TABLE_NAME='table', ORGCONNECT_PEPPER_SECRET_ID='p');"
         "spec = importlib.util.spec_from_file_location('app', 'functions/link_tokens/app.py');"
         "m = importlib.util.module_from_spec(spec); sys.modules['app'] = m; spec.loader.exec_module(m);"
         "print('aws_xray_sdk' in sys.modules, 'httpx' in sys.modules, 'authlib' in sys.modules)"

@@ -10,9 +10,9 @@ import boto3
 from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
 
+from orgconnect import settings
 from orgconnect.domain.secrets import SecretHasher
 from orgconnect.providers.registry import ProviderRegistry
-from orgconnect.settings import get_settings
 from orgconnect.store.dynamodb import DynamoStore
 from orgconnect.store.flows import FlowStore
 from orgconnect.store.vault import ConnectionVault, load_pepper, load_provider_apps, load_sealer
@@ -34,13 +34,15 @@ def now() -> int:
 def get_store() -> DynamoStore:
     # The clock is looked up on each call, so tests can move time by replacing ``runtime.now``.
     return DynamoStore(
-        get_settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG), clock=lambda: now()
+        settings.load(settings.TableSettings).table_name,
+        boto3.client("dynamodb", config=_AWS_CONFIG),
+        clock=lambda: now(),
     )
 
 
 @lru_cache(maxsize=1)
 def get_hasher() -> SecretHasher:
-    return SecretHasher(load_pepper(get_settings().pepper_secret_id))
+    return SecretHasher(load_pepper(settings.load(settings.PepperSettings).pepper_secret_id))
 
 
 @lru_cache(maxsize=1)
@@ -51,23 +53,24 @@ def get_flow_store() -> FlowStore:
 
 @lru_cache(maxsize=1)
 def get_sealer() -> Sealer:
-    return load_sealer(get_settings().encryption_keys_secret_id)
+    return load_sealer(settings.load(settings.VaultSettings).encryption_keys_secret_id)
 
 
 @lru_cache(maxsize=1)
 def get_providers() -> ProviderRegistry:
-    settings = get_settings()
+    providers = settings.load(settings.ProviderSettings)
     return ProviderRegistry(
-        load_provider_apps(settings.provider_apps_secret_id),
-        overrides=settings.provider_url_overrides,
-        timeout=settings.provider_timeout_seconds,
+        load_provider_apps(providers.provider_apps_secret_id),
+        overrides=providers.provider_url_overrides,
+        timeout=providers.provider_timeout_seconds,
     )
 
 
 @lru_cache(maxsize=1)
 def get_connection_vault() -> ConnectionVault:
     return ConnectionVault(
-        boto3.client("secretsmanager", config=_AWS_CONFIG), prefix=get_settings().connection_secret_prefix
+        boto3.client("secretsmanager", config=_AWS_CONFIG),
+        prefix=settings.load(settings.VaultSettings).connection_secret_prefix,
     )
 
 
@@ -76,13 +79,13 @@ def reset() -> None:
     for cached in (
         get_store,
         get_hasher,
-        get_settings,
         get_flow_store,
         get_sealer,
         get_providers,
         get_connection_vault,
     ):
         cached.cache_clear()
+    settings.reset()
     # Secrets are read through Powertools, whose default providers keep a boto3 client (bound to
     # the endpoint and credentials of the moment) and the values it read.
     parameters.clear_caches()  # type: ignore[no-untyped-call]
@@ -92,13 +95,13 @@ def flow_context() -> FlowContext:
     """The flow's dependencies for one request (``now`` is read per request)."""
     from orgconnect.web.flow import FlowContext
 
-    settings = get_settings()
+    flow = settings.load(settings.FlowSettings)
     return FlowContext(
         store=get_store(),
         flows=get_flow_store(),
         hasher=get_hasher(),
-        app_url=settings.app_url,
-        code_ttl_seconds=settings.authorization_code_ttl_seconds,
+        app_url=flow.app_url,
+        code_ttl_seconds=flow.authorization_code_ttl_seconds,
         now=now(),
         load_sealer=get_sealer,
         load_providers=get_providers,

@@ -1,23 +1,15 @@
-"""The Powertools resolver every API function uses, and the shared observability objects."""
+"""The Powertools resolver every API and page function uses."""
 
 from __future__ import annotations
 
-import os
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 from pydantic import BaseModel
 
 from orgconnect.domain.errors import TemporarilyUnavailable
+from orgconnect.observability import logger
 from orgconnect.web.errors import register_error_handlers
-from orgconnect.web.tracing import create_tracer
-
-logger = Logger()
-tracer = create_tracer()
-# The namespace must never be unset: Powertools serializes the buffer every 100 values, even with
-# metrics disabled (local runs), and fails without one.
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "orgconnect")
 
 
 class OrgconnectResolver(APIGatewayRestResolver):

@@ -14,7 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -43,6 +42,7 @@ from orgconnect.domain.model import (
 )
 from orgconnect.domain.sealing import Sealer, SealingError
 from orgconnect.domain.secrets import SecretHasher, id_pattern, new_id, new_secret
+from orgconnect.observability import logger
 from orgconnect.providers.model import ProviderError, ProviderRefused, ProviderUnavailable, Purpose
 from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.store import keys
@@ -59,8 +59,6 @@ from orgconnect.store.flows import (
 from orgconnect.store.tokens import code_put
 from orgconnect.store.vault import ConnectionVault
 from orgconnect.web import browser, pages
-
-logger = Logger()
 
 CLIENT_ID = id_pattern("cli")
 STATE_PURPOSE = "provider_state"
