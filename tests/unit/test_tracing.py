@@ -1,13 +1,17 @@
-"""The X-Ray SDK is opt-in: off, handlers run untouched and the SDK is not imported."""
+"""Observability: one module a worker imports without the web layer; the X-Ray SDK is opt-in
+(off, handlers run untouched and the SDK is not imported)."""
 
 from __future__ import annotations
 
+import json
+import logging
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
-from orgconnect.observability import LambdaTracingOnly, create_tracer
+from orgconnect.observability import LambdaTracingOnly, create_tracer, logger, metrics, observed
 
 
 def test_without_the_switch_the_handler_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -31,3 +35,54 @@ def test_importing_a_function_does_not_load_the_xray_sdk() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False", "False"]
+
+
+def test_a_worker_imports_observability_and_settings_without_the_web_layer() -> None:
+    code = (
+        "import sys, os;"
+        "os.environ.update(ORGCONNECT_TABLE_NAME='table');"
+        "from orgconnect import settings;"
+        "from orgconnect.observability import logger, metrics, observed, tracer;"
+        "settings.validate(settings.WORKER_FUNCTION);"
+        "handler = observed()(lambda event, context: len(event['Records']));"
+        "loaded = [m for m in sys.modules if m.startswith("
+        "('aws_lambda_powertools.event_handler', 'orgconnect.web', 'pydantic'))];"
+        "print(sorted(loaded), 'aws_lambda_powertools.logging' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True"]
+
+
+class _Context:
+    function_name, memory_limit_in_mb, aws_request_id = "worker", 256, "req-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:worker"
+
+
+def test_observed_runs_a_non_http_handler_with_the_lambda_context_in_its_logs(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    capture = Capture()
+    capture.setFormatter(logger.registered_formatter)
+    logger.addHandler(capture)
+
+    @observed()
+    def handler(event: dict[str, Any], context: object) -> int:
+        logger.info("batch read")
+        metrics.add_metric(name="BatchesRead", unit="Count", value=1)
+        return len(event["Records"])
+
+    try:
+        assert handler({"Records": [{"body": "a"}, {"body": "b"}]}, _Context()) == 2
+    finally:
+        logger.removeHandler(capture)
+    logged = json.loads(lines[-1])
+    assert logged["message"] == "batch read"
+    assert logged["function_name"] == "worker"
+    assert logged["function_request_id"] == "req-1"
