@@ -12,13 +12,15 @@ from botocore.config import Config
 
 from orgconnect import settings
 from orgconnect.domain.secrets import SecretHasher
-from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.store.dynamodb import DynamoStore
-from orgconnect.store.flows import FlowStore
-from orgconnect.store.vault import ConnectionVault, load_pepper, load_provider_apps, load_sealer
+from orgconnect.store.vault import load_pepper
 
+# What only the browser flow uses is imported by its getters: the API functions never load it.
 if TYPE_CHECKING:
     from orgconnect.domain.sealing import Sealer
+    from orgconnect.providers.registry import ProviderRegistry
+    from orgconnect.store.flows import FlowStore
+    from orgconnect.store.vault import ConnectionVault
     from orgconnect.web.flow import FlowContext
 
 # Fail fast inside API Gateway's 29 s budget; botocore's standard mode retries throttling for us.
@@ -47,17 +49,24 @@ def get_hasher() -> SecretHasher:
 
 @lru_cache(maxsize=1)
 def get_flow_store() -> FlowStore:
+    from orgconnect.store.flows import FlowStore
+
     store = get_store()
     return FlowStore(store, store.client, clock=lambda: now())
 
 
 @lru_cache(maxsize=1)
 def get_sealer() -> Sealer:
+    from orgconnect.store.vault import load_sealer
+
     return load_sealer(settings.load(settings.VaultSettings).encryption_keys_secret_id)
 
 
 @lru_cache(maxsize=1)
 def get_providers() -> ProviderRegistry:
+    from orgconnect.providers.registry import ProviderRegistry
+    from orgconnect.store.vault import load_provider_apps
+
     providers = settings.load(settings.ProviderSettings)
     return ProviderRegistry(
         load_provider_apps(providers.provider_apps_secret_id),
@@ -68,6 +77,8 @@ def get_providers() -> ProviderRegistry:
 
 @lru_cache(maxsize=1)
 def get_connection_vault() -> ConnectionVault:
+    from orgconnect.store.vault import ConnectionVault
+
     return ConnectionVault(
         boto3.client("secretsmanager", config=_AWS_CONFIG),
         prefix=settings.load(settings.VaultSettings).connection_secret_prefix,

@@ -12,9 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, Field
 
 from orgconnect.domain.errors import (
     AuthenticationFailed,
@@ -28,26 +26,10 @@ from orgconnect.domain.errors import (
 logger = Logger()
 
 
-class ErrorDetail(BaseModel):
-    key: str = Field(examples=["errors.required"])
-    description: str
-
-
-class ErrorsResponse(BaseModel):
-    """422: one or more parameters are invalid (Cronofy's format)."""
-
-    errors: dict[str, list[ErrorDetail]]
-
-
-class ErrorResponse(BaseModel):
-    """Any other error: an OAuth-style code and a human description."""
-
-    error: str = Field(examples=["unauthorized"])
-    error_description: str
-
-
 def documented_errors(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI ``responses`` entries for the error statuses a route can answer."""
+    from orgconnect.web.error_schemas import ErrorResponse, ErrorsResponse
+
     described = {
         400: ("The body is not valid JSON", ErrorsResponse),
         401: ("Missing or unrecognized credentials", ErrorResponse),
@@ -77,16 +59,6 @@ def errors_body(errors: tuple[FieldError, ...] | list[FieldError]) -> dict[str, 
     return {"errors": grouped}
 
 
-def _field_errors_from_validation(error: RequestValidationError) -> list[FieldError]:
-    out = []
-    for e in error.errors():
-        loc = [str(part) for part in e.get("loc", ()) if part not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or "body"
-        key = "errors.required" if e.get("type") == "missing" else "errors.invalid"
-        out.append(FieldError(field, key, str(e.get("msg", "invalid"))))
-    return out
-
-
 def _unauthorized(_: AuthenticationFailed) -> Response[Any]:
     return json_response(
         401,
@@ -97,10 +69,6 @@ def _unauthorized(_: AuthenticationFailed) -> Response[Any]:
 
 def _invalid(error: InvalidRequest) -> Response[Any]:
     return json_response(422, errors_body(error.errors))
-
-
-def _validation(error: RequestValidationError) -> Response[Any]:
-    return json_response(422, errors_body(_field_errors_from_validation(error)))
 
 
 def _malformed(error: MalformedRequest) -> Response[Any]:
@@ -140,7 +108,6 @@ def _unexpected(_: Exception) -> Response[Any]:
 _HANDLERS: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
     (AuthenticationFailed, _unauthorized),
     (InvalidRequest, _invalid),
-    (RequestValidationError, _validation),
     (MalformedRequest, _malformed),
     (Conflict, _conflict),
     (TemporarilyUnavailable, _unavailable),
