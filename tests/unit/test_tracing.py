@@ -53,6 +53,18 @@ def test_a_worker_imports_observability_and_settings_without_the_web_layer() -> 
     assert out.stdout.split() == ["[]", "True"]
 
 
+def _capture_logs() -> tuple[list[str], logging.Handler]:
+    lines: list[str] = []
+
+    class Capture(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    capture = Capture()
+    capture.setFormatter(logger.registered_formatter)
+    return lines, capture
+
+
 class _Context:
     function_name, memory_limit_in_mb, aws_request_id = "worker", 256, "req-1"
     invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:worker"
@@ -62,14 +74,7 @@ def test_observed_runs_a_non_http_handler_with_the_lambda_context_in_its_logs(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("POWERTOOLS_METRICS_DISABLED", "true")
-    lines: list[str] = []
-
-    class Capture(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    capture = Capture()
-    capture.setFormatter(logger.registered_formatter)
+    lines, capture = _capture_logs()
     logger.addHandler(capture)
 
     @observed()
@@ -86,3 +91,20 @@ def test_observed_runs_a_non_http_handler_with_the_lambda_context_in_its_logs(
     assert logged["message"] == "batch read"
     assert logged["function_name"] == "worker"
     assert logged["function_request_id"] == "req-1"
+
+
+def test_observed_never_logs_the_event_even_when_the_environment_asks(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("POWERTOOLS_LOGGER_LOG_EVENT", "true")
+    event = {"headers": {"Authorization": "Bearer secret-in-the-event"}}
+    lines, capture = _capture_logs()
+    logger.addHandler(capture)
+    try:
+        logger.inject_lambda_context()(lambda e, c: None)(event, _Context())
+        assert any("secret-in-the-event" in line for line in lines)  # what observed() prevents
+        lines.clear()
+        observed()(lambda e, c: None)(event, _Context())
+    finally:
+        logger.removeHandler(capture)
+    assert not any("secret-in-the-event" in line for line in lines)
