@@ -11,7 +11,6 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from orgconnect import runtime, settings
 from orgconnect.domain.clients import authenticate_api_key, bearer_token
@@ -19,27 +18,11 @@ from orgconnect.domain.link_tokens import mint_link_token
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
+from orgconnect.web.openapi import json_body
 from orgconnect.web.request import json_object_body
 
 settings.validate(settings.LINK_TOKENS_FUNCTION)
 app = create_api()
-
-
-class LinkTokenRequest(BaseModel):
-    """The request body."""
-
-    service_account_id: str = Field(
-        description="The service account (ser_…) the authorization must include.",
-        examples=["ser_5f2c8e1a9b3d4c6e7f8a9b0c"],
-    )
-
-
-class LinkToken(BaseModel):
-    ou_link_token: str = Field(description="Single-use token for the ou_link_token parameter.")
-
-
-class LinkTokenResponse(BaseModel):
-    organizational_unit_authorization_link_token: LinkToken
 
 
 @app.post(
@@ -52,7 +35,7 @@ class LinkTokenResponse(BaseModel):
     ),
     tags=["Organizational Units"],
     responses={
-        200: {"description": "The link token", "content": {"application/json": {"model": LinkTokenResponse}}},
+        200: json_body("The link token", "LinkTokenResponse"),
         **documented_errors(400, 401, 413, 415, 422, 429, 503),
     },
 )
@@ -72,12 +55,10 @@ def create_link_token() -> dict[str, Any]:
     )
     logger.info("link token minted", extra={"client_id": caller.client_id})
     metrics.add_metric(name="LinkTokensMinted", unit=MetricUnit.Count, value=1)
-    return LinkTokenResponse(
-        organizational_unit_authorization_link_token=LinkToken(ou_link_token=token)
-    ).model_dump()
+    return {"organizational_unit_authorization_link_token": {"ou_link_token": token}}
 
 
-app.document_body("post", "/v1/organizational_unit_authorization_link_tokens", LinkTokenRequest)
+app.document_body("post", "/v1/organizational_unit_authorization_link_tokens", "LinkTokenRequest")
 
 
 @observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)

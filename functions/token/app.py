@@ -14,7 +14,6 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
 from orgconnect import runtime, settings
 from orgconnect.domain.tokens import (
@@ -39,61 +38,15 @@ from orgconnect.web.oauth_requests import (
     token_response_body,
     with_no_store,
 )
+from orgconnect.web.openapi import json_body
 
 settings.validate(settings.API_FUNCTION)
 app = create_api()
 
 
-class TokenRequest(BaseModel):
-    """Also accepted form-encoded; the client may authenticate with HTTP Basic instead."""
-
-    grant_type: str = Field(
-        examples=["authorization_code"], description="authorization_code or refresh_token"
-    )
-    client_id: str | None = Field(default=None, examples=["cli_5f2c8e1a9b3d4c6e7f8a9b0c"])
-    client_secret: str | None = None
-    code: str | None = Field(default=None, description="authorization_code: the code from the redirect")
-    redirect_uri: str | None = Field(
-        default=None, description="authorization_code: exactly the redirect_uri of the authorization request"
-    )
-    refresh_token: str | None = Field(default=None, description="refresh_token: the current refresh token")
-
-
-class TokenOrganizationalUnit(BaseModel):
-    sub: str = Field(examples=["ou_5f2c8e1a9b3d4c6e7f8a9b0c"])
-    name: str
-
-
-class TokenResponse(BaseModel):
-    token_type: str = Field(examples=["bearer"])
-    access_token: str
-    expires_in: int = Field(examples=[3600])
-    refresh_token: str
-    scope: str = Field(examples=["organizational_unit_use_integrations"])
-    sub: str
-    organizational_unit: TokenOrganizationalUnit
-
-
-class RevocationRequest(BaseModel):
-    """Also accepted form-encoded; ``token`` wins over ``sub``."""
-
-    client_id: str | None = None
-    client_secret: str | None = None
-    token: str | None = Field(default=None, description="An access or refresh token of the grant to revoke")
-    sub: str | None = Field(default=None, description="Revoke every grant of this application for this sub")
-
-
-class OAuthErrorResponse(BaseModel):
-    error: str = Field(examples=["invalid_grant"])
-    error_description: str
-
-
 def _oauth_errors(*statuses: int) -> dict[int, Any]:
     described = {400: "invalid_request, invalid_grant or unsupported_grant_type", 401: "invalid_client"}
-    return {
-        s: {"description": described[s], "content": {"application/json": {"model": OAuthErrorResponse}}}
-        for s in statuses
-    }
+    return {s: json_body(described[s], "OAuthErrorResponse") for s in statuses}
 
 
 def _refused(error: OAuthError) -> Response[Any]:
@@ -116,7 +69,7 @@ app.exception_handler(OAuthError)(_refused)
     ),
     tags=["OAuth"],
     responses={
-        200: {"description": "The tokens", "content": {"application/json": {"model": TokenResponse}}},
+        200: json_body("The tokens", "TokenResponse"),
         **_oauth_errors(400, 401),
         **documented_errors(503),
     },
@@ -175,8 +128,8 @@ def revoke_grant() -> Response[Any]:
     return Response(status_code=200, headers=NO_STORE_HEADERS)
 
 
-app.document_body("post", "/oauth/token", TokenRequest)
-app.document_body("post", "/oauth/token/revoke", RevocationRequest)
+app.document_body("post", "/oauth/token", "TokenRequest")
+app.document_body("post", "/oauth/token/revoke", "RevocationRequest")
 
 
 @observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)

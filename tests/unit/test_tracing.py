@@ -25,16 +25,33 @@ def test_without_the_switch_the_handler_is_unchanged(monkeypatch: pytest.MonkeyP
     assert tracer.capture_lambda_handler(capture_response=False)(handler) is handler
 
 
-def test_importing_a_function_does_not_load_the_xray_sdk() -> None:
+# What a cold start must not load: the X-Ray SDK (opt-in), pydantic (the OpenAPI models are
+# loaded by the document builder only), the provider clients (first provider call), and for the
+# API functions anything of the browser flow.
+_NEVER = ("aws_xray_sdk", "pydantic", "httpx", "authlib")
+_FLOW = ("orgconnect.web.flow", "orgconnect.store.flows", "orgconnect.providers")
+
+
+@pytest.mark.parametrize(
+    ("function", "unwanted"),
+    [
+        ("link_tokens", _NEVER + _FLOW),
+        ("token", _NEVER + _FLOW),
+        ("userinfo", _NEVER + _FLOW),
+        ("authorize", _NEVER),
+        ("provider_callback", _NEVER),
+    ],
+)
+def test_importing_a_function_loads_only_what_it_needs(function: str, unwanted: tuple[str, ...]) -> None:
     code = (
         "import sys, importlib.util, os;"
         "os.environ.update(ORGCONNECT_TABLE_NAME='table', ORGCONNECT_PEPPER_SECRET_ID='p');"
-        "spec = importlib.util.spec_from_file_location('app', 'functions/link_tokens/app.py');"
+        f"spec = importlib.util.spec_from_file_location('app', 'functions/{function}/app.py');"
         "m = importlib.util.module_from_spec(spec); sys.modules['app'] = m; spec.loader.exec_module(m);"
-        "print('aws_xray_sdk' in sys.modules, 'httpx' in sys.modules, 'authlib' in sys.modules)"
+        f"print(sorted(n for n in sys.modules if n.startswith({unwanted!r})))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.split() == ["False", "False", "False"]
+    assert out.stdout.strip() == "[]"
 
 
 def test_a_worker_imports_observability_and_settings_without_the_web_layer() -> None:

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.observability import logger
 from orgconnect.web.errors import register_error_handlers
-
-if TYPE_CHECKING:
-    from pydantic import BaseModel
+from orgconnect.web.openapi import SCHEMAS
 
 
 class OrgconnectResolver(APIGatewayRestResolver):
@@ -26,11 +24,12 @@ class OrgconnectResolver(APIGatewayRestResolver):
         # No route takes typed parameters, so Powertools' validation would check nothing, and
         # its middleware and pydantic would cost every cold start ~45 ms; the document does not need it.
         super().__init__(enable_validation=False)
-        self._documented_bodies: dict[tuple[str, str], type[BaseModel]] = {}
+        self._documented_bodies: dict[tuple[str, str], str] = {}
 
-    def document_body(self, method: str, path: str, model: type[BaseModel]) -> None:
-        """Declare that ``method path`` takes a JSON body of ``model``."""
-        self._documented_bodies[(method.lower(), path)] = model
+    def document_body(self, method: str, path: str, schema: str) -> None:
+        """Declare that ``method path`` takes a JSON body of the model ``schema`` (by name, as in
+        :func:`orgconnect.web.openapi.json_body`)."""
+        self._documented_bodies[(method.lower(), path)] = schema
 
     def openapi_document(self, *, title: str, version: str) -> dict[str, Any]:
         """This resolver's OpenAPI document as plain data, with the documented bodies."""
@@ -38,20 +37,29 @@ class OrgconnectResolver(APIGatewayRestResolver):
             mode="json", by_alias=True, exclude_none=True
         )
         schemas = document.setdefault("components", {}).setdefault("schemas", {})
-        for (method, path), model in self._documented_bodies.items():
-            operation = document["paths"][path][method]
-            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
-            schemas.update(schema.pop("$defs", {}))
-            schemas[model.__name__] = schema
-            operation["requestBody"] = {
+        schemas.update(_model_schemas())
+        for (method, path), schema in self._documented_bodies.items():
+            document["paths"][path][method]["requestBody"] = {
                 "required": True,
-                "content": {
-                    "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
-                },
+                "content": {"application/json": {"schema": {"$ref": SCHEMAS + schema}}},
             }
-        # Powertools adds schemas of its own error shapes that our routes never answer with.
+        # Only what the paths refer to (Powertools adds schemas of its own error shapes).
         document["components"]["schemas"] = _referenced(document["paths"], schemas)
         return document
+
+
+def _model_schemas() -> dict[str, Any]:
+    """The JSON schema of every model in ``orgconnect.web.schemas``, by model name."""
+    from pydantic import BaseModel
+    from pydantic.json_schema import models_json_schema
+
+    from orgconnect.web import schemas
+
+    models = [m for m in vars(schemas).values() if isinstance(m, type) and issubclass(m, BaseModel)]
+    _, top = models_json_schema(
+        [(m, "validation") for m in models if m is not BaseModel], ref_template=SCHEMAS + "{model}"
+    )
+    return dict(top.get("$defs", {}))
 
 
 def _referenced(root: Any, schemas: dict[str, Any]) -> dict[str, Any]:

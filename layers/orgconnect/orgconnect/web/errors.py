@@ -22,27 +22,23 @@ from orgconnect.domain.errors import (
     MalformedRequest,
     TemporarilyUnavailable,
 )
+from orgconnect.web.openapi import json_body
 
 logger = Logger()
 
 
 def documented_errors(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI ``responses`` entries for the error statuses a route can answer."""
-    from orgconnect.web.error_schemas import ErrorResponse, ErrorsResponse
-
     described = {
-        400: ("The body is not valid JSON", ErrorsResponse),
-        401: ("Missing or unrecognized credentials", ErrorResponse),
-        413: ("The body is too large", ErrorsResponse),
-        415: ("The body is not JSON", ErrorsResponse),
-        422: ("One or more parameters are invalid", ErrorsResponse),
-        429: ("Rate limited; retry later", ErrorResponse),
-        503: ("A dependency is unavailable; retry shortly", ErrorResponse),
+        400: ("The body is not valid JSON", "ErrorsResponse"),
+        401: ("Missing or unrecognized credentials", "ErrorResponse"),
+        413: ("The body is too large", "ErrorsResponse"),
+        415: ("The body is not JSON", "ErrorsResponse"),
+        422: ("One or more parameters are invalid", "ErrorsResponse"),
+        429: ("Rate limited; retry later", "ErrorResponse"),
+        503: ("A dependency is unavailable; retry shortly", "ErrorResponse"),
     }
-    return {
-        s: {"description": described[s][0], "content": {"application/json": {"model": described[s][1]}}}
-        for s in statuses
-    }
+    return {s: json_body(*described[s]) for s in statuses}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
