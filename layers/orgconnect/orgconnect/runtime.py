@@ -17,6 +17,8 @@ from orgconnect.store.vault import load_pepper
 
 # What only the browser flow uses is imported by its getters: the API functions never load it.
 if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
     from orgconnect.domain.sealing import Sealer
     from orgconnect.providers.registry import ProviderRegistry
     from orgconnect.store.flows import FlowStore
@@ -43,8 +45,15 @@ def get_store() -> DynamoStore:
 
 
 @lru_cache(maxsize=1)
+def get_secrets_client() -> SecretsManagerClient:
+    # One client of boto3's default session for every secret: it shares botocore's loaded data.
+    return boto3.client("secretsmanager", config=_AWS_CONFIG)
+
+
+@lru_cache(maxsize=1)
 def get_hasher() -> SecretHasher:
-    return SecretHasher(load_pepper(settings.load(settings.PepperSettings).pepper_secret_id))
+    pepper_secret_id = settings.load(settings.PepperSettings).pepper_secret_id
+    return SecretHasher(load_pepper(pepper_secret_id, client=get_secrets_client()))
 
 
 @lru_cache(maxsize=1)
@@ -59,7 +68,9 @@ def get_flow_store() -> FlowStore:
 def get_sealer() -> Sealer:
     from orgconnect.store.vault import load_sealer
 
-    return load_sealer(settings.load(settings.VaultSettings).encryption_keys_secret_id)
+    return load_sealer(
+        settings.load(settings.VaultSettings).encryption_keys_secret_id, client=get_secrets_client()
+    )
 
 
 @lru_cache(maxsize=1)
@@ -69,7 +80,7 @@ def get_providers() -> ProviderRegistry:
 
     providers = settings.load(settings.ProviderSettings)
     return ProviderRegistry(
-        load_provider_apps(providers.provider_apps_secret_id),
+        load_provider_apps(providers.provider_apps_secret_id, client=get_secrets_client()),
         overrides=providers.provider_url_overrides,
         timeout=providers.provider_timeout_seconds,
     )
@@ -80,7 +91,7 @@ def get_connection_vault() -> ConnectionVault:
     from orgconnect.store.vault import ConnectionVault
 
     return ConnectionVault(
-        boto3.client("secretsmanager", config=_AWS_CONFIG),
+        get_secrets_client(),
         prefix=settings.load(settings.VaultSettings).connection_secret_prefix,
     )
 
@@ -89,6 +100,7 @@ def reset() -> None:
     """Forget every cached dependency (tests, and the dev stack after it reseeds)."""
     for cached in (
         get_store,
+        get_secrets_client,
         get_hasher,
         get_flow_store,
         get_sealer,
