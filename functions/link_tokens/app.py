@@ -11,36 +11,19 @@ from typing import Any
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
-from orgconnect import runtime
+from orgconnect import runtime, settings
 from orgconnect.domain.clients import authenticate_api_key, bearer_token
 from orgconnect.domain.link_tokens import mint_link_token
-from orgconnect.settings import get_settings
-from orgconnect.web.api import create_api, logger, metrics, tracer
+from orgconnect.observability import logger, metrics, observed
+from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
 from orgconnect.web.no_store import with_no_store
+from orgconnect.web.openapi import json_body
 from orgconnect.web.request import json_object_body
 
+settings.validate(settings.LINK_TOKENS_FUNCTION)
 app = create_api()
-
-
-class LinkTokenRequest(BaseModel):
-    """The request body."""
-
-    service_account_id: str = Field(
-        description="The service account (ser_…) the authorization must include.",
-        pattern=r"^ser_[0-9a-f]{24}$",
-        examples=["ser_5f2c8e1a9b3d4c6e7f8a9b0c"],
-    )
-
-
-class LinkToken(BaseModel):
-    ou_link_token: str = Field(description="Single-use token for the ou_link_token parameter.")
-
-
-class LinkTokenResponse(BaseModel):
-    organizational_unit_authorization_link_token: LinkToken
 
 
 @app.post(
@@ -53,7 +36,7 @@ class LinkTokenResponse(BaseModel):
     ),
     tags=["Organizational Units"],
     responses={
-        200: {"description": "The link token", "content": {"application/json": {"model": LinkTokenResponse}}},
+        200: json_body("The link token", "LinkTokenResponse"),
         **documented_errors(400, 401, 413, 415, 422, 429, 503),
     },
 )
@@ -69,22 +52,18 @@ def create_link_token() -> dict[str, Any]:
         store=store,
         hasher=hasher,
         now=runtime.now(),
-        ttl_seconds=get_settings().link_token_ttl_seconds,
+        ttl_seconds=settings.load(settings.LinkTokenSettings).link_token_ttl_seconds,
     )
     logger.info("link token minted", extra={"client_id": caller.client_id})
     metrics.add_metric(name="LinkTokensMinted", unit=MetricUnit.Count, value=1)
-    return LinkTokenResponse(
-        organizational_unit_authorization_link_token=LinkToken(ou_link_token=token)
-    ).model_dump()
+    return {"organizational_unit_authorization_link_token": {"ou_link_token": token}}
 
 
-app.document_body("post", "/v1/organizational_unit_authorization_link_tokens", LinkTokenRequest)
+app.document_body("post", "/v1/organizational_unit_authorization_link_tokens", "LinkTokenRequest")
 app.document_security("post", "/v1/organizational_unit_authorization_link_tokens", "clientSecret")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The answers carry a secret (the link token) or an Organizational Unit's details.
     return with_no_store(app.resolve(event, context))

@@ -12,10 +12,12 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgconnect import runtime
+from orgconnect import runtime, settings
+from orgconnect.observability import observed
 from orgconnect.web import flow
-from orgconnect.web.api import create_html_app, logger, metrics, tracer
+from orgconnect.web.api import create_html_app
 
+settings.validate(settings.FLOW_FUNCTION)
 app = create_html_app()
 
 
@@ -24,8 +26,6 @@ def provider_callback(provider: str) -> Response[Any]:
     return flow.callback(runtime.flow_dependencies(), app.current_event, provider)
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return app.resolve(event, context)

@@ -15,14 +15,14 @@ from aws_lambda_powertools.event_handler import Response, content_types
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, Field
 
-from orgconnect import runtime
+from orgconnect import runtime, settings
 from orgconnect.domain.grants import GrantType
 from orgconnect.domain.oauth_errors import OAuthError, UnsupportedGrantType
 from orgconnect.domain.revocation import revoke
 from orgconnect.domain.tokens import exchange_code, exchange_refresh_token
-from orgconnect.web.api import create_api, logger, metrics, tracer
+from orgconnect.observability import logger, metrics, observed
+from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
 from orgconnect.web.no_store import NO_STORE_HEADERS, with_no_store
 from orgconnect.web.oauth_requests import (
@@ -34,36 +34,15 @@ from orgconnect.web.oauth_requests import (
     token_response_body,
 )
 from orgconnect.web.oauth_schemas import REVOCATION_REQUEST, TOKEN_REQUEST
+from orgconnect.web.openapi import json_body
 
+settings.validate(settings.API_FUNCTION)
 app = create_api()
-
-
-class TokenOrganizationalUnit(BaseModel):
-    sub: str = Field(examples=["ou_5f2c8e1a9b3d4c6e7f8a9b0c"])
-    name: str
-
-
-class TokenResponse(BaseModel):
-    token_type: str = Field(examples=["bearer"])
-    access_token: str
-    expires_in: int = Field(examples=[3600])
-    refresh_token: str
-    scope: str = Field(examples=["organizational_unit_use_integrations"])
-    sub: str
-    organizational_unit: TokenOrganizationalUnit
-
-
-class OAuthErrorResponse(BaseModel):
-    error: str = Field(examples=["invalid_grant"])
-    error_description: str
 
 
 def _oauth_errors(*statuses: int) -> dict[int, Any]:
     described = {400: "invalid_request, invalid_grant or unsupported_grant_type", 401: "invalid_client"}
-    return {
-        s: {"description": described[s], "content": {"application/json": {"model": OAuthErrorResponse}}}
-        for s in statuses
-    }
+    return {s: json_body(described[s], "OAuthErrorResponse") for s in statuses}
 
 
 def _refused(error: OAuthError) -> Response[Any]:
@@ -86,7 +65,7 @@ app.exception_handler(OAuthError)(_refused)
     ),
     tags=["OAuth"],
     responses={
-        200: {"description": "The tokens", "content": {"application/json": {"model": TokenResponse}}},
+        200: json_body("The tokens", "TokenResponse"),
         **_oauth_errors(400, 401),
         **documented_errors(429, 503),
     },
@@ -160,9 +139,7 @@ for _path in ("/oauth/token", "/oauth/token/revoke"):
     app.document_security("post", _path, "clientSecretBasic")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # Every answer, errors and 404s included, must not be cached (RFC 6749 section 5.1).
     return with_no_store(app.resolve(event, context), pragma=True)

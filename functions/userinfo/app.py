@@ -13,70 +13,26 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from pydantic import BaseModel, ConfigDict, Field
 
-from orgconnect import runtime
+from orgconnect import runtime, settings
 from orgconnect.domain.clients import bearer_token
 from orgconnect.domain.codes import OU_SCOPE, GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
 from orgconnect.domain.grants import AccessGrant
 from orgconnect.domain.organizational_unit_view import OrganizationalUnitView
 from orgconnect.domain.tokens import authenticate_access_token
-from orgconnect.web.api import create_api, logger, metrics, tracer
+from orgconnect.observability import logger, metrics, observed
+from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors, json_response
 from orgconnect.web.no_store import with_no_store
+from orgconnect.web.openapi import json_body
 
+settings.validate(settings.API_FUNCTION)
 app = create_api()
 
 
 class InsufficientScope(Exception):
     """A valid token of another kind of grant (an account or service-account token)."""
-
-
-class OrganizationalUnitRef(BaseModel):
-    sub: str = Field(examples=["ou_5f2c8e1a9b3d4c6e7f8a9b0c"])
-    name: str = Field(examples=["example.com"])
-
-
-class ServiceAccountOut(BaseModel):
-    service_account_id: str = Field(examples=["ser_5f2c8e1a9b3d4c6e7f8a9b0c"])
-    provider_name: str = Field(examples=["google_workspace"], description="google_workspace or microsoft_365")
-    domain: str = Field(examples=["example.com"])
-
-
-class UserinfoConnection(BaseModel):
-    provider_name: str = Field(examples=["zoom_enterprise"])
-    connection_id: str = Field(examples=["cnx_5f2c8e1a9b3d4c6e7f8a9b0c"])
-    account_name: str
-    status: str = Field(examples=["connected"], description="connected, needs_reauthorization or revoked")
-
-
-class OrganizationalUnitData(BaseModel):
-    organizational_unit: OrganizationalUnitRef
-    service_accounts: list[ServiceAccountOut]
-    conferencing_connections: list[UserinfoConnection]
-
-
-class Userinfo(BaseModel):
-    model_config = ConfigDict(populate_by_name=True)
-
-    sub: str
-    cronofy_type: str = Field(alias="cronofy.type", examples=["organizational_unit"])
-    cronofy_data: OrganizationalUnitData = Field(alias="cronofy.data")
-
-
-class OrganizationalUnitConnection(BaseModel):
-    connection_id: str = Field(examples=["cnx_5f2c8e1a9b3d4c6e7f8a9b0c"])
-    provider_name: str = Field(examples=["zoom_enterprise"])
-    account_name: str
-    status: str = Field(examples=["connected"], description="connected, needs_reauthorization or revoked")
-
-
-class OrganizationalUnitOut(BaseModel):
-    sub: str
-    name: str
-    service_accounts: list[ServiceAccountOut]
-    conferencing_connections: list[OrganizationalUnitConnection]
 
 
 def _insufficient_scope(_: InsufficientScope) -> Response[Any]:
@@ -125,12 +81,22 @@ def _organizational_unit() -> OrganizationalUnitView:
     return view
 
 
-def _service_accounts(view: OrganizationalUnitView) -> list[ServiceAccountOut]:
+def _service_accounts(view: OrganizationalUnitView) -> list[dict[str, str]]:
     return [
-        ServiceAccountOut(
-            service_account_id=s.service_account_id, provider_name=s.provider_name, domain=s.domain
-        )
+        {"service_account_id": s.service_account_id, "provider_name": s.provider_name, "domain": s.domain}
         for s in view.service_accounts
+    ]
+
+
+def _connections(view: OrganizationalUnitView) -> list[dict[str, str]]:
+    return [
+        {
+            "provider_name": c.provider_name,
+            "connection_id": c.connection_id,
+            "account_name": c.account_name,
+            "status": c.status,
+        }
+        for c in view.connections
     ]
 
 
@@ -142,29 +108,21 @@ def _service_accounts(view: OrganizationalUnitView) -> list[ServiceAccountOut]:
     ),
     tags=["Identity"],
     responses={
-        200: {"description": "The userinfo", "content": {"application/json": {"model": Userinfo}}},
+        200: json_body("The userinfo", "Userinfo"),
         **documented_errors(401, 429, 503),
     },
 )
 def userinfo() -> dict[str, Any]:
     view = _organizational_unit()
-    data = OrganizationalUnitData(
-        organizational_unit=OrganizationalUnitRef(sub=view.sub, name=view.name),
-        service_accounts=_service_accounts(view),
-        conferencing_connections=[
-            UserinfoConnection(
-                provider_name=c.provider_name,
-                connection_id=c.connection_id,
-                account_name=c.account_name,
-                status=c.status,
-            )
-            for c in view.connections
-        ],
-    )
-    body = Userinfo.model_validate(
-        {"sub": view.sub, "cronofy.type": "organizational_unit", "cronofy.data": data}
-    )
-    return body.model_dump(by_alias=True)
+    return {
+        "sub": view.sub,
+        "cronofy.type": "organizational_unit",
+        "cronofy.data": {
+            "organizational_unit": {"sub": view.sub, "name": view.name},
+            "service_accounts": _service_accounts(view),
+            "conferencing_connections": _connections(view),
+        },
+    }
 
 
 @app.get(
@@ -173,35 +131,25 @@ def userinfo() -> dict[str, Any]:
     description="Its name, service accounts and conferencing connections (provisioning comes later).",
     tags=["Organizational Units"],
     responses={
-        200: {"description": "The OU", "content": {"application/json": {"model": OrganizationalUnitOut}}},
+        200: json_body("The OU", "OrganizationalUnitOut"),
         **documented_errors(401, 429, 503),
     },
 )
 def organizational_unit() -> dict[str, Any]:
     view = _organizational_unit()
-    return OrganizationalUnitOut(
-        sub=view.sub,
-        name=view.name,
-        service_accounts=_service_accounts(view),
-        conferencing_connections=[
-            OrganizationalUnitConnection(
-                connection_id=c.connection_id,
-                provider_name=c.provider_name,
-                account_name=c.account_name,
-                status=c.status,
-            )
-            for c in view.connections
-        ],
-    ).model_dump()
+    return {
+        "sub": view.sub,
+        "name": view.name,
+        "service_accounts": _service_accounts(view),
+        "conferencing_connections": _connections(view),
+    }
 
 
 for _path in ("/v1/userinfo", "/v1/organizational_unit"):
     app.document_security("get", _path, "organizationalUnitToken")
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, log_event=False)
-@tracer.capture_lambda_handler(capture_response=False)
-@metrics.log_metrics
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     # The answers carry a secret (the link token) or an Organizational Unit's details.
     return with_no_store(app.resolve(event, context))

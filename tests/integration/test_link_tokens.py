@@ -11,7 +11,7 @@ from typing import Any
 import boto3
 import pytest
 
-from orgconnect import runtime
+from orgconnect import runtime, settings
 from orgconnect.domain.link_tokens import LINK_TOKEN_PURPOSE
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import from_item, to_item
@@ -79,7 +79,7 @@ def test_ttl_comes_from_configuration(
     mint: Callable[..., dict[str, Any]], seeded: Seeded, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("ORGCONNECT_LINK_TOKEN_TTL_SECONDS", "60")
-    runtime.get_settings.cache_clear()
+    settings.reset()
     token = decode_body(mint({"service_account_id": seeded.service_account_id}))[
         "organizational_unit_authorization_link_token"
     ]["ou_link_token"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from orgconnect.web.tracing import create_tracer
+from orgconnect.observability import create_tracer
 
 
 def test_with_the_switch_powertools_tracer_is_used(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -151,11 +151,11 @@ def shared_token_handlers() -> dict[str, Handler]:
 @pytest.fixture
 def api(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> TokenApi:
     """The token and userinfo functions, on the test's moto resources."""
-    from orgconnect.web.api import metrics
+    from orgconnect.observability import metrics
 
     # With POWERTOOLS_METRICS_DISABLED nothing ever clears the shared metric set, and add_metric
     # serializes it at 100 values, which needs a namespace (read from the environment when
-    # orgconnect.web.api was first imported, perhaps at collection, before `aws` set it).
+    # orgconnect.observability was first imported, perhaps at collection, before `aws` set it).
     metrics.clear_metrics()
     monkeypatch.setattr(metrics, "namespace", metrics.namespace or "orgconnect")
     handlers = shared_token_handlers()

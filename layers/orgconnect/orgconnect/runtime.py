@@ -10,18 +10,22 @@ import boto3
 from aws_lambda_powertools.utilities import parameters
 from botocore.config import Config
 
+from orgconnect import settings
 from orgconnect.domain.secrets import SecretHasher
-from orgconnect.providers.registry import ProviderRegistry
-from orgconnect.settings import get_settings
 from orgconnect.store.dynamodb import DynamoStore
-from orgconnect.store.vault import ConnectionVault, load_pepper, load_provider_apps, load_sealer
+from orgconnect.store.vault import load_pepper
 
+# What only the browser flow uses is imported by its getters: the API functions never load it.
 if TYPE_CHECKING:
+    from mypy_boto3_secretsmanager import SecretsManagerClient
+
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.sealing import Sealer
+    from orgconnect.providers.registry import ProviderRegistry
     from orgconnect.store.flow_state import DynamoFlowState
     from orgconnect.store.ou_views import OrganizationalUnitViews
     from orgconnect.store.tokens import TokenStore
+    from orgconnect.store.vault import ConnectionVault
 
 # Fail fast inside API Gateway's 29 s budget; botocore's standard mode retries throttling for us.
 _AWS_CONFIG = Config(connect_timeout=2, read_timeout=5, retries={"mode": "standard", "max_attempts": 3})
@@ -36,18 +40,26 @@ def now() -> int:
 def get_store() -> DynamoStore:
     # The clock is looked up on each call, so tests can move time by replacing ``runtime.now``.
     return DynamoStore(
-        get_settings().table_name, boto3.client("dynamodb", config=_AWS_CONFIG), clock=lambda: now()
+        settings.load(settings.TableSettings).table_name,
+        boto3.client("dynamodb", config=_AWS_CONFIG),
+        clock=lambda: now(),
     )
 
 
 @lru_cache(maxsize=1)
+def get_secrets_client() -> SecretsManagerClient:
+    # One client of boto3's default session for every secret: it shares botocore's loaded data.
+    return boto3.client("secretsmanager", config=_AWS_CONFIG)
+
+
+@lru_cache(maxsize=1)
 def get_hasher() -> SecretHasher:
-    return SecretHasher(load_pepper(get_settings().pepper_secret_id))
+    pepper_secret_id = settings.load(settings.PepperSettings).pepper_secret_id
+    return SecretHasher(load_pepper(pepper_secret_id, client=get_secrets_client()))
 
 
 @lru_cache(maxsize=1)
 def get_flow_state() -> DynamoFlowState:
-    # The flow's repositories load only in the two flow functions (cold start of the others).
     from orgconnect.store.flow_state import DynamoFlowState
 
     return DynamoFlowState(get_store(), clock=lambda: now())
@@ -71,23 +83,33 @@ def get_organizational_unit_views() -> OrganizationalUnitViews:
 
 @lru_cache(maxsize=1)
 def get_sealer() -> Sealer:
-    return load_sealer(get_settings().encryption_keys_secret_id)
+    from orgconnect.store.vault import load_sealer
+
+    return load_sealer(
+        settings.load(settings.VaultSettings).encryption_keys_secret_id, client=get_secrets_client()
+    )
 
 
 @lru_cache(maxsize=1)
 def get_providers() -> ProviderRegistry:
-    settings = get_settings()
+    from orgconnect.providers.registry import ProviderRegistry
+    from orgconnect.store.vault import load_provider_apps
+
+    providers = settings.load(settings.ProviderSettings)
     return ProviderRegistry(
-        load_provider_apps(settings.provider_apps_secret_id),
-        overrides=settings.provider_url_overrides,
-        timeout=settings.provider_timeout_seconds,
+        load_provider_apps(providers.provider_apps_secret_id, client=get_secrets_client()),
+        overrides=providers.provider_url_overrides,
+        timeout=providers.provider_timeout_seconds,
     )
 
 
 @lru_cache(maxsize=1)
 def get_connection_vault() -> ConnectionVault:
+    from orgconnect.store.vault import ConnectionVault
+
     return ConnectionVault(
-        boto3.client("secretsmanager", config=_AWS_CONFIG), prefix=get_settings().connection_secret_prefix
+        get_secrets_client(),
+        prefix=settings.load(settings.VaultSettings).connection_secret_prefix,
     )
 
 
@@ -95,8 +117,8 @@ def reset() -> None:
     """Forget every cached dependency (tests, and the dev stack after it reseeds)."""
     for cached in (
         get_store,
+        get_secrets_client,
         get_hasher,
-        get_settings,
         get_flow_state,
         get_token_store,
         get_organizational_unit_views,
@@ -105,6 +127,7 @@ def reset() -> None:
         get_connection_vault,
     ):
         cached.cache_clear()
+    settings.reset()
     # Secrets are read through Powertools, whose default providers keep a boto3 client (bound to
     # the endpoint and credentials of the moment) and the values it read.
     parameters.clear_caches()  # type: ignore[no-untyped-call]
@@ -120,7 +143,7 @@ def flow_dependencies() -> FlowDependencies:
         DynamoServiceAccounts,
     )
 
-    settings = get_settings()
+    flow = settings.load(settings.FlowSettings)
     store = get_store()
     return FlowDependencies(
         flow_state=get_flow_state(),
@@ -129,8 +152,8 @@ def flow_dependencies() -> FlowDependencies:
         connections=DynamoConnections(store),
         approvals=DynamoApprovals(store, clock=lambda: now()),
         hasher=get_hasher(),
-        app_url=settings.app_url,
-        code_ttl_seconds=settings.authorization_code_ttl_seconds,
+        app_url=flow.app_url,
+        code_ttl_seconds=flow.authorization_code_ttl_seconds,
         now=now(),
         load_sealer=get_sealer,
         load_providers=get_providers,

@@ -27,11 +27,7 @@ def load_pepper(secret_id: str, *, client: Any = None) -> bytes:
     JSON object with a ``pepper`` key; either way at least 32 bytes. ``client`` is an optional
     boto3 Secrets Manager client (the admin CLI passes one for the stack it targets).
     """
-    if client is not None:
-        raw = parameters.SecretsProvider(boto3_client=client).get(secret_id, max_age=PEPPER_CACHE_SECONDS)
-    else:
-        raw = parameters.get_secret(secret_id, max_age=PEPPER_CACHE_SECONDS)
-    value = raw.decode() if isinstance(raw, bytes) else str(raw)
+    value = _secret(secret_id, client)
     if value.lstrip().startswith("{"):
         value = str(json.loads(value)["pepper"])
     pepper = value.encode()
@@ -41,16 +37,22 @@ def load_pepper(secret_id: str, *, client: Any = None) -> bytes:
     return pepper
 
 
-def _json_secret(secret_id: str) -> Any:
-    raw = parameters.get_secret(secret_id, max_age=PEPPER_CACHE_SECONDS)
-    return json.loads(raw.decode() if isinstance(raw, bytes) else str(raw))
+def _secret(secret_id: str, client: Any) -> str:
+    """A secret's string, through Powertools; ``client`` (optional) is the Secrets Manager client
+    to use. Without one Powertools builds its own boto3 session, which loads botocore's data
+    files again: ~55 ms of a cold start's first request when the function already has a client."""
+    if client is not None:
+        raw = parameters.SecretsProvider(boto3_client=client).get(secret_id, max_age=PEPPER_CACHE_SECONDS)
+    else:
+        raw = parameters.get_secret(secret_id, max_age=PEPPER_CACHE_SECONDS)
+    return raw.decode() if isinstance(raw, bytes) else str(raw)
 
 
-def load_provider_apps(secret_id: str) -> dict[str, ProviderApp]:
+def load_provider_apps(secret_id: str, *, client: Any = None) -> dict[str, ProviderApp]:
     """orgconnect's OAuth apps: ``{"zoom": {"client_id": ..., "client_secret": ...}, ...}``."""
     if not secret_id:
         return {}
-    data = _json_secret(secret_id)
+    data = json.loads(_secret(secret_id, client))
     return {
         key: ProviderApp(str(app["client_id"]), str(app["client_secret"]))
         for key, app in data.items()
@@ -58,14 +60,13 @@ def load_provider_apps(secret_id: str) -> dict[str, ProviderApp]:
     }
 
 
-def load_sealer(secret_id: str) -> Sealer:
+def load_sealer(secret_id: str, *, client: Any = None) -> Sealer:
     """The AES-256-GCM keyring: a plain generated string (key ``k1``) or
     ``{"current": "k2", "keys": {"k1": "...", "k2": "..."}}`` (rotation: add a key, point current at it)."""
     # Imported here: only the flow functions seal, the others need not load cryptography.
     from orgconnect.domain.sealing import Sealer, key_from_material
 
-    raw = parameters.get_secret(secret_id, max_age=PEPPER_CACHE_SECONDS)
-    text = raw.decode() if isinstance(raw, bytes) else str(raw)
+    text = _secret(secret_id, client)
     if text.lstrip().startswith("{"):
         data = json.loads(text)
         keys = {str(kid): key_from_material(str(material)) for kid, material in data["keys"].items()}

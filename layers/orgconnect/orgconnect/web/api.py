@@ -1,25 +1,16 @@
-"""The Powertools resolver every API function uses, and the shared observability objects."""
+"""The Powertools resolver every API and page function uses."""
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
-from pydantic import BaseModel
 
 from orgconnect.domain.errors import TemporarilyUnavailable
+from orgconnect.observability import logger
 from orgconnect.web.errors import register_error_handlers, request_id
-from orgconnect.web.tracing import create_tracer
-
-logger = Logger()
-tracer = create_tracer()
-# The namespace must never be unset: Powertools serializes the buffer every 100 values, even with
-# metrics disabled (local runs), and fails without one.
-metrics = Metrics(namespace=os.environ.get("POWERTOOLS_METRICS_NAMESPACE") or "orgconnect")
-
+from orgconnect.web.openapi import SCHEMAS
 
 JSON = "application/json"
 FORM = "application/x-www-form-urlencoded"
@@ -71,15 +62,15 @@ class OrgconnectResolver(APIGatewayRestResolver):
     """
 
     def __init__(self) -> None:
-        super().__init__(enable_validation=True)
-        self._documented_bodies: dict[tuple[str, str], BodySchema] = {}
+        # No route takes typed parameters, so Powertools' validation would check nothing, and
+        # its middleware and pydantic would cost every cold start ~45 ms; the document does not need it.
+        super().__init__(enable_validation=False)
+        self._documented_bodies: dict[tuple[str, str], BodySchema | str] = {}
         self._security: dict[tuple[str, str], list[dict[str, list[str]]]] = {}
 
-    def document_body(self, method: str, path: str, body: type[BaseModel] | BodySchema) -> None:
-        """Declare that ``method path`` takes a body: a model (JSON) or a schema (its media types)."""
-        if not isinstance(body, BodySchema):
-            schema = body.model_json_schema(ref_template="#/components/schemas/{model}")
-            body = BodySchema(body.__name__, schema)
+    def document_body(self, method: str, path: str, body: BodySchema | str) -> None:
+        """Declare that ``method path`` takes a body: a schema (its media types), or the name of a
+        model of ``orgconnect.web.schemas`` (JSON), as in :func:`orgconnect.web.openapi.json_body`."""
         self._documented_bodies[(method.lower(), path)] = body
 
     def document_security(self, method: str, path: str, *schemes: str) -> None:
@@ -96,12 +87,18 @@ class OrgconnectResolver(APIGatewayRestResolver):
         )
         components = document.setdefault("components", {})
         schemas = components.setdefault("schemas", {})
+        schemas.update(_model_schemas())
         for (method, path), body in self._documented_bodies.items():
-            schema = dict(body.schema)
-            schemas.update(schema.pop("$defs", {}))
-            schemas[body.name] = schema
-            reference = {"schema": {"$ref": f"#/components/schemas/{body.name}"}}
-            content = dict.fromkeys(body.media_types, reference)
+            media_types: tuple[str, ...] = (JSON,)
+            if isinstance(body, str):
+                name = body
+            else:
+                schema = dict(body.schema)
+                schemas.update(schema.pop("$defs", {}))
+                schemas[body.name] = schema
+                name, media_types = body.name, body.media_types
+            reference = {"schema": {"$ref": SCHEMAS + name}}
+            content = dict.fromkeys(media_types, reference)
             document["paths"][path][method]["requestBody"] = {"required": True, "content": content}
         for (method, path), requirements in self._security.items():
             document["paths"][path][method]["security"] = requirements
@@ -129,6 +126,20 @@ def _drop_unanswered_validation_error(operation: dict[str, Any]) -> None:
     for answer in responses.values():
         if answer.get("content", {}).get(JSON, {}).get("schema") == {"title": "Return"}:
             del answer["content"]
+
+
+def _model_schemas() -> dict[str, Any]:
+    """The JSON schema of every model in ``orgconnect.web.schemas``, by model name."""
+    from pydantic import BaseModel
+    from pydantic.json_schema import models_json_schema
+
+    from orgconnect.web import schemas
+
+    models = [m for m in vars(schemas).values() if isinstance(m, type) and issubclass(m, BaseModel)]
+    _, top = models_json_schema(
+        [(m, "validation") for m in models if m is not BaseModel], ref_template=SCHEMAS + "{model}"
+    )
+    return dict(top.get("$defs", {}))
 
 
 def _referenced(root: Any, schemas: dict[str, Any]) -> dict[str, Any]:

@@ -12,9 +12,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
-from pydantic import BaseModel, Field
 
 from orgconnect.domain.errors import (
     AuthenticationFailed,
@@ -24,43 +22,23 @@ from orgconnect.domain.errors import (
     MalformedRequest,
     TemporarilyUnavailable,
 )
+from orgconnect.web.openapi import json_body
 
 logger = Logger()
-
-
-class ErrorDetail(BaseModel):
-    key: str = Field(examples=["errors.required"])
-    description: str
-
-
-class ErrorsResponse(BaseModel):
-    """422: one or more parameters are invalid (Cronofy's format)."""
-
-    errors: dict[str, list[ErrorDetail]]
-
-
-class ErrorResponse(BaseModel):
-    """Any other error: an OAuth-style code and a human description."""
-
-    error: str = Field(examples=["unauthorized"])
-    error_description: str
 
 
 def documented_errors(*statuses: int) -> dict[int, OpenAPIResponse]:
     """OpenAPI ``responses`` entries for the error statuses a route can answer."""
     described = {
-        400: ("The body is not valid JSON", ErrorsResponse),
-        401: ("Missing or unrecognized credentials", ErrorResponse),
-        413: ("The body is too large", ErrorsResponse),
-        415: ("The body is not JSON", ErrorsResponse),
-        422: ("One or more parameters are invalid", ErrorsResponse),
-        429: ("Rate limited; retry later", ErrorResponse),
-        503: ("A dependency is unavailable; retry shortly", ErrorResponse),
+        400: ("The body is not valid JSON", "ErrorsResponse"),
+        401: ("Missing or unrecognized credentials", "ErrorResponse"),
+        413: ("The body is too large", "ErrorsResponse"),
+        415: ("The body is not JSON", "ErrorsResponse"),
+        422: ("One or more parameters are invalid", "ErrorsResponse"),
+        429: ("Rate limited; retry later", "ErrorResponse"),
+        503: ("A dependency is unavailable; retry shortly", "ErrorResponse"),
     }
-    return {
-        s: {"description": described[s][0], "content": {"application/json": {"model": described[s][1]}}}
-        for s in statuses
-    }
+    return {s: json_body(*described[s]) for s in statuses}
 
 
 def json_response(status: int, body: Any, headers: dict[str, str] | None = None) -> Response[Any]:
@@ -75,16 +53,6 @@ def errors_body(errors: tuple[FieldError, ...] | list[FieldError]) -> dict[str, 
     for e in errors:
         grouped.setdefault(e.field, []).append({"key": e.key, "description": e.description})
     return {"errors": grouped}
-
-
-def _field_errors_from_validation(error: RequestValidationError) -> list[FieldError]:
-    out = []
-    for e in error.errors():
-        loc = [str(part) for part in e.get("loc", ()) if part not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or "body"
-        key = "errors.required" if e.get("type") == "missing" else "errors.invalid"
-        out.append(FieldError(field, key, str(e.get("msg", "invalid"))))
-    return out
 
 
 def bearer_challenge(error: AuthenticationFailed) -> str:
@@ -104,10 +72,6 @@ def _unauthorized(error: AuthenticationFailed) -> Response[Any]:
 
 def _invalid(error: InvalidRequest) -> Response[Any]:
     return json_response(422, errors_body(error.errors))
-
-
-def _validation(error: RequestValidationError) -> Response[Any]:
-    return json_response(422, errors_body(_field_errors_from_validation(error)))
 
 
 def _malformed(error: MalformedRequest) -> Response[Any]:
@@ -142,7 +106,6 @@ def request_id(app: APIGatewayRestResolver) -> str | None:
 _HANDLERS: list[tuple[type[Exception], Callable[[Any], Response[Any]]]] = [
     (AuthenticationFailed, _unauthorized),
     (InvalidRequest, _invalid),
-    (RequestValidationError, _validation),
     (MalformedRequest, _malformed),
     (Conflict, _conflict),
     (TemporarilyUnavailable, _unavailable),

@@ -26,8 +26,9 @@ from orgconnect.domain.catalogue import CONFERENCING
 from orgconnect.domain.ports import FlowDependencies, StateUnavailable
 from orgconnect.domain.provider_model import ProviderError, ProviderRefused, ProviderUnavailable, Purpose
 from orgconnect.domain.sealing import SealingError
+from orgconnect.observability import logger
 from orgconnect.web import browser, pages
-from orgconnect.web.flow_session import Session, base_url, end, flow_cookie, logger, save, session
+from orgconnect.web.flow_session import Session, base_url, end, flow_cookie, save, session
 from orgconnect.web.flow_start import STATE_PURPOSE
 
 # What a provider's own error (RFC 6749 4.1.2.1) means for the integrator: the administrator's

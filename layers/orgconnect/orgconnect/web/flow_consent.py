@@ -30,8 +30,9 @@ from orgconnect.domain.model import (
 from orgconnect.domain.ports import FlowDependencies, StepConflict
 from orgconnect.domain.sealing import SealingError
 from orgconnect.domain.secrets import new_id
+from orgconnect.observability import logger
 from orgconnect.web import browser, pages
-from orgconnect.web.flow_session import Session, base_url, done_page, end, logger, session
+from orgconnect.web.flow_session import Session, base_url, done_page, end, session
 from orgconnect.web.request import body_text
 
 MAX_FORM_BYTES = 8 * 1024

@@ -17,8 +17,8 @@ from orgconnect.domain.authorization import AuthorizationRequest, FlowError, Pag
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import Client, ServiceAccount
 from orgconnect.domain.ports import FlowDependencies, StepConflict
+from orgconnect.observability import logger
 from orgconnect.web import browser, pages
-from orgconnect.web.api import logger as logger  # the functions' own logger, however this is imported
 
 
 def page_for(error: PageError) -> Response[Any]:

@@ -32,9 +32,10 @@ from orgconnect.domain.link_tokens import LINK_TOKEN_PURPOSE
 from orgconnect.domain.ports import FlowDependencies, LinkTokenUnavailable
 from orgconnect.domain.provider_model import Purpose
 from orgconnect.domain.secrets import new_id, new_secret
+from orgconnect.observability import logger
 from orgconnect.web import browser, pages
 from orgconnect.web.flow_consent import consent_page
-from orgconnect.web.flow_session import Session, base_url, done_page, end, flow_cookie, logger, session
+from orgconnect.web.flow_session import Session, base_url, done_page, end, flow_cookie, session
 
 STATE_PURPOSE = "provider_state"
 
