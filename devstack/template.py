@@ -20,7 +20,15 @@ TEMPLATE_PATH = REPO_ROOT / "template.yaml"
 
 
 class _CfnLoader(yaml.SafeLoader):
-    """A YAML loader that turns short-form intrinsics (``!Ref X``) into their long form."""
+    """A YAML loader that turns short-form intrinsics (``!Ref X``) into their long form and refuses
+    a key twice in one mapping (YAML would silently keep the last; CloudFormation refuses it)."""
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+        keys = [self.construct_object(key, deep=deep) for key, _ in node.value]
+        duplicates = sorted({str(k) for k in keys if keys.count(k) > 1})
+        if duplicates:
+            raise ValueError(f"duplicate keys {duplicates} in the mapping at line {node.start_mark.line + 1}")
+        return super().construct_mapping(node, deep=deep)
 
 
 def _intrinsic(tag: str) -> Callable[[yaml.SafeLoader, yaml.Node], Any]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,3 +122,11 @@ def test_api_stage_waits_for_the_account_logging_role_it_creates() -> None:
     (api,) = resources_of_type(TEMPLATE, "AWS::Serverless::Api").values()
     assert api["Properties"]["Variables"]["LoggingRole"]["Fn::If"][1] == {"Ref": "ApiGatewayAccount"}
     assert TEMPLATE["Resources"]["ApiGatewayAccount"]["Condition"] == "CreateApiGatewayLoggingRole"
+
+
+def test_a_key_twice_in_one_mapping_is_refused(tmp_path: Path) -> None:
+    """YAML keeps the last of two equal keys; two merged Conditions sections once lost one."""
+    template = tmp_path / "template.yaml"
+    template.write_text("Resources: {}\nConditions:\n  A: !Equals [a, a]\nConditions:\n  B: !Equals [b, b]\n")
+    with pytest.raises(ValueError, match="duplicate keys \\['Conditions'\\]"):
+        load_template(template)
