@@ -18,7 +18,7 @@ import subprocess
 import sys
 from typing import Any
 
-from benchmarks.lambda_venv import ROOT, lambda_like_python, without_bytecode_cache
+from benchmarks.lambda_venv import ROOT, lambda_like_python, measured_environment
 from devstack.template import functions, load_template
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -48,7 +48,7 @@ _FUNCTION_ENV = {
 def _time_fresh(body: str) -> tuple[float, float]:
     """Wall and CPU seconds to run ``body`` in a fresh interpreter (a cold start's import phase)."""
     code = _IMPORT_PROBE.format(layer=str(ROOT / "layers" / "orgconnect"), body=body)
-    env = {**without_bytecode_cache(), **_FUNCTION_ENV}
+    env = {**measured_environment(), **_FUNCTION_ENV}
     out = subprocess.run(
         [lambda_like_python(), "-c", code], capture_output=True, text=True, check=True, env=env
     )

@@ -27,7 +27,7 @@ from unittest import mock
 
 import httpx
 
-from benchmarks.lambda_venv import ROOT, lambda_like_python, without_bytecode_cache
+from benchmarks.lambda_venv import ROOT, lambda_like_python, measured_environment
 from devstack import apigw
 from devstack.browser import ScriptedBrowser
 from devstack.integrator import IntegratorConfig, authorization_url, mint_link_token
@@ -76,7 +76,7 @@ print("\\n" + json.dumps({{"import": imported - started, "first": answered - imp
 
 def _child_env() -> dict[str, str]:
     # The stack's function environment (it set os.environ, as Lambda would) at Lambda's log level.
-    return {**without_bytecode_cache(), "POWERTOOLS_LOG_LEVEL": "WARNING"}
+    return {**measured_environment(), "POWERTOOLS_LOG_LEVEL": "WARNING"}
 
 
 def _run_child(code: str, stdin: str = "") -> dict[str, Any]:

@@ -12,27 +12,21 @@ ROOT = Path(__file__).resolve().parent.parent
 LAMBDA_VENV = ROOT / "benchmarks" / ".lambda-venv"
 
 
-PRECOMPILED = os.environ.get("BENCH_PRECOMPILED") == "1"
-
-
-def without_bytecode_cache() -> dict[str, str]:
-    """The environment for a measured interpreter. By default orgconnect's own modules are
-    compiled at import, as ``sam build`` ships them (source only, and Lambda's file system is
-    read-only), so caches left by earlier runs or tests are removed. ``BENCH_PRECOMPILED=1``
-    measures a build that ships bytecode instead (``compileall --invalidation-mode unchecked-hash``)."""
-    caches = [*ROOT.glob("layers/orgconnect/**/__pycache__"), *ROOT.glob("functions/**/__pycache__")]
-    if PRECOMPILED:
-        if not caches:
-            subprocess.run(
-                [
-                    *(sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"),
-                    *(str(ROOT / "layers" / "orgconnect" / "orgconnect"), str(ROOT / "functions")),
-                ],
-                check=True,
-            )
-    else:
-        for cache in caches:
-            shutil.rmtree(cache, ignore_errors=True)
+def measured_environment() -> dict[str, str]:
+    """The environment for a measured interpreter: orgconnect's modules compiled as the layer's
+    build ships them (``compileall --invalidation-mode unchecked-hash``, layers/orgconnect/Makefile;
+    the venv's dependencies are compiled by uv), and nothing written at run time (Lambda's file
+    system is read-only)."""
+    # Caches left by tests or earlier runs may be timestamp-checked ones; compile afresh.
+    for cache in [*ROOT.glob("layers/orgconnect/**/__pycache__"), *ROOT.glob("functions/**/__pycache__")]:
+        shutil.rmtree(cache, ignore_errors=True)
+    subprocess.run(
+        [
+            *(sys.executable, "-m", "compileall", "-q", "--invalidation-mode", "unchecked-hash"),
+            *(str(ROOT / "layers" / "orgconnect" / "orgconnect"), str(ROOT / "functions")),
+        ],
+        check=True,
+    )
     return {**os.environ, "PYTHONDONTWRITEBYTECODE": "1"}
 
 

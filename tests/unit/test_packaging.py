@@ -47,3 +47,25 @@ def test_built_layer_ships_boto3_with_the_botocore_it_requires() -> None:
     requires = [Requirement(r) for r in built["boto3"].requires or []]
     (botocore,) = [r for r in requires if r.name == "botocore" and r.marker is None]
     assert botocore.specifier.contains(built["botocore"].version), (str(botocore), built["botocore"].version)
+
+
+def test_built_layer_ships_bytecode_that_python313_uses_without_recompiling() -> None:
+    """Lambda's /opt is read-only: without .pyc files every cold start compiles the layer again."""
+    import importlib.util
+
+    if not BUILT_LAYER.is_dir():
+        assert os.environ.get("CI") != "true", "sam build output missing: make test builds before pytest"
+        pytest.skip("no sam build output (run make build)")
+    sources = list(BUILT_LAYER.rglob("*.py"))
+    assert len(sources) > 500  # the dependencies, not only our package
+    missing, stale = [], []
+    for source in sources:
+        compiled = Path(importlib.util.cache_from_source(str(source)))
+        if not compiled.is_file():
+            missing.append(source)
+            continue
+        header = compiled.read_bytes()[:8]
+        # PEP 552: this interpreter's magic number (3.13, as Lambda's), flags 0b01 = unchecked hash.
+        if header[:4] != importlib.util.MAGIC_NUMBER or int.from_bytes(header[4:8], "little") != 1:
+            stale.append(source)
+    assert not missing and not stale, (missing[:5], stale[:5])
