@@ -47,6 +47,8 @@ class Target:
     # Only for the local emulator (dev.json); deployed stacks use the normal AWS credential chain.
     access_key_id: str | None = None
     secret_access_key: str | None = None
+    # The local stack's DynamoDB when it runs on DynamoDB Local (``--dynamodb local``).
+    dynamodb_endpoint_url: str | None = None
 
 
 def resolve_target(args: argparse.Namespace) -> Target:
@@ -64,6 +66,7 @@ def resolve_target(args: argparse.Namespace) -> Target:
             aws.get("region"),
             aws.get("access_key_id"),
             aws.get("secret_access_key"),
+            data.get("dynamodb_endpoint_url"),
         )
     if args.stack_name:
         return _stack_target(args.stack_name, args.region)
@@ -97,7 +100,7 @@ def _stores(target: Target) -> tuple[Any, SecretHasher]:
         aws_access_key_id=target.access_key_id,
         aws_secret_access_key=target.secret_access_key,
     )
-    dynamodb = session.client("dynamodb", endpoint_url=target.endpoint_url)
+    dynamodb = session.client("dynamodb", endpoint_url=target.dynamodb_endpoint_url or target.endpoint_url)
     secrets = session.client("secretsmanager", endpoint_url=target.endpoint_url)
     store = DynamoStore(target.table_name, dynamodb, clock=lambda: int(time.time()))
     return store, SecretHasher(load_pepper(target.pepper_secret_id, client=secrets))
