@@ -13,8 +13,6 @@ import hashlib
 import os
 from collections.abc import Mapping
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 VERSION = "v1"
 NONCE_BYTES = 12
@@ -47,6 +45,9 @@ class Sealer:
     def seal(self, plaintext: bytes, *, associated_data: bytes) -> str:
         """``v1.{key id}.{base64(nonce || ciphertext+tag)}``."""
         nonce = os.urandom(NONCE_BYTES)
+        # cryptography loads only where sealing happens (the flow's other steps never pay for it).
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         sealed = AESGCM(self._keys[self._current]).encrypt(nonce, plaintext, associated_data)
         return f"{VERSION}.{self._current}.{base64.urlsafe_b64encode(nonce + sealed).decode()}"
 
@@ -59,6 +60,9 @@ class Sealer:
             raise SealingError("malformed sealed value") from None
         if version != VERSION or kid not in self._keys or len(raw) <= NONCE_BYTES:
             raise SealingError("unknown format or key")
+        from cryptography.exceptions import InvalidTag
+        from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
         try:
             return AESGCM(self._keys[kid]).decrypt(raw[:NONCE_BYTES], raw[NONCE_BYTES:], associated_data)
         except InvalidTag:
