@@ -13,7 +13,6 @@ import hashlib
 import os
 from collections.abc import Mapping
 
-
 VERSION = "v1"
 NONCE_BYTES = 12
 
