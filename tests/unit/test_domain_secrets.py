@@ -19,6 +19,7 @@ def test_ids_are_prefix_and_24_lowercase_hex() -> None:
     assert all(re.fullmatch(r"ou_[0-9a-f]{24}", i) for i in ids)
     assert id_pattern("ou").match(next(iter(ids)))
     assert not id_pattern("ou").match("ou_" + "A" * 24)
+    assert not id_pattern("ou").match(next(iter(ids)) + "\n")
 
 
 def test_secrets_have_256_bits_of_randomness() -> None:

@@ -23,7 +23,8 @@ def new_id(prefix: str) -> str:
 
 def id_pattern(prefix: str) -> re.Pattern[str]:
     """The regular expression that matches ids minted by :func:`new_id` for ``prefix``."""
-    return re.compile(rf"^{re.escape(prefix)}_[0-9a-f]{{{ID_HEX_CHARS}}}$")
+    # \Z, not $: "$" also matches before a trailing newline, which must never pass as an id.
+    return re.compile(rf"^{re.escape(prefix)}_[0-9a-f]{{{ID_HEX_CHARS}}}\Z")
 
 
 def new_secret(nbytes: int = SECRET_BYTES) -> str:
