@@ -25,9 +25,9 @@ def register_service_account(
 ) -> ServiceAccount:
     """Record a calendar service account for a client and return it."""
     domain = domain.strip().lower()
-    if not _DOMAIN.match(domain):
+    if not _DOMAIN.fullmatch(domain):
         raise InvalidRequest.single("domain", "errors.invalid", f"{domain!r} is not a domain name")
-    if admin_email is not None and not _EMAIL.match(admin_email):
+    if admin_email is not None and not _EMAIL.fullmatch(admin_email):
         raise InvalidRequest.single("admin_email", "errors.invalid", "not an email address")
     if clients.get_client(client_id) is None:
         raise InvalidRequest.single("client_id", "errors.invalid", "no such client")
