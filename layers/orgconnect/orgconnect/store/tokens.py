@@ -13,8 +13,6 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
 from orgconnect.domain.codes import MAX_CODE_TTL_SECONDS, AuthorizationCode, GrantKind
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.grants import (
@@ -29,14 +27,13 @@ from orgconnect.domain.grants import (
 )
 from orgconnect.domain.model import ApiKey
 from orgconnect.store import keys
-from orgconnect.store.dynamodb import aws_errors, from_item, to_item
+from orgconnect.store.dynamodb import ConditionFailed, query_all, to_item, transact, write
 from orgconnect.store.token_items import (
     access_token_from,
     client_from,
     code_from,
     grant_from,
     issued_items,
-    item_type,
     refresh_token_from,
 )
 
@@ -44,7 +41,6 @@ if TYPE_CHECKING:
     from orgconnect.store.dynamodb import DynamoStore
 
 # Cancellation reasons that mean "the state changed under us" rather than "DynamoDB is struggling".
-_LOST_RACE = frozenset({"ConditionalCheckFailed", "TransactionConflict"})
 
 _NEW_ITEM = "attribute_not_exists(pk)"
 
@@ -140,20 +136,14 @@ class TokenStore:
 
     def grants_for_subject(self, client_id: str, sub: str) -> list[Grant]:
         """Every grant of ``client_id`` for ``sub`` (gsi1; revocation re-reads a stale one)."""
-        grants: list[Grant] = []
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": "gsi1",
-            "KeyConditionExpression": "gsi1pk = :pk",
-            "ExpressionAttributeValues": to_item({":pk": keys.grants_by_sub_index(client_id, sub)}),
-        }
-        while True:
-            with aws_errors():
-                page = self._db.query(**request)
-            grants.extend(grant_from(from_item(i)) for i in page.get("Items", []) if item_type(i) == "grant")
-            if "LastEvaluatedKey" not in page:
-                return grants
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        items = query_all(
+            self._db,
+            TableName=self.table_name,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": keys.grants_by_sub_index(client_id, sub)}),
+        )
+        return [grant_from(i) for i in items if i.get("type") == "grant"]
 
     # -- writes -------------------------------------------------------------------------------
 
@@ -185,18 +175,17 @@ class TokenStore:
 
     def burn_code(self, code_digest: str, now: int) -> bool:
         try:
-            with aws_errors():
-                self._db.update_item(
+            write(
+                lambda: self._db.update_item(
                     TableName=self.table_name,
                     Key=to_item(keys.code_key(code_digest)),
                     UpdateExpression="SET used_at = :now",
                     ConditionExpression="attribute_exists(pk) AND attribute_not_exists(used_at)",
                     ExpressionAttributeValues=to_item({":now": now}),
                 )
-        except ClientError as error:
-            if error.response["Error"]["Code"] == "ConditionalCheckFailedException":
-                return False
-            raise
+            )
+        except ConditionFailed:
+            return False
         return True
 
     def rotate_refresh_token(
@@ -302,14 +291,11 @@ class TokenStore:
         return [found.get(k["pk"]) for k in wanted]
 
     def _transact(self, items: list[dict[str, Any]], *, guarded: int) -> None:
-        """TransactWriteItems; StaleWrite when one of the first ``guarded`` items lost a race."""
+        """TransactWriteItems; StaleWrite when the condition of one of the first ``guarded`` items
+        failed (a lost race). A write that only met a concurrent transaction is repeated first."""
         try:
-            with aws_errors():
-                self._db.transact_write_items(TransactItems=items)  # type: ignore[arg-type]
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "TransactionCanceledException":
-                raise
-            reasons = [str(r.get("Code")) for r in error.response.get("CancellationReasons", [])]
-            if any(r in _LOST_RACE for r in reasons[:guarded]):
-                raise StaleWrite() from error
-            raise TemporarilyUnavailable("transaction cancelled: " + ",".join(reasons)) from error
+            transact(self._db, items)
+        except ConditionFailed as failed:
+            if any(failed.at(i) for i in range(guarded)):
+                raise StaleWrite() from failed
+            raise TemporarilyUnavailable("transaction cancelled: " + ",".join(failed.reasons)) from failed
