@@ -18,7 +18,13 @@ import subprocess
 import sys
 from typing import Any
 
-from benchmarks.lambda_venv import ROOT, lambda_like_python, measured_environment
+from benchmarks.lambda_venv import (
+    ROOT,
+    lambda_like_python,
+    measured_environment,
+    shipped_handler,
+    shipped_layer,
+)
 from devstack.template import functions, load_template
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
@@ -47,7 +53,7 @@ _FUNCTION_ENV = {
 
 def _time_fresh(body: str) -> tuple[float, float]:
     """Wall and CPU seconds to run ``body`` in a fresh interpreter (a cold start's import phase)."""
-    code = _IMPORT_PROBE.format(layer=str(ROOT / "layers" / "orgconnect"), body=body)
+    code = _IMPORT_PROBE.format(layer=shipped_layer(), body=body)
     env = {**measured_environment(), **_FUNCTION_ENV}
     out = subprocess.run(
         [lambda_like_python(), "-c", code], capture_output=True, text=True, check=True, env=env
@@ -63,7 +69,7 @@ def cold_imports() -> dict[str, Any]:
     bodies = {"import boto3": "import boto3"}
     for spec in functions(load_template()):
         module = spec.handler.rpartition(".")[0]
-        bodies[spec.logical_id] = _LOAD_HANDLER.format(path=str(spec.code_dir / f"{module}.py"))
+        bodies[spec.logical_id] = _LOAD_HANDLER.format(path=shipped_handler(spec.code_dir, module))
     walls: dict[str, list[float]] = {name: [] for name in bodies}
     cpus: dict[str, list[float]] = {name: [] for name in bodies}
     for _ in range(RUNS):

@@ -27,7 +27,13 @@ from unittest import mock
 
 import httpx
 
-from benchmarks.lambda_venv import ROOT, lambda_like_python, measured_environment
+from benchmarks.lambda_venv import (
+    ROOT,
+    lambda_like_python,
+    measured_environment,
+    shipped_handler,
+    shipped_layer,
+)
 from devstack import apigw
 from devstack.browser import ScriptedBrowser
 from devstack.integrator import IntegratorConfig, authorization_url, mint_link_token
@@ -111,7 +117,7 @@ class ColdFirstRequests:
         warm = self._load(spec, instance)
         module, _, name = spec.handler.rpartition(".")
         code = _COLD_CHILD.format(
-            layer=str(ROOT / "layers" / "orgconnect"), path=str(spec.code_dir / f"{module}.py"), handler=name
+            layer=shipped_layer(), path=shipped_handler(spec.code_dir, module), handler=name
         )
 
         def handler(event: dict[str, Any], context: Any) -> Any:
