@@ -370,3 +370,25 @@ def test_pycronofy_redeems_refreshes_reads_userinfo_and_revokes(flow: FlowStack,
     sdk.refresh_authorization()
     assert sdk.userinfo()["sub"] == client.service_account_id
     sdk.revoke_authorization()
+
+
+def test_a_failed_write_leaves_no_secret_and_no_service_account(flow: FlowStack, browser: Browser) -> None:
+    client = flow.new_client()
+    # A concurrent authorization claimed subsidiary.example for another service account after
+    # our lookup: our transaction's condition fails after the secret was created.
+    from orgconnect.store import keys
+    from orgconnect.store.dynamodb import to_item
+
+    claim = keys.service_account_domain_key(client.client_id, "microsoft_365", SECONDARY_DOMAIN)
+    dangling = {**claim, "type": "service_account_domain", "service_account_id": "ser_" + "f" * 24}
+    flow.aws("dynamodb").put_item(TableName=flow.info["aws"]["table_name"], Item=to_item(dangling))
+    before = set(service_account_secrets(flow))
+    outcome = browser.run(
+        ec_url(flow, client, provider_name="microsoft_365"), sign_in_as=admin_of(flow, "microsoft")
+    )
+    assert outcome.kind == "error"
+    assert outcome.params["error"] == "server_error" and outcome.params["state"] == "ec-state"
+    assert set(service_account_secrets(flow)) == before
+    owned = [i for i in flow.table_items("SERVICEACCOUNT#") if i["client_id"] == client.client_id]
+    assert [i["service_account_id"] for i in owned] == [client.service_account_id]
+    assert "orgconnect_ec=;" in outcome.response.headers["set-cookie"]
