@@ -9,82 +9,23 @@ import base64
 import hashlib
 import json
 from typing import Any
-from urllib.parse import parse_qs, urlencode, urljoin, urlsplit
+from urllib.parse import parse_qs, urljoin, urlsplit
 
-import httpx
 import pycronofy
 import pytest
 
 from devstack.simulators.demo import PRIMARY_DOMAIN, SECONDARY_DOMAIN
 from devstack.simulators.signin import parse_signin_form
-from tests.flow.harness import Browser, Client, FlowStack
-
-SCOPE = "service_account/accounts/manage service_account/resources/manage"
-
-
-def ec_url(flow: FlowStack, client: Client, **overrides: Any) -> str:
-    params: dict[str, Any] = {
-        "response_type": "code",
-        "client_id": client.client_id,
-        "redirect_uri": client.redirect_uri,
-        "scope": SCOPE,
-        "delegated_scope": "read_write",
-        "state": "ec-state",
-        "provider_name": "google_workspace",
-    }
-    for key, value in overrides.items():
-        if value is None:
-            params.pop(key, None)
-        else:
-            params[key] = value
-    return f"{flow.info['app_url']}/enterprise_connect/oauth/authorize?{urlencode(params)}"
-
-
-def admin_of(flow: FlowStack, provider: str) -> dict[str, str]:
-    """sign_in_as for the provider simulator's administrator."""
-    if provider == "google":
-        email = flow.simulator("google").admin.primary_email
-    else:
-        sim = flow.simulator("microsoft")
-        email = next(u.user_principal_name for u in sim.users.values() if sim.is_global_admin(u))
-    return {flow.info["simulators"][provider]["base_url"]: email}
-
-
-def non_admin_of(flow: FlowStack, provider: str) -> dict[str, str]:
-    if provider == "google":
-        sim = flow.simulator("google")
-        email = next(
-            u.primary_email for u in sim.users.values() if not u.is_admin and u.domain == PRIMARY_DOMAIN
-        )
-    else:
-        sim = flow.simulator("microsoft")
-        email = next(u.user_principal_name for u in sim.users.values() if not sim.is_global_admin(u))
-    return {flow.info["simulators"][provider]["base_url"]: email}
-
-
-def redeem(flow: FlowStack, client: Client, code: str, **extra: str) -> httpx.Response:
-    return flow.api.post(
-        f"{flow.info['api_url']}/oauth/token",
-        json={
-            "client_id": client.client_id,
-            "client_secret": client.client_secret,
-            "grant_type": "authorization_code",
-            "code": code,
-            "redirect_uri": client.redirect_uri,
-            **extra,
-        },
-    )
-
-
-def userinfo(flow: FlowStack, access_token: str) -> httpx.Response:
-    return flow.api.get(
-        f"{flow.info['api_url']}/v1/userinfo", headers={"Authorization": f"Bearer {access_token}"}
-    )
-
-
-def service_account_secrets(flow: FlowStack) -> list[str]:
-    names = [s["Name"] for s in flow.aws("secretsmanager").list_secrets(MaxResults=100)["SecretList"]]
-    return [n for n in names if "/service-accounts/" in n]
+from tests.flow.enterprise_connect_helpers import (
+    SCOPE,
+    admin_of,
+    ec_url,
+    non_admin_of,
+    redeem,
+    service_account_secrets,
+    userinfo,
+)
+from tests.flow.harness import Browser, FlowStack
 
 
 @pytest.mark.parametrize(
@@ -370,25 +311,3 @@ def test_pycronofy_redeems_refreshes_reads_userinfo_and_revokes(flow: FlowStack,
     sdk.refresh_authorization()
     assert sdk.userinfo()["sub"] == client.service_account_id
     sdk.revoke_authorization()
-
-
-def test_a_failed_write_leaves_no_secret_and_no_service_account(flow: FlowStack, browser: Browser) -> None:
-    client = flow.new_client()
-    # A concurrent authorization claimed subsidiary.example for another service account after
-    # our lookup: our transaction's condition fails after the secret was created.
-    from orgconnect.store import keys
-    from orgconnect.store.dynamodb import to_item
-
-    claim = keys.service_account_domain_key(client.client_id, "microsoft_365", SECONDARY_DOMAIN)
-    dangling = {**claim, "type": "service_account_domain", "service_account_id": "ser_" + "f" * 24}
-    flow.aws("dynamodb").put_item(TableName=flow.info["aws"]["table_name"], Item=to_item(dangling))
-    before = set(service_account_secrets(flow))
-    outcome = browser.run(
-        ec_url(flow, client, provider_name="microsoft_365"), sign_in_as=admin_of(flow, "microsoft")
-    )
-    assert outcome.kind == "error"
-    assert outcome.params["error"] == "server_error" and outcome.params["state"] == "ec-state"
-    assert set(service_account_secrets(flow)) == before
-    owned = [i for i in flow.table_items("SERVICEACCOUNT#") if i["client_id"] == client.client_id]
-    assert [i["service_account_id"] for i in owned] == [client.service_account_id]
-    assert "orgconnect_ec=;" in outcome.response.headers["set-cookie"]

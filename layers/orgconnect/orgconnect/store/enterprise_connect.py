@@ -14,6 +14,7 @@ in Secrets Manager), ``scope``, ``delegated_scope``, ``authorized_at`` and ``upd
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import suppress
 from typing import TYPE_CHECKING, Any
 
 from orgconnect.domain.enterprise_connect import (
@@ -137,8 +138,22 @@ class DynamoEnterpriseConnect:
         data = self._store.read(keys.service_account_key(service_account_id))
         account = self._store.service_account_from(data)
         if data is None or account is None or account.client_id != client_id:
+            self._drop_stale_claim(claim, service_account_id)
             return None
         return ExistingServiceAccount(account, data.get("secret_arn"))
+
+    def _drop_stale_claim(self, claim: dict[str, str], service_account_id: str) -> None:
+        """A claim of a service account that no longer exists would block the domain for good."""
+        # Absent, or already pointing elsewhere: nothing stale to remove.
+        with suppress(ConditionFailed):
+            write(
+                lambda: self._db.delete_item(
+                    TableName=self.table_name,
+                    Key=to_item(claim),
+                    ConditionExpression="service_account_id = :stale",
+                    ExpressionAttributeValues=to_item({":stale": service_account_id}),
+                )
+            )
 
     def authorize(self, authorization: ServiceAccountAuthorization) -> None:
         """One TransactWriteItems: finish the request, put or refresh the service account, claim

@@ -22,6 +22,7 @@ from orgconnect.domain.codes import CODE_PURPOSE, AuthorizationCode, GrantKind, 
 from orgconnect.domain.enterprise_connect import (
     COOKIE_NAME,
     EnterpriseConnectRequest,
+    EnterpriseConnectStep,
     ServiceAccountAuthorization,
     admin_problem,
 )
@@ -82,6 +83,10 @@ def _credentials(tokens: ProviderTokens, account: ProviderAccount) -> dict[str, 
     return {**tokens.to_dict(), "tenant_id": account.account_id, "admin_email": account.user_email}
 
 
+class _LostToConcurrentCreation(Exception):
+    """Another authorization created this client's service account for the domain meanwhile."""
+
+
 def _register(
     deps: FlowDependencies,
     request: EnterpriseConnectRequest,
@@ -89,7 +94,30 @@ def _register(
     tokens: ProviderTokens,
     account: ProviderAccount,
 ) -> str:
-    """Create or refresh the service account and issue its code; the code in clear."""
+    """Create or refresh the service account and issue its code; the code in clear. Losing the
+    creation to a concurrent authorization for the same domain refreshes the winner instead."""
+    try:
+        return _register_once(deps, request, provider, tokens, account)
+    except _LostToConcurrentCreation:
+        try:
+            return _register_once(deps, request, provider, tokens, account)
+        except _LostToConcurrentCreation:
+            raise end(
+                deps,
+                request,
+                request.error(
+                    "server_error", "The service account changed while you were authorizing; try again."
+                ),
+            ) from None
+
+
+def _register_once(
+    deps: FlowDependencies,
+    request: EnterpriseConnectRequest,
+    provider: CalendarProvider,
+    tokens: ProviderTokens,
+    account: ProviderAccount,
+) -> str:
     domain = (account.domain or "").lower()
     repository, vault = deps.enterprise_connect, deps.service_account_vault
     created_secret: str | None = None
@@ -139,6 +167,9 @@ def _register(
         )
     except StepConflict:
         _discard(vault, created_secret)
+        latest = repository.get(request.request_id)
+        if existing is None and latest is not None and latest.step is EnterpriseConnectStep.ACTIVE:
+            raise _LostToConcurrentCreation() from None
         raise end(
             deps,
             request,
