@@ -4,6 +4,10 @@
 - ``GET /start`` does what an integrator's backend does: mints a fresh OU link token with the
   client secret (server to server), then sends the browser to orgconnect's authorization URL.
 - ``GET /callback`` is the registered redirect URI: it shows the ``code`` or the ``error`` it got.
+
+:func:`obtain_service_account_token` is what an integrator does once per customer with Enterprise
+Connect: the administrator consents at the calendar provider (a scripted browser here), and the
+code redeems for the service account's token (the dev stack writes it to dev.json).
 """
 
 from __future__ import annotations
@@ -83,6 +87,54 @@ def authorization_url(
     if provider:
         query.append(("conferencing_provider_name", provider))
     return f"{config.app_url}/organizational_unit_oauth?{urlencode(query)}"
+
+
+SERVICE_ACCOUNT_SCOPE = "service_account/accounts/manage service_account/resources/manage"
+
+
+def enterprise_connect_url(
+    config: IntegratorConfig, state: str, provider: str | None = None, delegated_scope: str = "read_write"
+) -> str:
+    """orgconnect's Enterprise Connect authorization URL for this demo client (SPEC 4)."""
+    query = [
+        ("response_type", "code"),
+        ("client_id", config.client_id),
+        ("redirect_uri", config.redirect_uri),
+        ("scope", SERVICE_ACCOUNT_SCOPE),
+        ("delegated_scope", delegated_scope),
+        ("state", state),
+    ]
+    if provider:
+        query.append(("provider_name", provider))
+    return f"{config.app_url}/enterprise_connect/oauth/authorize?{urlencode(query)}"
+
+
+def obtain_service_account_token(
+    config: IntegratorConfig, *, provider: str = "google_workspace", sign_in_as: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """Enterprise Connect end to end: the admin consents (scripted browser), the code is redeemed.
+
+    Returns the token response (``access_token``, ``refresh_token``, ``service_account_id``, ...)."""
+    from devstack.browser import ScriptedBrowser
+
+    state = secrets.token_urlsafe(12)
+    browser = ScriptedBrowser(redirect_uri=config.redirect_uri, app_url=config.app_url)
+    outcome = browser.run(enterprise_connect_url(config, state, provider), sign_in_as=sign_in_as)
+    if outcome.kind != "code" or outcome.params.get("state") != state:
+        raise RuntimeError(f"Enterprise Connect did not return a code: {outcome.kind} {outcome.params}")
+    response = httpx.post(
+        f"{config.api_url}/oauth/token",
+        json={
+            "client_id": config.client_id,
+            "client_secret": config.client_secret,
+            "grant_type": "authorization_code",
+            "code": outcome.params["code"],
+            "redirect_uri": config.redirect_uri,
+        },
+        timeout=30,
+    )
+    response.raise_for_status()
+    return dict(response.json())
 
 
 def mint_link_token(config: IntegratorConfig, client: httpx.Client | None = None) -> str:

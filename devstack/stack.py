@@ -25,7 +25,7 @@ import httpx
 from devstack.apigw import LocalApiGateway, function_environment
 from devstack.aws import DynamoDBBackend, LocalAws, aws_environment, provision, start_local_aws
 from devstack.docs_ui import docs_routes
-from devstack.integrator import IntegratorConfig, create_integrator_app
+from devstack.integrator import IntegratorConfig, create_integrator_app, obtain_service_account_token
 from devstack.openapi import build_openapi
 from devstack.servers import RunningServer, serve_wsgi
 from devstack.simulators.demo import PRIMARY_DOMAIN, DemoDirectory, build_demo_directory
@@ -140,7 +140,7 @@ class DevStack:
             "dynamodb": opts.dynamodb,
             "dynamodb_endpoint_url": self.aws.dynamodb_endpoint_url,
             **seeded,
-            # Enterprise Connect (which issues service-account tokens) is not built yet.
+            # Filled below through Enterprise Connect, when the simulators run.
             "service_account_token": None,
             "start_url": f"{integrator.url}/start",
             "integrator_url": integrator.url,
@@ -158,12 +158,25 @@ class DevStack:
             "routes": [f"{m} {p} -> {f}" for m, p, f in api_app.routes],
         }
         self._wait_until_ready()
+        if opts.simulators:
+            self.info.update(self._service_account_token(integrator_config, demo))
         opts.state_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.dev_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.info, indent=2) + "\n")
         tmp.chmod(0o600)  # it holds the demo client secret
         tmp.replace(self.dev_file)
         return self.info
+
+    def _service_account_token(self, config: IntegratorConfig, demo: DemoDirectory) -> dict[str, Any]:
+        """The demo service account's token through Enterprise Connect: the demo administrator
+        consents at the Google simulator, the code is redeemed (the seeded account is refreshed)."""
+        google = self.info["simulators"]["google"]["base_url"]
+        token = obtain_service_account_token(config, sign_in_as={google: demo.admin.email})
+        return {
+            "service_account_id": token["service_account_id"],
+            "service_account_token": token["access_token"],
+            "service_account_refresh_token": token["refresh_token"],
+        }
 
     def _start_simulators(self, demo: DemoDirectory, app_url: str) -> dict[str, Any]:
         from devstack.simulators import start_simulators

@@ -1,4 +1,5 @@
-"""The Organizational Unit OAuth pages (SPEC 3): start, continue, provider choice, consent.
+"""The Organizational Unit OAuth pages (SPEC 3): start, continue, provider choice, consent; and
+Enterprise Connect's authorization and provider choice (SPEC 4).
 
 Browser-facing: every answer is an HTML page or a redirect with the flow's security headers.
 The logic lives in ``orgconnect.web.flow``.
@@ -14,7 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgconnect import runtime, settings
 from orgconnect.observability import metrics, observed
-from orgconnect.web import flow
+from orgconnect.web import enterprise_connect, flow
 from orgconnect.web.api import create_html_app
 
 settings.validate(settings.FLOW_FUNCTION)
@@ -40,6 +41,17 @@ def choose(provider: str) -> Response[Any]:
 @app.post("/organizational_unit_oauth/consent", include_in_schema=False)
 def decide() -> Response[Any]:
     return flow.decide(runtime.flow_dependencies(), app.current_event)
+
+
+@app.get("/enterprise_connect/oauth/authorize", include_in_schema=False)
+def enterprise_connect_authorize() -> Response[Any]:
+    metrics.add_metric(name="EnterpriseConnectStarted", unit="Count", value=1)
+    return enterprise_connect.authorize(runtime.flow_dependencies(), app.current_event)
+
+
+@app.get("/enterprise_connect/oauth/providers/<provider>", include_in_schema=False)
+def enterprise_connect_choose(provider: str) -> Response[Any]:
+    return enterprise_connect.choose(runtime.flow_dependencies(), app.current_event, provider)
 
 
 @observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)

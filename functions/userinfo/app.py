@@ -1,4 +1,5 @@
-"""GET /v1/userinfo and GET /v1/organizational_unit (SPEC 2.3, 2.5) for Organizational Unit tokens.
+"""GET /v1/userinfo and GET /v1/organizational_unit (SPEC 2.3, 2.5) for Organizational Unit tokens,
+and GET /v1/userinfo for service-account tokens (Enterprise Connect).
 
 Authenticated with ``Authorization: Bearer {access_token}`` from ``POST /oauth/token``; never
 with a token in the URL (anchors T4). Both answers come from the same read model: the OU, its
@@ -66,8 +67,8 @@ def _caller() -> AccessGrant:
         raise
 
 
-def _organizational_unit() -> OrganizationalUnitView:
-    grant = _caller()
+def _organizational_unit(grant: AccessGrant | None = None) -> OrganizationalUnitView:
+    grant = grant or _caller()
     if grant.kind is not GrantKind.ORGANIZATIONAL_UNIT:
         metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
         raise InsufficientScope()
@@ -104,7 +105,9 @@ def _connections(view: OrganizationalUnitView) -> list[dict[str, str]]:
     "/v1/userinfo",
     summary="Who an access token stands for",
     description=(
-        "For an Organizational Unit token: the OU, its service accounts and its conferencing connections."
+        "For an Organizational Unit token: the OU, its service accounts and its conferencing "
+        "connections. For a service-account token (Enterprise Connect): `cronofy.type` "
+        "`service_account`, its provider and domain, and the authorization's scopes."
     ),
     tags=["Identity"],
     responses={
@@ -113,7 +116,10 @@ def _connections(view: OrganizationalUnitView) -> list[dict[str, str]]:
     },
 )
 def userinfo() -> dict[str, Any]:
-    view = _organizational_unit()
+    grant = _caller()
+    if grant.kind is GrantKind.SERVICE_ACCOUNT:
+        return _service_account(grant)
+    view = _organizational_unit(grant)
     return {
         "sub": view.sub,
         "cronofy.type": "organizational_unit",
@@ -123,6 +129,31 @@ def userinfo() -> dict[str, Any]:
             "conferencing_connections": _connections(view),
         },
     }
+
+
+def _service_account(grant: AccessGrant) -> dict[str, Any]:
+    """Cronofy's service-account userinfo, with its older flat keys (omniauth-cronofy reads them)."""
+    details = runtime.get_service_account_details().get(grant.sub)
+    # The service account was deleted (or is not this client's): the token stands for nothing.
+    if details is None or details.service_account.client_id != grant.client_id:
+        metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
+        raise AuthenticationFailed()
+    account = details.service_account
+    logger.info("service account read", extra={"client_id": grant.client_id, "sub": grant.sub})
+    authorization = {"scope": grant.scope, "status": "active", "delegated_scope": details.delegated_scope}
+    body: dict[str, Any] = {
+        "sub": account.service_account_id,
+        "cronofy.type": "service_account",
+        "cronofy.data": {
+            "service_account": {"provider_name": str(account.provider), "domain": account.domain},
+            "authorization": {k: v for k, v in authorization.items() if v is not None},
+        },
+        "cronofy.service_account.domain": account.domain,
+    }
+    if account.admin_email:
+        body["email"] = account.admin_email
+        body["cronofy.service_account.email"] = account.admin_email
+    return body
 
 
 @app.get(

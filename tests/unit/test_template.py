@@ -19,7 +19,13 @@ def test_runtime_is_python313_everywhere() -> None:
         assert fn["Properties"].get("Runtime", "python3.13") == "python3.13"
     for layer in resources_of_type(TEMPLATE, "AWS::Serverless::LayerVersion").values():
         assert layer["Properties"]["CompatibleRuntimes"] == ["python3.13"]
-        assert layer["Metadata"]["BuildMethod"] == "python3.13"
+        # The layer's Makefile builds it for python3.13 (pip's target version, compiled by python3.13).
+        assert layer["Metadata"]["BuildMethod"] == "makefile"
+        makefile = (
+            Path(__file__).resolve().parents[2] / layer["Properties"]["ContentUri"] / "Makefile"
+        ).read_text()
+        assert "--python-version 3.13" in makefile
+        assert "PYTHON ?= python3.13" in makefile
 
 
 def test_table_is_on_demand_encrypted_recoverable_with_ttl_on_expires_at() -> None:

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.sealing import Sealer
     from orgconnect.providers.registry import ProviderRegistry
+    from orgconnect.store.enterprise_connect import DynamoEnterpriseConnect, ServiceAccountDetailsReader
     from orgconnect.store.flow_state import DynamoFlowState
     from orgconnect.store.ou_views import OrganizationalUnitViews
     from orgconnect.store.tokens import TokenStore
@@ -113,6 +114,31 @@ def get_connection_vault() -> ConnectionVault:
     )
 
 
+@lru_cache(maxsize=1)
+def get_service_account_vault() -> ConnectionVault:
+    """Enterprise Connect's admin credentials: one secret per service account."""
+    from orgconnect.store.vault import ConnectionVault
+
+    return ConnectionVault(
+        get_secrets_client(),
+        prefix=settings.load(settings.VaultSettings).service_account_secret_prefix,
+    )
+
+
+def get_enterprise_connect() -> DynamoEnterpriseConnect:
+    from orgconnect.store.enterprise_connect import DynamoEnterpriseConnect
+
+    return DynamoEnterpriseConnect(get_store(), clock=lambda: now())
+
+
+@lru_cache(maxsize=1)
+def get_service_account_details() -> ServiceAccountDetailsReader:
+    """The service account behind a service-account token (userinfo)."""
+    from orgconnect.store.enterprise_connect import ServiceAccountDetailsReader
+
+    return ServiceAccountDetailsReader.sharing(get_store())
+
+
 def reset() -> None:
     """Forget every cached dependency (tests, and the dev stack after it reseeds)."""
     for cached in (
@@ -125,6 +151,8 @@ def reset() -> None:
         get_sealer,
         get_providers,
         get_connection_vault,
+        get_service_account_vault,
+        get_service_account_details,
     ):
         cached.cache_clear()
     settings.reset()
@@ -158,4 +186,6 @@ def flow_dependencies() -> FlowDependencies:
         load_sealer=get_sealer,
         load_providers=get_providers,
         load_vault=get_connection_vault,
+        load_enterprise_connect=get_enterprise_connect,
+        load_service_account_vault=get_service_account_vault,
     )

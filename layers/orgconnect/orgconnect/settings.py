@@ -143,6 +143,12 @@ class VaultSettings:
         text(min_length=1),
         "orgconnect/connections/",
     )
+    # Name prefix of the per-service-account secrets (Enterprise Connect's admin credentials).
+    service_account_secret_prefix: str = env(
+        "ORGCONNECT_SERVICE_ACCOUNT_SECRET_PREFIX",
+        text(min_length=1),
+        "orgconnect/service-accounts/",
+    )
 
 
 # The families: what each kind of function validates at cold start.

@@ -130,23 +130,43 @@ def check_client(query: Mapping[str, Sequence[str]], client: Client | None) -> t
     return client, redirect_uris[0]
 
 
-def validate_authorize(query: Mapping[str, Sequence[str]], client: Client | None) -> AuthorizeParams:
-    """Every check of SPEC 3 step 1, in order; the link token itself is checked by the caller."""
+@dataclass(frozen=True)
+class CheckedRedirect:
+    """What every authorization endpoint checks first: the client, its redirect_uri and the state.
+
+    Past this point every refusal is an RFC 6749 error redirected to ``redirect_uri`` with ``state``.
+    """
+
+    client: Client
+    redirect_uri: str
+    state: str | None
+
+    def fail(self, error: str, description: str) -> FlowError:
+        return FlowError(error, description, redirect_uri=self.redirect_uri, state=self.state)
+
+
+def check_redirect(
+    query: Mapping[str, Sequence[str]], client: Client | None, single_valued: Sequence[str]
+) -> CheckedRedirect:
+    """R1/R2 (a page), then single-valued parameters, the state's size and response_type=code."""
     client, redirect_uri = check_client(query, client)
     states = query.get("state", [])
     state = states[0] if len(states) == 1 else None
-
-    def fail(error: str, description: str) -> FlowError:
-        return FlowError(error, description, redirect_uri=redirect_uri, state=state)
-
-    for name in SINGLE_VALUED:
+    checked = CheckedRedirect(client, redirect_uri, state)
+    for name in single_valued:
         if len(query.get(name, [])) > 1:
-            raise fail("invalid_request", f"{name} was given more than once")
+            raise checked.fail("invalid_request", f"{name} was given more than once")
     if state is not None and len(state.encode()) > MAX_STATE_LENGTH:
         raise FlowError("invalid_request", "state is too long", redirect_uri=redirect_uri, state=None)
-    response_type = query.get("response_type", [""])[0]
-    if response_type != "code":
-        raise fail("unsupported_response_type", "response_type must be code")
+    if query.get("response_type", [""])[0] != "code":
+        raise checked.fail("unsupported_response_type", "response_type must be code")
+    return checked
+
+
+def validate_authorize(query: Mapping[str, Sequence[str]], client: Client | None) -> AuthorizeParams:
+    """Every check of SPEC 3 step 1, in order; the link token itself is checked by the caller."""
+    checked = check_redirect(query, client, SINGLE_VALUED)
+    client, redirect_uri, state, fail = checked.client, checked.redirect_uri, checked.state, checked.fail
     if query.get("scope", [""])[0] != OU_SCOPE:
         raise fail("invalid_scope", f"scope must be {OU_SCOPE}")
     capabilities = query.get("capabilities[]", [])

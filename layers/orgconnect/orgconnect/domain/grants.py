@@ -25,11 +25,20 @@ from orgconnect.domain.model import ApiKey
 ACCESS_TOKEN_PURPOSE = "access_token"  # noqa: S105 - a hash domain label, not a secret
 REFRESH_TOKEN_PURPOSE = "refresh_token"  # noqa: S105 - a hash domain label, not a secret
 ACCESS_TOKEN_TTL_SECONDS = 3600
+# Service-account tokens are more sensitive and live half as long (Cronofy: expires_in 1800).
+SERVICE_ACCOUNT_ACCESS_TOKEN_TTL_SECONDS = 1800
 # Access tokens of one grant that may be alive at once; a refresh beyond it revokes the oldest.
 MAX_LIVE_ACCESS_TOKENS = 10
 # A redeemed code is kept this long (its TTL moves on) so that a late replay still revokes (K1).
 USED_CODE_RETENTION_SECONDS = 24 * 3600
 GRANT_ID_PREFIX = "grt"
+
+
+def access_token_ttl(kind: GrantKind) -> int:
+    """How long an access token of a ``kind`` grant lives."""
+    if kind is GrantKind.SERVICE_ACCOUNT:
+        return SERVICE_ACCOUNT_ACCESS_TOKEN_TTL_SECONDS
+    return ACCESS_TOKEN_TTL_SECONDS
 
 
 class GrantType(StrEnum):

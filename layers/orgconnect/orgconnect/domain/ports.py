@@ -24,6 +24,7 @@ from orgconnect.domain.provider_model import ProviderAccount, ProviderTokens, Pu
 
 if TYPE_CHECKING:
     from orgconnect.domain.authorization import Approval, AuthorizationRequest, ProviderState, Step
+    from orgconnect.domain.enterprise_connect import EnterpriseConnectRepository
     from orgconnect.domain.sealing import Sealer
     from orgconnect.domain.secrets import SecretHasher
 
@@ -223,6 +224,21 @@ class FlowDependencies:
     load_sealer: Callable[[], Sealer]
     load_providers: Callable[[], AuthorizationClients]
     load_vault: Callable[[], CredentialVault]
+    # Enterprise Connect: its repository and the vault of service-account credentials.
+    load_enterprise_connect: Callable[[], EnterpriseConnectRepository] | None = None
+    load_service_account_vault: Callable[[], CredentialVault] | None = None
+
+    @property
+    def enterprise_connect(self) -> EnterpriseConnectRepository:
+        if self.load_enterprise_connect is None:
+            raise RuntimeError("Enterprise Connect is not wired")
+        return self.load_enterprise_connect()
+
+    @property
+    def service_account_vault(self) -> CredentialVault:
+        if self.load_service_account_vault is None:
+            raise RuntimeError("Enterprise Connect is not wired")
+        return self.load_service_account_vault()
 
     @property
     def sealer(self) -> Sealer:

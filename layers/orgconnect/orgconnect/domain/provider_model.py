@@ -14,6 +14,7 @@ class Purpose(StrEnum):
     ADMIN_PROOF = "admin_proof"  # prove admin of the service account's calendar domain
     CONFERENCING = "conferencing"  # authorize an enterprise conferencing account
     CALENDARS = "calendars"  # link an additional calendar tenant (seed 002)
+    ENTERPRISE_CONNECT = "enterprise_connect"  # an administrator's consent for a service account
 
 
 @dataclass(frozen=True)

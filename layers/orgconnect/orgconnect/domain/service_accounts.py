@@ -13,6 +13,11 @@ _DOMAIN = re.compile(r"^(?=.{1,253}$)(?!-)[a-z0-9-]{1,63}(?<!-)(\.(?!-)[a-z0-9-]
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+$")
 
 
+def is_domain_name(value: str) -> bool:
+    """Whether ``value`` is a lowercase DNS domain name with at least two labels."""
+    return _DOMAIN.match(value) is not None
+
+
 def register_service_account(
     *,
     client_id: str,

@@ -24,7 +24,6 @@ from orgconnect.domain.credential_syntax import is_bearer_credential, is_vschar_
 from orgconnect.domain.errors import AuthenticationFailed, TemporarilyUnavailable
 from orgconnect.domain.grants import (
     ACCESS_TOKEN_PURPOSE,
-    ACCESS_TOKEN_TTL_SECONDS,
     GRANT_ID_PREFIX,
     MAX_LIVE_ACCESS_TOKENS,
     REFRESH_TOKEN_PURPOSE,
@@ -37,12 +36,15 @@ from orgconnect.domain.grants import (
     StoredRefreshToken,
     TokenRepository,
     TokenSet,
+    access_token_ttl,
 )
 from orgconnect.domain.oauth_errors import InvalidGrant, InvalidOAuthRequest
 from orgconnect.domain.pkce import is_code_verifier, verifier_matches
 from orgconnect.domain.revocation import REVOCATION_ATTEMPTS, revoke_grant
 from orgconnect.domain.secrets import SecretHasher, new_id, new_secret
 
+# The codes this endpoint redeems (account codes come with delegated access).
+REDEEMABLE_KINDS = frozenset({GrantKind.ORGANIZATIONAL_UNIT, GrantKind.SERVICE_ACCOUNT})
 _UNUSABLE_CODE = "The authorization code is unknown, expired or already used."
 
 
@@ -99,7 +101,7 @@ def _check_redeemable(stored: StoredCode, *, redirect_uri: str, code_verifier: s
         raise InvalidGrant("The redirect_uri does not match the one of the authorization request.")
     if code.expires_at <= now:
         raise InvalidGrant(_UNUSABLE_CODE)
-    if code.kind is not GrantKind.ORGANIZATIONAL_UNIT:
+    if code.kind not in REDEEMABLE_KINDS:
         raise InvalidGrant("This kind of authorization code cannot be redeemed here.")
     if code.code_challenge is None:
         if code_verifier is not None:
@@ -141,7 +143,7 @@ def _issue_grant(
     access_token, refresh_token = new_secret(), new_secret()
     access_digest = hasher.digest(ACCESS_TOKEN_PURPOSE, access_token)
     refresh_digest = hasher.digest(REFRESH_TOKEN_PURPOSE, refresh_token)
-    expires_at = now + ACCESS_TOKEN_TTL_SECONDS
+    expires_at = now + access_token_ttl(code.kind)
     grant = Grant(
         grant_id=new_id(GRANT_ID_PREFIX),
         client_id=code.client_id,
@@ -163,7 +165,7 @@ def _token_set(grant: Grant, access_token: str, refresh_token: str) -> TokenSet:
     return TokenSet(
         access_token=access_token,
         refresh_token=refresh_token,
-        expires_in=ACCESS_TOKEN_TTL_SECONDS,
+        expires_in=access_token_ttl(grant.kind),
         grant_id=grant.grant_id,
         client_id=grant.client_id,
         kind=grant.kind,
@@ -216,7 +218,7 @@ def _rotate(stored: StoredRefreshToken, *, hasher: SecretHasher, now: int) -> tu
     access_token, refresh_token = new_secret(), new_secret()
     access_digest = hasher.digest(ACCESS_TOKEN_PURPOSE, access_token)
     refresh_digest = hasher.digest(REFRESH_TOKEN_PURPOSE, refresh_token)
-    expires_at = now + ACCESS_TOKEN_TTL_SECONDS
+    expires_at = now + access_token_ttl(stored.kind)
     live, retired = live_access_tokens(stored.access_tokens, access_digest, expires_at, now=now)
     grant = Grant(
         grant_id=stored.grant_id,

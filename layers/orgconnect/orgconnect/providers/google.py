@@ -15,6 +15,7 @@ from orgconnect.providers.paging import TokenInBody
 SCOPE = "https://www.googleapis.com/auth/"
 DIRECTORY_READONLY = SCOPE + "admin.directory.user.readonly"
 MEET = SCOPE + "meetings.space.created"
+CALENDAR = SCOPE + "calendar"
 
 
 class UserInfo(BaseModel):
@@ -55,6 +56,8 @@ class GoogleProvider(OAuthProvider):
 
     def scopes(self, purpose: Purpose) -> list[str]:
         base = ["openid", "email", "profile", DIRECTORY_READONLY]
+        if purpose is Purpose.ENTERPRISE_CONNECT:
+            return [*base, CALENDAR]  # the service account's admin consent: directory and calendars
         return [*base, MEET] if purpose is Purpose.CONFERENCING else base
 
     def extra_authorize_params(self, purpose: Purpose, *, domain: str | None) -> dict[str, str]:

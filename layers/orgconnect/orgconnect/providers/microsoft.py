@@ -88,6 +88,9 @@ class MicrosoftProvider(OAuthProvider):
         return f"{self.host('login')}/{self._tenant(domain)}/oauth2/v2.0/token"
 
     def scopes(self, purpose: Purpose) -> list[str]:
+        if purpose is Purpose.ENTERPRISE_CONNECT:
+            # An administrator's consent to /.default is tenant-wide: the app's configured permissions.
+            return ["openid", "profile", "email", "offline_access", GRAPH + ".default"]
         base = [
             "openid",
             "profile",

@@ -166,6 +166,16 @@ def query_all(client: DynamoDBClient, **request: Any) -> list[dict[str, Any]]:
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
+def domain_claim_item(account: ServiceAccount) -> dict[str, Any]:
+    """Which service account ``account``'s client has for its provider and domain (the latest)."""
+    return {
+        **keys.service_account_domain_key(account.client_id, str(account.provider), account.domain),
+        "type": "service_account_domain",
+        "service_account_id": account.service_account_id,
+        "client_id": account.client_id,
+    }
+
+
 class DynamoStore:
     """All repositories of the domain over one DynamoDB table (ClientStore, ServiceAccountStore, ...)."""
 
@@ -257,7 +267,14 @@ class DynamoStore:
                 "created_at": service_account.created_at,
             }
         )
-        self.put_new(item)
+        # The domain claim lets Enterprise Connect find (and refresh) this service account.
+        claim = {"TableName": self.table_name, "Item": to_item(domain_claim_item(service_account))}
+        new_item = {
+            "TableName": self.table_name,
+            "Item": item,
+            "ConditionExpression": "attribute_not_exists(pk)",
+        }
+        self.transact([{"Put": new_item}, {"Put": claim}])
 
     @staticmethod
     def service_account_from(data: Mapping[str, Any] | None) -> ServiceAccount | None:

@@ -88,3 +88,8 @@ def ou_member_index(ou_id: str) -> str:
 def grants_by_sub_index(client_id: str, sub: str) -> str:
     """gsi1pk of every grant of ``client_id`` for ``sub`` (revocation by sub)."""
     return f"SUB#{client_id}#{sub}"
+
+
+def service_account_domain_key(client_id: str, provider: str, domain: str) -> dict[str, str]:
+    """Which service account a client has for a calendar provider and domain (Enterprise Connect)."""
+    return _key("SERVICEACCOUNTDOMAIN", f"{client_id}#{provider}#{domain}")

@@ -45,15 +45,20 @@ if TYPE_CHECKING:
 _NEW_ITEM = "attribute_not_exists(pk)"
 
 
+# The codes the browser flows issue, and the prefix of the sub each stands for.
+_ISSUED_KINDS = {GrantKind.ORGANIZATIONAL_UNIT: "ou_", GrantKind.SERVICE_ACCOUNT: "ser_"}
+
+
 def code_put(table_name: str, code_digest: str, code: AuthorizationCode, ou_name: str) -> dict[str, Any]:
-    """The ``TransactWriteItems`` entry that issues an Organizational Unit authorization code.
+    """The ``TransactWriteItems`` entry that issues an Organizational Unit (or service-account) code.
 
     The consent step includes it in the transaction that links the OU, so the code exists only
-    if the link does. ``ou_name`` is stored on the code because the token response carries it
-    and redemption must not read the OU (two-call budget).
+    if the link does. ``ou_name`` (the subject's name: the OU's, or the service account's
+    domain) is stored on the code because redemption must not read the subject (two-call budget).
     """
-    if code.kind is not GrantKind.ORGANIZATIONAL_UNIT or not code.sub.startswith("ou_"):
-        raise ValueError("only Organizational Unit codes can be issued")
+    prefix = _ISSUED_KINDS.get(code.kind)
+    if prefix is None or not code.sub.startswith(prefix):
+        raise ValueError("only Organizational Unit and service-account codes can be issued")
     if not 0 < code.expires_at - code.created_at <= MAX_CODE_TTL_SECONDS:
         raise ValueError(f"a code must expire within {MAX_CODE_TTL_SECONDS} seconds of its creation")
     if code.grant_id is not None or not ou_name.strip():

@@ -66,13 +66,16 @@ class CookieSpec:
     secure: bool
 
 
-def cookie_spec(base_url: str) -> CookieSpec:
+def cookie_spec(base_url: str, name: str = COOKIE_NAME) -> CookieSpec:
+    """``name``: each browser flow has its own cookie (the OU flow's, Enterprise Connect's)."""
     if _is_local_http(base_url):
-        return CookieSpec(COOKIE_NAME, urlsplit(base_url).path or "/", secure=False)
-    return CookieSpec(HOST_COOKIE_NAME, "/", secure=True)
+        return CookieSpec(name, urlsplit(base_url).path or "/", secure=False)
+    return CookieSpec("__Host-" + name, "/", secure=True)
 
 
-def read_flow_cookie(event: APIGatewayProxyEvent, base_url: str) -> FlowCookie | None:
+def read_flow_cookie(
+    event: APIGatewayProxyEvent, base_url: str, name: str = COOKIE_NAME
+) -> FlowCookie | None:
     """This browser's flow cookie, or None if absent or not one we could have set."""
     raw = event.headers.get("cookie")
     if not raw or len(raw) > MAX_COOKIE_HEADER:
@@ -82,7 +85,7 @@ def read_flow_cookie(event: APIGatewayProxyEvent, base_url: str) -> FlowCookie |
         jar.load(raw)
     except Exception:  # a malformed Cookie header is the same as none
         return None
-    morsel = jar.get(cookie_spec(base_url).name)
+    morsel = jar.get(cookie_spec(base_url, name).name)
     if morsel is None:
         return None
     request_id, dot, secret = morsel.value.partition(".")
@@ -107,8 +110,8 @@ def matches(cookie: FlowCookie | None, request_id: str, browser_digest: str, has
     )
 
 
-def set_cookie(cookie: FlowCookie, base_url: str, max_age: int) -> Cookie:
-    spec = cookie_spec(base_url)
+def set_cookie(cookie: FlowCookie, base_url: str, max_age: int, name: str = COOKIE_NAME) -> Cookie:
+    spec = cookie_spec(base_url, name)
     return Cookie(
         name=spec.name,
         value=f"{cookie.request_id}.{cookie.secret}",
@@ -120,9 +123,9 @@ def set_cookie(cookie: FlowCookie, base_url: str, max_age: int) -> Cookie:
     )
 
 
-def clear_cookie(base_url: str) -> Cookie:
+def clear_cookie(base_url: str, name: str = COOKIE_NAME) -> Cookie:
     """Expire the flow cookie: same name, path, Secure and SameSite as :func:`set_cookie`."""
-    spec = cookie_spec(base_url)
+    spec = cookie_spec(base_url, name)
     return Cookie(
         name=spec.name,
         value="",

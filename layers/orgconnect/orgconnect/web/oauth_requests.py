@@ -153,15 +153,20 @@ def _basic_credentials(header: str | None) -> ClientCredentials | None:
 
 
 def token_response_body(tokens: TokenSet) -> dict[str, Any]:
-    """The token response (SPEC 2.2) for an Organizational Unit grant."""
-    if tokens.kind is not GrantKind.ORGANIZATIONAL_UNIT:
-        raise ValueError(f"no token response shape for {tokens.kind} grants yet")
-    return {
+    """The token response (SPEC 2.2) for an Organizational Unit or a service-account grant."""
+    body: dict[str, Any] = {
         "token_type": "bearer",
         "access_token": tokens.access_token,
         "expires_in": tokens.expires_in,
         "refresh_token": tokens.refresh_token,
         "scope": tokens.scope,
+    }
+    if tokens.kind is GrantKind.SERVICE_ACCOUNT:
+        return {**body, "service_account_id": tokens.sub, "sub": tokens.sub}
+    if tokens.kind is not GrantKind.ORGANIZATIONAL_UNIT:
+        raise ValueError(f"no token response shape for {tokens.kind} grants yet")
+    return {
+        **body,
         "sub": tokens.sub,
         "organizational_unit": {"sub": tokens.sub, "name": tokens.subject_name},
     }

@@ -78,8 +78,11 @@ class TokenResponse(BaseModel):
     expires_in: int = Field(examples=[3600])
     refresh_token: str
     scope: str = Field(examples=["organizational_unit_use_integrations"])
-    sub: str
-    organizational_unit: TokenOrganizationalUnit
+    sub: str = Field(description="ou_… for an Organizational Unit, ser_… for a service account")
+    organizational_unit: TokenOrganizationalUnit | None = Field(default=None, description="OU tokens")
+    service_account_id: str | None = Field(
+        default=None, description="service-account tokens (expires_in 1800)"
+    )
 
 
 class RevocationRequest(BaseModel):
@@ -123,12 +126,35 @@ class OrganizationalUnitData(BaseModel):
     conferencing_connections: list[UserinfoConnection]
 
 
+class ServiceAccountRef(BaseModel):
+    provider_name: str = Field(examples=["google_workspace"], description="google_workspace or microsoft_365")
+    domain: str = Field(examples=["example.com"])
+
+
+class ServiceAccountAuthorizationOut(BaseModel):
+    scope: str = Field(examples=["service_account/accounts/manage service_account/resources/manage"])
+    status: str = Field(examples=["active"])
+    delegated_scope: str | None = Field(default=None, examples=["read_write"])
+
+
+class ServiceAccountData(BaseModel):
+    service_account: ServiceAccountRef
+    authorization: ServiceAccountAuthorizationOut
+
+
 class Userinfo(BaseModel):
+    """An Organizational Unit token's, or a service-account token's (``cronofy.type``)."""
+
     model_config = ConfigDict(populate_by_name=True)
 
     sub: str
-    cronofy_type: str = Field(alias="cronofy.type", examples=["organizational_unit"])
-    cronofy_data: OrganizationalUnitData = Field(alias="cronofy.data")
+    cronofy_type: str = Field(
+        alias="cronofy.type",
+        examples=["organizational_unit"],
+        description="organizational_unit or service_account",
+    )
+    cronofy_data: OrganizationalUnitData | ServiceAccountData = Field(alias="cronofy.data")
+    email: str | None = Field(default=None, description="service accounts: the administrator who authorized")
 
 
 class OrganizationalUnitConnection(BaseModel):
