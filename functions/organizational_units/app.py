@@ -46,7 +46,7 @@ app.exception_handler(InsufficientScope)(insufficient_scope_response)
 register_connection_errors(app)
 
 COLLECTION = "/v1/organizational_unit/conferencing_connections"
-ITEM = COLLECTION + "/{connection_id}"
+ITEM = COLLECTION + "/<connection_id>"  # Powertools' path parameter syntax
 TEST = ITEM + "/test"
 _FORBIDDEN: dict[int, Any] = {403: {"description": "A valid token that is not an Organizational Unit token"}}
 _NOT_FOUND: dict[int, Any] = {
