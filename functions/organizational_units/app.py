@@ -35,6 +35,7 @@ from orgconnect.web.conferencing_connections import (
 )
 from orgconnect.web.errors import documented_errors, json_response
 from orgconnect.web.no_store import with_no_store
+from orgconnect.web.openapi import json_body
 from orgconnect.web.ou_token import InsufficientScope, insufficient_scope_response, organizational_unit_of
 from orgconnect.web.request import json_object_body
 
@@ -80,6 +81,7 @@ def _organizational_unit(deps: ConnectionManagement) -> OrganizationalUnit:
         },
         **documented_errors(400, 401, 413, 415, 422, 429, 503),
         **_FORBIDDEN,
+        409: json_body("The provider account is already linked (errors.already_linked)", "ErrorsResponse"),
     },
 )
 def add_connection() -> Response[Any]:
@@ -153,7 +155,8 @@ def delete_connection(connection_id: str) -> Response[Any]:
 
 app.document_body("post", COLLECTION, NEW_CONNECTION_REQUEST)
 for _method, _path in (("post", COLLECTION), ("post", TEST), ("delete", ITEM)):
-    app.document_security(_method, _path, "organizationalUnitToken")
+    # The document names path parameters the OpenAPI way.
+    app.document_security(_method, _path.replace("<", "{").replace(">", "}"), "organizationalUnitToken")
 
 
 @observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)

@@ -21,9 +21,9 @@ def call(flow: FlowStack, method: str, path: str, token: str | None, **kwargs: A
     return flow.api.request(method, f"{flow.info['api_url']}{path}", headers=headers, **kwargs)
 
 
-def errors_of(response: httpx.Response) -> dict[str, list[str]]:
-    """``{field: [key, ...]}`` of a 422 in Cronofy's errors format."""
-    assert response.status_code == 422, response.text
+def errors_of(response: httpx.Response, status: int = 422) -> dict[str, list[str]]:
+    """``{field: [key, ...]}`` of an answer in Cronofy's errors format (422 unless said)."""
+    assert response.status_code == status, response.text
     return {field: [e["key"] for e in found] for field, found in response.json()["errors"].items()}
 
 
@@ -241,12 +241,12 @@ def test_the_same_zoom_account_twice_is_already_linked(
     connection_id = first.json()["conferencing_connection"]["connection_id"]
 
     again = add_connection(flow, ou.access_token, zoom_credentials(flow))
-    assert errors_of(again) == {"server_to_server.account_id": ["errors.already_linked"]}
+    assert errors_of(again, 409) == {"server_to_server.account_id": ["errors.already_linked"]}
     assert connection_id in again.json()["errors"]["server_to_server.account_id"][0]["description"]
 
     sibling = make_ou_token(flow, client, link_service_account=False)
     elsewhere = add_connection(flow, sibling.access_token, zoom_credentials(flow))
-    assert errors_of(elsewhere) == {"server_to_server.account_id": ["errors.already_linked"]}
+    assert errors_of(elsewhere, 409) == {"server_to_server.account_id": ["errors.already_linked"]}
     assert connection_id not in elsewhere.text
     # Another application may link the same Zoom account to its own OU.
     stranger = make_ou_token(flow, flow.new_client())

@@ -40,11 +40,12 @@ class ConnectionNotFound(Exception):
 
 
 class AlreadyLinked(Exception):
-    """The provider account is already linked for this client (to this OU or to another)."""
+    """The provider account is already linked for this client (to this OU or to another): 409."""
 
-    def __init__(self, link: ProviderAccountLink | None = None) -> None:
+    def __init__(self, link: ProviderAccountLink | None = None, error: FieldError | None = None) -> None:
         super().__init__("provider account already linked")
         self.link = link
+        self.error = error
 
 
 class RetestNotSupported(Exception):
@@ -230,8 +231,9 @@ def add_server_to_server_connection(
 ) -> tuple[ManagedConnection, ConnectionCheck]:
     """Test the credentials, then store them (one secret) and link the account to ``ou``.
 
-    InvalidRequest when the body or the test fails, or the account is already linked for this
-    client; ProviderUnavailable when the provider cannot be asked. Nothing is left behind on failure.
+    InvalidRequest when the body or the test fails; AlreadyLinked when the account is already
+    linked for this client (to this OU or another); ProviderUnavailable when the provider cannot
+    be asked. Nothing is left behind on failure.
     """
     provider_name, credentials = parse_new_connection(body)
     check = deps.checker.check(provider_name, credentials)
@@ -268,16 +270,18 @@ def add_server_to_server_connection(
     return connection, check
 
 
-def _already_linked(ou: OrganizationalUnit, link: ProviderAccountLink | None) -> InvalidRequest:
+def _already_linked(ou: OrganizationalUnit, link: ProviderAccountLink | None) -> AlreadyLinked:
+    """AlreadyLinked with the error the integrator sees (409): which OU, only when it is this one."""
     if link is not None and link.ou_id == ou.ou_id and link.connection_id:
         where = f"this Organizational Unit as {link.connection_id}"
     else:
         where = "another Organizational Unit of this application"
-    return InvalidRequest.single(
+    error = FieldError(
         "server_to_server.account_id",
         "errors.already_linked",
         f"This provider account is already linked to {where}; remove that connection first.",
     )
+    return AlreadyLinked(link, error)
 
 
 def owned_connection(

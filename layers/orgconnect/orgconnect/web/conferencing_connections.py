@@ -14,6 +14,7 @@ from orgconnect.domain.conferencing_connections import (
     MAX_ID_LENGTH,
     MAX_SECRET_LENGTH,
     SERVER_TO_SERVER_PROVIDERS,
+    AlreadyLinked,
     AuthorizationType,
     ConnectionNotFound,
     ManagedConnection,
@@ -82,6 +83,14 @@ def _not_found(_: ConnectionNotFound) -> Response[Any]:
     return json_response(404, {"error": "not_found", "error_description": "No such conferencing connection."})
 
 
+def _already_linked(error: AlreadyLinked) -> Response[Any]:
+    # 409: the request is well formed and the credentials work, but the account is taken.
+    found = error.error or FieldError(
+        "server_to_server.account_id", "errors.already_linked", "Already linked."
+    )
+    return json_response(409, errors_body([found]))
+
+
 def _not_testable(_: RetestNotSupported) -> Response[Any]:
     error = FieldError(
         "connection_id",
@@ -95,6 +104,7 @@ def register_connection_errors(app: APIGatewayRestResolver) -> None:
     """The answers to this API's own exceptions (on top of orgconnect.web.errors)."""
     app.exception_handler(ProviderUnavailable)(_provider_unavailable)
     app.exception_handler(ConnectionNotFound)(_not_found)
+    app.exception_handler(AlreadyLinked)(_already_linked)
     app.exception_handler(RetestNotSupported)(_not_testable)
 
 
