@@ -143,11 +143,10 @@ def test_the_api_conforms_to_its_openapi_document(
 ) -> None:
     if _is_positive(case) and isinstance(case.body, dict):
         _use_real_values(case.operation.path, case.body, seeded, api, ou)
-        if case.operation.path == CONNECTIONS and isinstance(case.body.get("server_to_server"), dict):
+        credentials = case.body.get("server_to_server")
+        if case.operation.path == CONNECTIONS and isinstance(credentials, dict):
             # The Zoom account's demo Server-to-Server app: 201 once, then 409 (already linked).
-            case.body["server_to_server"].update(
-                {k: zoom_simulator[k] for k in ("account_id", "client_id", "client_secret")}
-            )
+            credentials.update({k: zoom_simulator[k] for k in ("account_id", "client_id", "client_secret")})
     case.call_and_validate()
 
 
