@@ -122,13 +122,15 @@ class ZoomApi(ProviderApi):
         )
 
     def revoke(self, token: str) -> bool:
-        """``POST /oauth/revoke?token=…`` with orgconnect's app (Basic): Zoom revokes the whole
-        authorization. True when Zoom confirms; False for any refusal or outage (never raises)."""
+        """``POST /oauth/revoke`` with orgconnect's app (Basic): Zoom revokes the whole
+        authorization. True when Zoom confirms; False for any refusal or outage (never raises).
+        The token goes in the form body, as Zoom's token endpoint accepts its parameters: never
+        in a URL, which HTTP clients and proxies log."""
         try:
             response = self._send(
                 "POST",
                 f"{self.host('oauth')}/oauth/revoke",
-                params={"token": token},
+                data={"token": token},
                 headers={"Accept": "application/json", "Authorization": _basic(self.app)},
                 idempotent=True,
             )
