@@ -9,6 +9,7 @@ The client secret is held only in Secrets Manager; it is never returned, logged 
 from __future__ import annotations
 
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
@@ -265,7 +266,9 @@ def add_server_to_server_connection(
         deps.secrets.destroy(secret_arn)
         raise _already_linked(ou, lost.link) from None
     except BaseException:
-        deps.secrets.destroy(secret_arn)
+        # The first failure is what the caller must see, even if the cleanup fails too.
+        with suppress(Exception):
+            deps.secrets.destroy(secret_arn)
         raise
     return connection, check
 

@@ -8,7 +8,7 @@ a failed check to Cronofy's ``errors`` format. Descriptions never repeat a submi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 
 from orgconnect.domain.errors import FieldError
@@ -106,7 +106,6 @@ class ConnectionCheck:
     account_id: str | None = None
     account_name: str | None = None
     detail: str = ""  # REFUSED: the provider's status and error code (no body, no value)
-    extra: dict[str, str] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
