@@ -209,3 +209,39 @@ def test_no_client_secret_in_any_log_line_or_answer(flow: FlowStack, service_log
     assert any("conferencing connection added" in line for line in service_logs)
     for text in [*service_logs, *(a.text for a in answers)]:
         assert creds["client_secret"] not in text
+
+
+def test_aws_calls_per_request(flow: FlowStack) -> None:
+    from devstack.instrument import count_aws_calls
+
+    ou = make_ou_token(flow, flow.new_client())
+    add_connection(flow, ou.access_token, zoom_credentials(flow, free=True))  # warm the function
+    with count_aws_calls() as adding:
+        added = add_connection(flow, ou.access_token, zoom_credentials(flow))
+    connection_id = added.json()["conferencing_connection"]["connection_id"]
+    with count_aws_calls() as testing:
+        call(flow, "POST", f"{COLLECTION}/{connection_id}/test", ou.access_token)
+    with count_aws_calls() as removing:
+        call(flow, "DELETE", f"{COLLECTION}/{connection_id}", ou.access_token)
+    # The token, the OU; then the link, the secret and one transaction.
+    assert adding == {
+        "dynamodb:GetItem": 2,
+        "dynamodb:BatchGetItem": 1,
+        "secretsmanager:CreateSecret": 1,
+        "dynamodb:TransactWriteItems": 1,
+    }
+    # The token, the OU, the connection, its secret; then one update.
+    assert testing == {
+        "dynamodb:GetItem": 2,
+        "dynamodb:BatchGetItem": 1,
+        "secretsmanager:GetSecretValue": 1,
+        "dynamodb:UpdateItem": 1,
+    }
+    # The token, the OU, the connection, its secret; one transaction, then the secret goes.
+    assert removing == {
+        "dynamodb:GetItem": 2,
+        "dynamodb:BatchGetItem": 1,
+        "secretsmanager:GetSecretValue": 1,
+        "dynamodb:TransactWriteItems": 1,
+        "secretsmanager:DeleteSecret": 1,
+    }

@@ -293,7 +293,10 @@ def owned_connection(
     """The OU's live connection, or ConnectionNotFound (malformed, unknown, other OU's, removed)."""
     if not CONNECTION_ID.fullmatch(connection_id):
         raise ConnectionNotFound()
-    found = deps.connections.get(connection_id)
+    return _owned(ou, deps.connections.get(connection_id))
+
+
+def _owned(ou: OrganizationalUnit, found: ManagedConnection | RemovedConnection | None) -> ManagedConnection:
     if not isinstance(found, ManagedConnection) or found.ou_id != ou.ou_id or found.client_id != ou.client_id:
         raise ConnectionNotFound()
     return found
@@ -337,7 +340,7 @@ def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: Connecti
             raise ConnectionNotFound()
         deps.secrets.destroy(found.secret_arn)
         return False
-    connection = owned_connection(ou, connection_id, deps)
+    connection = _owned(ou, found)
     stored = deps.secrets.read(connection.secret_arn)
     revoked = False
     if stored and stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:
