@@ -4,6 +4,7 @@ item 1), through the local API Gateway (local IAM enforced) against the Zoom sim
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -251,3 +252,27 @@ def test_the_same_zoom_account_twice_is_already_linked(
     # Another application may link the same Zoom account to its own OU.
     stranger = make_ou_token(flow, flow.new_client())
     assert add_connection(flow, stranger.access_token, zoom_credentials(flow)).status_code == 201
+
+
+def test_parallel_adds_of_one_account_link_it_once_and_leave_one_secret(
+    flow_on_each_dynamodb: FlowStack,
+) -> None:
+    flow = flow_on_each_dynamodb
+    client = flow.new_client()
+    ous = [make_ou_token(flow, client, link_service_account=False) for _ in range(4)]
+    secrets_before = set(flow.connection_secrets())
+
+    def add(ou: OuToken) -> int:
+        with httpx.Client(timeout=60) as http:
+            return http.post(
+                f"{flow.info['api_url']}{COLLECTION}",
+                headers={"Authorization": f"Bearer {ou.access_token}"},
+                json={"provider_name": "zoom_enterprise", "server_to_server": zoom_credentials(flow)},
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        answers = list(pool.map(add, ous * 2))
+    assert sorted(answers) == [201] + [409] * 7
+    assert len(set(flow.connection_secrets()) - secrets_before) == 1
+    links = [i for i in flow.table_items("PROVIDERACCOUNT#") if i["client_id"] == client.client_id]
+    assert len(links) == 1
