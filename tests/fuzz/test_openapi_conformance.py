@@ -21,9 +21,9 @@ import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
 
-from devstack.apigw import LocalApiGateway
+from devstack.apigw import LocalApiGateway, function_environment
 from devstack.openapi import build_openapi
-from devstack.template import Resolver, load_template, parameter_defaults
+from devstack.template import Resolver, functions, load_template, parameter_defaults
 from orgconnect.domain.pkce import s256_challenge
 
 if TYPE_CHECKING:
@@ -34,6 +34,7 @@ pytest_plugins = ["tests.integration.token_fixtures"]
 
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 LINK_TOKENS = "/v1/organizational_unit_authorization_link_tokens"
+CONNECTIONS = "/v1/organizational_unit/conferencing_connections"
 MAX_EXAMPLES = 200
 SEED = 20261129
 
@@ -80,19 +81,42 @@ class SeededCredentials:
         case.headers = {**(case.headers or {}), "Authorization": data}
 
 
+@pytest.fixture(scope="module")
+def zoom_simulator() -> Iterator[dict[str, Any]]:
+    """The Zoom simulator's dev info, so that operations that call Zoom get its answers, not a
+    503 for a provider out of reach (OU-token connections test their credentials with Zoom)."""
+    from devstack.simulators import start_simulators, stop_simulators
+
+    started = start_simulators(["zoom"])
+    yield started["zoom"].dev_info()
+    stop_simulators(started)
+
+
 @pytest.fixture
 def seeded_gateway(
-    aws_resolver: Resolver, api: TokenApi, ou: LinkedOu, seeded: Seeded
+    aws_resolver: Resolver,
+    api: TokenApi,
+    ou: LinkedOu,
+    seeded: Seeded,
+    zoom_simulator: dict[str, Any],
+    monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[LocalApiGateway]:
     """The local API Gateway on this test's moto deployment, and its credentials for the auth provider."""
+    from orgconnect import settings as function_settings
+
+    monkeypatch.setenv("ORGCONNECT_PROVIDER_URL_OVERRIDES", json.dumps({"zoom": zoom_simulator["base_url"]}))
+    function_settings.reset()
     access_token = api.redeem(ou)["access_token"]
     template = load_template()
     # Stage throttling is tested elsewhere; here it would only turn fuzzing into 429s.
     limits = {"ApiThrottlingRateLimit": 10_000, "ApiThrottlingBurstLimit": 10_000}
     params = parameter_defaults(template, limits)
-    gateway = LocalApiGateway(
-        template, Resolver(refs={**aws_resolver.refs, **params}, attrs=aws_resolver.attrs)
-    )
+    resolver = Resolver(refs={**aws_resolver.refs, **params}, attrs=aws_resolver.attrs)
+    gateway = LocalApiGateway(template, resolver)
+    # Connection secrets are created under the stack's prefix, the only one their policy allows.
+    prefix = function_environment(functions(template), resolver)["ORGCONNECT_CONNECTION_SECRET_PREFIX"]
+    monkeypatch.setenv("ORGCONNECT_CONNECTION_SECRET_PREFIX", prefix)
+    function_settings.reset()  # loading the handlers validated (and kept) the settings of the moment
     basic = base64.b64encode(f"{ou.client_id}:{ou.client_secret}".encode()).decode()
     _seeded_authorization.update(
         {
@@ -110,10 +134,19 @@ def seeded_gateway(
 @schema.parametrize()
 @settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True, database=None)
 def test_the_api_conforms_to_its_openapi_document(
-    case: schemathesis.Case, seeded_gateway: LocalApiGateway, seeded: Seeded, api: TokenApi, ou: LinkedOu
+    case: schemathesis.Case,
+    seeded_gateway: LocalApiGateway,
+    seeded: Seeded,
+    api: TokenApi,
+    ou: LinkedOu,
+    zoom_simulator: dict[str, Any],
 ) -> None:
     if _is_positive(case) and isinstance(case.body, dict):
         _use_real_values(case.operation.path, case.body, seeded, api, ou)
+        credentials = case.body.get("server_to_server")
+        if case.operation.path == CONNECTIONS and isinstance(credentials, dict):
+            # The Zoom account's demo Server-to-Server app: 201 once, then 409 (already linked).
+            credentials.update({k: zoom_simulator[k] for k in ("account_id", "client_id", "client_secret")})
     case.call_and_validate()
 
 

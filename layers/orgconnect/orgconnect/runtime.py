@@ -19,6 +19,8 @@ from orgconnect.store.vault import load_pepper
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
+    from orgconnect.domain.conferencing_connections import ConnectionManagement
+    from orgconnect.domain.model import ProviderApp
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.sealing import Sealer
     from orgconnect.providers.registry import ProviderRegistry
@@ -188,4 +190,30 @@ def flow_dependencies() -> FlowDependencies:
         load_vault=get_connection_vault,
         load_enterprise_connect=get_enterprise_connect,
         load_service_account_vault=get_service_account_vault,
+    )
+
+
+def connection_management() -> ConnectionManagement:
+    """The OU-token connection API's ports for one request (``now`` is read per request)."""
+    from orgconnect.domain.conferencing_connections import ConnectionManagement
+    from orgconnect.providers.connection_clients import ProviderConnectionClients
+    from orgconnect.store.conferencing_connections import DynamoConferencingConnections
+
+    providers = settings.load(settings.ProviderSettings)
+
+    def apps() -> dict[str, ProviderApp]:
+        # Only removing a browser-linked connection reads orgconnect's provider apps (to revoke).
+        from orgconnect.store.vault import load_provider_apps
+
+        return load_provider_apps(providers.provider_apps_secret_id, client=get_secrets_client())
+
+    clients = ProviderConnectionClients(
+        overrides=providers.provider_url_overrides, timeout=providers.provider_timeout_seconds, load_apps=apps
+    )
+    return ConnectionManagement(
+        connections=DynamoConferencingConnections(get_store(), clock=lambda: now()),
+        secrets=get_connection_vault(),
+        checker=clients,
+        revoker=clients,
+        now=now(),
     )

@@ -104,3 +104,22 @@ class ConnectionVault:
     def delete(self, secret_arn: str) -> None:
         """Undo a :meth:`create` whose transaction failed (no orphaned secret)."""
         self._sm.delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
+
+    def read(self, secret_arn: str) -> dict[str, Any] | None:
+        """The connection's credentials (JSON), or None when the secret is gone."""
+        try:
+            value = self._sm.get_secret_value(SecretId=secret_arn)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return None
+            raise TemporarilyUnavailable(f"GetSecretValue: {error.response['Error']['Code']}") from error
+        data = json.loads(value["SecretString"])
+        return data if isinstance(data, dict) else None
+
+    def destroy(self, secret_arn: str) -> None:
+        """Delete the connection's secret at once, without a recovery window; already gone is fine."""
+        try:
+            self._sm.delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise TemporarilyUnavailable(f"DeleteSecret: {error.response['Error']['Code']}") from error

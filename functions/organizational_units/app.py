@@ -1,0 +1,165 @@
+"""The Organizational Unit's conferencing connections, managed with an OU token (SPEC 2.5;
+issue 11 item 1): add one with Zoom Server-to-Server credentials, test it again, remove one.
+
+The credentials are tested before anything is stored, kept only in Secrets Manager (one secret
+per connection) and never returned or logged. Bodies are read after authentication
+(docs/architecture.md, Authentication before validation).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgconnect import runtime, settings
+from orgconnect.domain.conferencing_connections import (
+    ConnectionManagement,
+    add_server_to_server_connection,
+    remove_connection,
+    retest_connection,
+)
+from orgconnect.domain.model import OrganizationalUnit
+from orgconnect.observability import logger, metrics, observed
+from orgconnect.web.api import create_api
+from orgconnect.web.conferencing_connections import (
+    CONNECTION_ANSWER,
+    NEW_CONNECTION_REQUEST,
+    TEST_ANSWER,
+    check_body,
+    connection_body,
+    register_connection_errors,
+)
+from orgconnect.web.errors import documented_errors, json_response
+from orgconnect.web.no_store import with_no_store
+from orgconnect.web.openapi import json_body
+from orgconnect.web.ou_token import InsufficientScope, insufficient_scope_response, organizational_unit_of
+from orgconnect.web.request import json_object_body
+
+settings.validate(
+    (settings.TableSettings, settings.PepperSettings, settings.ProviderSettings, settings.VaultSettings)
+)
+app = create_api()
+app.exception_handler(InsufficientScope)(insufficient_scope_response)
+register_connection_errors(app)
+
+COLLECTION = "/v1/organizational_unit/conferencing_connections"
+ITEM = COLLECTION + "/<connection_id>"  # Powertools' path parameter syntax
+TEST = ITEM + "/test"
+_FORBIDDEN: dict[int, Any] = {403: {"description": "A valid token that is not an Organizational Unit token"}}
+_NOT_FOUND: dict[int, Any] = {
+    404: {"description": "No such connection in this Organizational Unit (any other OU's id too)"}
+}
+
+
+def _organizational_unit(deps: ConnectionManagement) -> OrganizationalUnit:
+    return organizational_unit_of(
+        app,
+        tokens=runtime.get_token_store(),
+        hasher=runtime.get_hasher(),
+        now=deps.now,
+        load=deps.connections.get_organizational_unit,
+    )
+
+
+@app.post(
+    COLLECTION,
+    summary="Add a conferencing connection with Server-to-Server credentials",
+    description=(
+        "Tests the credentials first (a token, its scopes, a read of the account and its users, "
+        "the plan), then stores them in Secrets Manager and links the account to the OU. "
+        "A failed test is a 422 naming what is wrong; the secret is never returned."
+    ),
+    tags=["Organizational Units"],
+    responses={
+        201: {
+            "description": "The connection",
+            "content": {"application/json": {"schema": CONNECTION_ANSWER}},
+        },
+        **documented_errors(400, 401, 413, 415, 422, 429, 503),
+        **_FORBIDDEN,
+        409: json_body("The provider account is already linked (errors.already_linked)", "ErrorsResponse"),
+    },
+)
+def add_connection() -> Response[Any]:
+    deps = runtime.connection_management()
+    ou = _organizational_unit(deps)
+    body = json_object_body(app)
+    connection, check = add_server_to_server_connection(ou, body, deps)
+    logger.info(
+        "conferencing connection added",
+        extra={"ou_id": ou.ou_id, "connection_id": connection.connection_id, "type": "server_to_server"},
+    )
+    metrics.add_metric(name="ConferencingConnectionsAdded", unit=MetricUnit.Count, value=1)
+    return json_response(
+        201, {"conferencing_connection": connection_body(connection), "test": check_body(check)}
+    )
+
+
+@app.post(
+    TEST,
+    summary="Test a conferencing connection again",
+    description=(
+        "Runs the Server-to-Server connection test again and records the connection's status "
+        "(`connected` or `needs_reauthorization`) when it changed."
+    ),
+    tags=["Organizational Units"],
+    responses={
+        200: {"description": "The test result", "content": {"application/json": {"schema": TEST_ANSWER}}},
+        **documented_errors(401, 422, 429, 503),
+        **_FORBIDDEN,
+        **_NOT_FOUND,
+    },
+)
+def rerun_connection_test(connection_id: str) -> dict[str, Any]:
+    deps = runtime.connection_management()
+    ou = _organizational_unit(deps)
+    outcome = retest_connection(ou, connection_id, deps)
+    logger.info(
+        "conferencing connection tested",
+        extra={"ou_id": ou.ou_id, "connection_id": connection_id, "passed": outcome.check.passed},
+    )
+    return {"conferencing_connection": connection_body(outcome.connection), "test": check_body(outcome.check)}
+
+
+@app.delete(
+    ITEM,
+    summary="Remove a conferencing connection",
+    description=(
+        "Revokes the provider tokens where the provider allows (Zoom, for connections linked in the "
+        "browser flow; Server-to-Server tokens expire within the hour), removes the connection from "
+        "the OU and deletes its secret. Repeating it answers 204 again for 30 days."
+    ),
+    tags=["Organizational Units"],
+    responses={
+        204: {"description": "Removed"},
+        **documented_errors(401, 429, 503),
+        **_FORBIDDEN,
+        **_NOT_FOUND,
+    },
+)
+def delete_connection(connection_id: str) -> Response[Any]:
+    deps = runtime.connection_management()
+    ou = _organizational_unit(deps)
+    revoked = remove_connection(ou, connection_id, deps)
+    logger.info(
+        "conferencing connection removed",
+        extra={"ou_id": ou.ou_id, "connection_id": connection_id, "provider_tokens_revoked": revoked},
+    )
+    metrics.add_metric(name="ConferencingConnectionsRemoved", unit=MetricUnit.Count, value=1)
+    return Response(status_code=204, body=None)
+
+
+app.document_body("post", COLLECTION, NEW_CONNECTION_REQUEST)
+for _method, _path in (("post", COLLECTION), ("post", TEST), ("delete", ITEM)):
+    # The document names path parameters the OpenAPI way.
+    app.document_security(_method, _path.replace("<", "{").replace(">", "}"), "organizationalUnitToken")
+
+
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # The answers describe an Organizational Unit's connections.
+    return with_no_store(app.resolve(event, context))

@@ -1,0 +1,351 @@
+"""Conferencing connections managed with an Organizational Unit token (SPEC 2.5; issue 11 item 1):
+add one with Server-to-Server credentials (tested first), test it again, remove one.
+
+Pure: the repository, the secrets, the provider check and the token revocation are ports
+(:class:`ConnectionManagement`), implemented by ``orgconnect.store`` and ``orgconnect.providers``.
+The client secret is held only in Secrets Manager; it is never returned, logged or put in an error.
+"""
+
+from __future__ import annotations
+
+import re
+from contextlib import suppress
+from dataclasses import dataclass, field, replace
+from enum import StrEnum
+from typing import Any, Protocol
+
+from orgconnect.domain.connection_checks import ConnectionCheck
+from orgconnect.domain.errors import FieldError, InvalidRequest
+from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit, ProviderAccountLink
+from orgconnect.domain.secrets import id_pattern, new_id
+
+SERVER_TO_SERVER_PROVIDERS = ("zoom_enterprise",)
+CONNECTION_ID = id_pattern("cnx")
+# Zoom's ids and secrets are short base64url/alphanumeric strings; visible ASCII bounds them safely.
+_CREDENTIAL = re.compile(r"^[\x21-\x7e]+$")
+MAX_ID_LENGTH = 128
+MAX_SECRET_LENGTH = 256
+# A removed connection answers a repeated DELETE with 204 for this long, then 404.
+TOMBSTONE_SECONDS = 30 * 24 * 3600
+
+
+class AuthorizationType(StrEnum):
+    """How orgconnect holds a connection's provider credentials."""
+
+    OAUTH = "oauth"  # linked by an administrator in the browser flow (access + refresh token)
+    SERVER_TO_SERVER = "server_to_server"  # account id, client id, client secret (Zoom S2S)
+
+
+class ConnectionNotFound(Exception):
+    """No such connection in the caller's OU (unknown, another OU's, or removed): always 404."""
+
+
+class AlreadyLinked(Exception):
+    """The provider account is already linked for this client (to this OU or to another): 409."""
+
+    def __init__(self, link: ProviderAccountLink | None = None, error: FieldError | None = None) -> None:
+        super().__init__("provider account already linked")
+        self.link = link
+        self.error = error
+
+
+class RetestNotSupported(Exception):
+    """``/test`` of a connection linked in the browser flow (no stored credentials to test)."""
+
+
+@dataclass(frozen=True)
+class ServerToServerCredentials:
+    """A Zoom Server-to-Server OAuth app's credentials."""
+
+    account_id: str
+    client_id: str
+    client_secret: str = field(repr=False)
+
+    def to_secret(self) -> dict[str, str]:
+        """What the connection's secret holds."""
+        return {
+            "authorization_type": str(AuthorizationType.SERVER_TO_SERVER),
+            "account_id": self.account_id,
+            "client_id": self.client_id,
+            "client_secret": self.client_secret,
+        }
+
+    @classmethod
+    def from_secret(cls, data: dict[str, Any]) -> ServerToServerCredentials:
+        return cls(str(data["account_id"]), str(data["client_id"]), str(data["client_secret"]))
+
+
+@dataclass(frozen=True)
+class ManagedConnection:
+    """A conferencing connection of an OU, however it was linked."""
+
+    connection_id: str
+    ou_id: str
+    client_id: str
+    provider_name: str
+    provider_account_id: str
+    account_name: str
+    status: ConnectionStatus
+    secret_arn: str
+    authorization_type: AuthorizationType
+    created_at: int = 0
+    updated_at: int = 0
+    last_tested_at: int | None = None
+
+    def link(self) -> ProviderAccountLink:
+        """Its provider-account link (one per client, provider and account)."""
+        return ProviderAccountLink(
+            self.client_id,
+            self.provider_name,
+            self.provider_account_id,
+            self.ou_id,
+            connection_id=self.connection_id,
+            secret_arn=self.secret_arn,
+            created_at=self.created_at,
+            updated_at=self.updated_at,
+        )
+
+
+@dataclass(frozen=True)
+class RemovedConnection:
+    """What is left of a removed connection for a while: enough to answer a repeated DELETE."""
+
+    connection_id: str
+    ou_id: str
+    secret_arn: str
+
+
+class ConnectionRepository(Protocol):
+    """Connections as this API reads and writes them (store/conferencing_connections.py)."""
+
+    def get(self, connection_id: str) -> ManagedConnection | RemovedConnection | None: ...
+
+    def get_organizational_unit(self, ou_id: str) -> OrganizationalUnit | None: ...
+
+    def get_link(self, client_id: str, provider_name: str, account_id: str) -> ProviderAccountLink | None: ...
+
+    def add(self, connection: ManagedConnection) -> None:
+        """Put the connection and its link; AlreadyLinked if the link exists, ConnectionNotFound
+        if the OU is gone. All or nothing."""
+        ...
+
+    def set_status(self, connection: ManagedConnection) -> None:
+        """Write ``status``, ``account_name``, ``updated_at`` and ``last_tested_at`` (if still in the OU)."""
+        ...
+
+    def remove(self, connection: ManagedConnection, *, now: int, keep_until: int) -> None:
+        """Leave the OU and drop the link, keeping a tombstone until ``keep_until``."""
+        ...
+
+
+class ConnectionSecrets(Protocol):
+    """One Secrets Manager secret per connection."""
+
+    def create(self, connection_id: str, tokens: dict[str, Any]) -> str: ...
+
+    def read(self, secret_arn: str) -> dict[str, Any] | None:
+        """The secret's JSON, or None when it is gone."""
+        ...
+
+    def destroy(self, secret_arn: str) -> None:
+        """Delete at once, without recovery; a secret already gone is fine."""
+        ...
+
+
+class ServerToServerChecker(Protocol):
+    """Tests credentials against the provider (raises ProviderUnavailable when it cannot tell)."""
+
+    def check(self, provider_name: str, credentials: ServerToServerCredentials) -> ConnectionCheck: ...
+
+
+class TokenRevoker(Protocol):
+    """Revokes a browser-linked connection's tokens where the provider offers it."""
+
+    def revoke(self, provider_name: str, tokens: dict[str, Any]) -> bool:
+        """True when the provider confirmed; False when it cannot (or refused). Never raises."""
+        ...
+
+
+@dataclass
+class ConnectionManagement:
+    """The ports this API uses (built by ``orgconnect.runtime``; fakes in unit tests)."""
+
+    connections: ConnectionRepository
+    secrets: ConnectionSecrets
+    checker: ServerToServerChecker
+    revoker: TokenRevoker
+    now: int
+
+
+@dataclass(frozen=True)
+class RetestOutcome:
+    """``/test``: the connection (status updated when it changed) and what the test found."""
+
+    connection: ManagedConnection
+    check: ConnectionCheck
+
+
+def parse_new_connection(body: dict[str, Any]) -> tuple[str, ServerToServerCredentials]:
+    """``{"provider_name", "server_to_server": {"account_id", "client_id", "client_secret"}}``,
+    or InvalidRequest naming every faulty field (never echoing a value)."""
+    errors: list[FieldError] = []
+    provider = body.get("provider_name")
+    if provider is None or provider == "":
+        errors.append(FieldError("provider_name", "errors.required", "provider_name is required"))
+    elif provider not in SERVER_TO_SERVER_PROVIDERS:
+        allowed = ", ".join(SERVER_TO_SERVER_PROVIDERS)
+        errors.append(
+            FieldError("provider_name", "errors.invalid", f"Server-to-Server connections support: {allowed}")
+        )
+    s2s = body.get("server_to_server")
+    values: dict[str, str] = {}
+    if s2s is None:
+        errors.append(FieldError("server_to_server", "errors.required", "server_to_server is required"))
+    elif not isinstance(s2s, dict):
+        errors.append(FieldError("server_to_server", "errors.invalid", "server_to_server must be an object"))
+    else:
+        for name, limit in (
+            ("account_id", MAX_ID_LENGTH),
+            ("client_id", MAX_ID_LENGTH),
+            ("client_secret", MAX_SECRET_LENGTH),
+        ):
+            where, value = f"server_to_server.{name}", s2s.get(name)
+            if value is None or value == "":
+                errors.append(FieldError(where, "errors.required", f"{name} is required"))
+            elif not isinstance(value, str):
+                errors.append(FieldError(where, "errors.invalid", f"{name} must be a string"))
+            elif len(value) > limit or not _CREDENTIAL.fullmatch(value):
+                errors.append(
+                    FieldError(
+                        where, "errors.invalid", f"{name} must be 1 to {limit} visible ASCII characters"
+                    )
+                )
+            else:
+                values[name] = value
+    if errors:
+        raise InvalidRequest(*errors)
+    return str(provider), ServerToServerCredentials(**values)
+
+
+def add_server_to_server_connection(
+    ou: OrganizationalUnit, body: dict[str, Any], deps: ConnectionManagement
+) -> tuple[ManagedConnection, ConnectionCheck]:
+    """Test the credentials, then store them (one secret) and link the account to ``ou``.
+
+    InvalidRequest when the body or the test fails; AlreadyLinked when the account is already
+    linked for this client (to this OU or another); ProviderUnavailable when the provider cannot
+    be asked. Nothing is left behind on failure.
+    """
+    provider_name, credentials = parse_new_connection(body)
+    check = deps.checker.check(provider_name, credentials)
+    if not check.passed:
+        raise InvalidRequest(*check.errors())
+    account_id = check.account_id or credentials.account_id
+    existing = deps.connections.get_link(ou.client_id, provider_name, account_id)
+    if existing is not None:
+        raise _already_linked(ou, existing)
+    connection_id = new_id("cnx")
+    secret_arn = deps.secrets.create(connection_id, credentials.to_secret())
+    connection = ManagedConnection(
+        connection_id=connection_id,
+        ou_id=ou.ou_id,
+        client_id=ou.client_id,
+        provider_name=provider_name,
+        provider_account_id=account_id,
+        account_name=check.account_name or account_id,
+        status=ConnectionStatus.CONNECTED,
+        secret_arn=secret_arn,
+        authorization_type=AuthorizationType.SERVER_TO_SERVER,
+        created_at=deps.now,
+        updated_at=deps.now,
+        last_tested_at=deps.now,
+    )
+    try:
+        deps.connections.add(connection)
+    except AlreadyLinked as lost:  # a concurrent request linked it first
+        deps.secrets.destroy(secret_arn)
+        raise _already_linked(ou, lost.link) from None
+    except BaseException:
+        # The first failure is what the caller must see, even if the cleanup fails too.
+        with suppress(Exception):
+            deps.secrets.destroy(secret_arn)
+        raise
+    return connection, check
+
+
+def _already_linked(ou: OrganizationalUnit, link: ProviderAccountLink | None) -> AlreadyLinked:
+    """AlreadyLinked with the error the integrator sees (409): which OU, only when it is this one."""
+    if link is not None and link.ou_id == ou.ou_id and link.connection_id:
+        where = f"this Organizational Unit as {link.connection_id}"
+    else:
+        where = "another Organizational Unit of this application"
+    error = FieldError(
+        "server_to_server.account_id",
+        "errors.already_linked",
+        f"This provider account is already linked to {where}; remove that connection first.",
+    )
+    return AlreadyLinked(link, error)
+
+
+def owned_connection(
+    ou: OrganizationalUnit, connection_id: str, deps: ConnectionManagement
+) -> ManagedConnection:
+    """The OU's live connection, or ConnectionNotFound (malformed, unknown, other OU's, removed)."""
+    if not CONNECTION_ID.fullmatch(connection_id):
+        raise ConnectionNotFound()
+    return _owned(ou, deps.connections.get(connection_id))
+
+
+def _owned(ou: OrganizationalUnit, found: ManagedConnection | RemovedConnection | None) -> ManagedConnection:
+    if not isinstance(found, ManagedConnection) or found.ou_id != ou.ou_id or found.client_id != ou.client_id:
+        raise ConnectionNotFound()
+    return found
+
+
+def retest_connection(
+    ou: OrganizationalUnit, connection_id: str, deps: ConnectionManagement
+) -> RetestOutcome:
+    """Run the connection test again; record the status when it changed (ProviderUnavailable:
+    the status is left as it was)."""
+    connection = owned_connection(ou, connection_id, deps)
+    stored = deps.secrets.read(connection.secret_arn)
+    if stored is None:
+        raise ConnectionNotFound()  # removed while we read it
+    # The secret says how the connection is held now (the browser flow may relink an account).
+    if stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:
+        raise RetestNotSupported()
+    check = deps.checker.check(connection.provider_name, ServerToServerCredentials.from_secret(stored))
+    status = ConnectionStatus.CONNECTED if check.passed else ConnectionStatus.NEEDS_REAUTHORIZATION
+    updated = replace(
+        connection,
+        status=status,
+        account_name=check.account_name or connection.account_name,
+        updated_at=deps.now,
+        last_tested_at=deps.now,
+    )
+    deps.connections.set_status(updated)
+    return RetestOutcome(updated, check)
+
+
+def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: ConnectionManagement) -> bool:
+    """Remove the OU's connection: revoke browser-linked tokens where the provider allows, leave
+    the OU, delete the secret. A repeat of a completed removal is True again (and deletes the
+    secret again, in case the first attempt failed after leaving the OU); another OU's id, an
+    unknown one or an old tombstone is ConnectionNotFound. Returns whether tokens were revoked."""
+    if not CONNECTION_ID.fullmatch(connection_id):
+        raise ConnectionNotFound()
+    found = deps.connections.get(connection_id)
+    if isinstance(found, RemovedConnection):
+        if found.ou_id != ou.ou_id:
+            raise ConnectionNotFound()
+        deps.secrets.destroy(found.secret_arn)
+        return False
+    connection = _owned(ou, found)
+    stored = deps.secrets.read(connection.secret_arn)
+    revoked = False
+    if stored and stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:
+        # Server-to-Server tokens cannot be revoked by a third party; they expire within the hour.
+        revoked = deps.revoker.revoke(connection.provider_name, stored)
+    deps.connections.remove(connection, now=deps.now, keep_until=deps.now + TOMBSTONE_SECONDS)
+    deps.secrets.destroy(connection.secret_arn)
+    return revoked
