@@ -10,73 +10,42 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgconnect import runtime, settings
-from orgconnect.domain.clients import bearer_token
-from orgconnect.domain.codes import OU_SCOPE, GrantKind
+from orgconnect.domain.codes import GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
 from orgconnect.domain.grants import AccessGrant
 from orgconnect.domain.organizational_unit_view import OrganizationalUnitView
-from orgconnect.domain.tokens import authenticate_access_token
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.web.api import create_api
-from orgconnect.web.errors import documented_errors, json_response
+from orgconnect.web.errors import documented_errors
 from orgconnect.web.no_store import with_no_store
 from orgconnect.web.openapi import json_body
+from orgconnect.web.ou_token import (
+    InsufficientScope,
+    caller_grant,
+    insufficient_scope_response,
+    organizational_unit_for,
+)
 
 settings.validate(settings.API_FUNCTION)
 app = create_api()
 
 
-class InsufficientScope(Exception):
-    """A valid token of another kind of grant (an account or service-account token)."""
-
-
-def _insufficient_scope(_: InsufficientScope) -> Response[Any]:
-    return json_response(
-        403,
-        {
-            "error": "insufficient_scope",
-            "error_description": "This endpoint needs an Organizational Unit token.",
-        },
-        {"WWW-Authenticate": f'Bearer realm="orgconnect", error="insufficient_scope", scope="{OU_SCOPE}"'},
-    )
-
-
-app.exception_handler(InsufficientScope)(_insufficient_scope)
+app.exception_handler(InsufficientScope)(insufficient_scope_response)
 
 
 def _caller() -> AccessGrant:
     """The grant behind the request's bearer token (401 for anything else)."""
-    event = app.current_event
-    try:
-        if "access_token" in event.query_string_parameters or "access_token" in (
-            event.multi_value_query_string_parameters
-        ):
-            # T4: a token in a URL ends up in logs and Referer headers; refuse it even beside a header.
-            raise AuthenticationFailed()
-        token = bearer_token(event.headers.get("authorization"))
-        store = runtime.get_token_store()
-        return authenticate_access_token(token, store=store, hasher=runtime.get_hasher(), now=runtime.now())
-    except AuthenticationFailed:
-        metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
-        raise
+    return caller_grant(app, tokens=runtime.get_token_store(), hasher=runtime.get_hasher(), now=runtime.now())
 
 
 def _organizational_unit(grant: AccessGrant | None = None) -> OrganizationalUnitView:
     grant = grant or _caller()
-    if grant.kind is not GrantKind.ORGANIZATIONAL_UNIT:
-        metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
-        raise InsufficientScope()
-    view = runtime.get_organizational_unit_views().get(grant.sub)
-    # The OU was deleted (or is not this client's): the token stands for nothing any more.
-    if view is None or view.client_id != grant.client_id:
-        metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
-        raise AuthenticationFailed()
+    view = organizational_unit_for(grant, load=runtime.get_organizational_unit_views().get)
     logger.info("organizational unit read", extra={"client_id": grant.client_id, "sub": grant.sub})
     metrics.add_metric(name="OrganizationalUnitReads", unit=MetricUnit.Count, value=1)
     return view

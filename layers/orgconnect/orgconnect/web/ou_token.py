@@ -1,7 +1,7 @@
-"""Authentication of API calls made with an Organizational Unit access token (SPEC 2.3, 2.5).
+"""Authentication of API calls made with an Organizational Unit access token.
 
 ``Authorization: Bearer {access_token}`` from ``POST /oauth/token``, never a token in the URL
-(anchors T4). 401 for a missing, unknown, expired or revoked token, or one whose OU is gone;
+(security rule T4). 401 for a missing, unknown, expired or revoked token, or one whose OU is gone;
 403 ``insufficient_scope`` for a valid token of another kind (account, service account).
 """
 
@@ -66,16 +66,8 @@ def caller_grant(
         raise
 
 
-def organizational_unit_of[T: OwnedByClient](
-    app: APIGatewayRestResolver,
-    *,
-    tokens: TokenRepository,
-    hasher: SecretHasher,
-    now: int,
-    load: Callable[[str], T | None],
-) -> T:
-    """The caller's Organizational Unit (as ``load`` reads it) for an OU token of its client."""
-    grant = caller_grant(app, tokens=tokens, hasher=hasher, now=now)
+def organizational_unit_for[T: OwnedByClient](grant: AccessGrant, *, load: Callable[[str], T | None]) -> T:
+    """The Organizational Unit (as ``load`` reads it) of an OU token's grant."""
     if grant.kind is not GrantKind.ORGANIZATIONAL_UNIT:
         _refused()
         raise InsufficientScope()
@@ -85,3 +77,15 @@ def organizational_unit_of[T: OwnedByClient](
         _refused()
         raise AuthenticationFailed()
     return ou
+
+
+def organizational_unit_of[T: OwnedByClient](
+    app: APIGatewayRestResolver,
+    *,
+    tokens: TokenRepository,
+    hasher: SecretHasher,
+    now: int,
+    load: Callable[[str], T | None],
+) -> T:
+    """The caller's Organizational Unit (as ``load`` reads it) for an OU token of its client."""
+    return organizational_unit_for(caller_grant(app, tokens=tokens, hasher=hasher, now=now), load=load)
