@@ -19,10 +19,12 @@ from orgconnect.store.vault import load_pepper
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
+    from orgconnect.domain.model import ProviderApp
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.sealing import Sealer
     from orgconnect.providers.registry import ProviderRegistry
     from orgconnect.store.flow_state import DynamoFlowState
+    from orgconnect.store.organization import DynamoConnections
     from orgconnect.store.ou_views import OrganizationalUnitViews
     from orgconnect.store.tokens import TokenStore
     from orgconnect.store.vault import ConnectionVault
@@ -113,6 +115,23 @@ def get_connection_vault() -> ConnectionVault:
     )
 
 
+@lru_cache(maxsize=1)
+def get_provider_apps() -> dict[str, ProviderApp]:
+    """orgconnect's apps at the providers (the webhook function reads their webhook secret tokens)."""
+    from orgconnect.store.vault import load_provider_apps
+
+    secret_id = settings.load(settings.ProviderSettings).provider_apps_secret_id
+    return load_provider_apps(secret_id, client=get_secrets_client())
+
+
+@lru_cache(maxsize=1)
+def get_account_connections() -> DynamoConnections:
+    """Connections by provider account (provider webhooks)."""
+    from orgconnect.store.organization import DynamoConnections
+
+    return DynamoConnections(get_store())
+
+
 def reset() -> None:
     """Forget every cached dependency (tests, and the dev stack after it reseeds)."""
     for cached in (
@@ -125,6 +144,8 @@ def reset() -> None:
         get_sealer,
         get_providers,
         get_connection_vault,
+        get_provider_apps,
+        get_account_connections,
     ):
         cached.cache_clear()
     settings.reset()
