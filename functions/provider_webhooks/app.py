@@ -58,6 +58,7 @@ def provider_webhook(provider: str) -> Response[Any]:
 
 
 app.document_body("post", "/webhooks/{provider}", EVENT_BODY)
+app.document_security("post", "/webhooks/{provider}", "zoomWebhookSignature")
 
 
 @observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
