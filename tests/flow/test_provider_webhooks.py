@@ -15,6 +15,24 @@ from tests.flow.harness import Browser, FlowStack
 from tests.flow.test_happy_path import redeem
 
 
+@pytest.fixture(scope="module", autouse=True)
+def _only_this_modules_links(flow: FlowStack) -> None:
+    """Every flow test links the simulator's one paid Zoom account, and a deauthorization revokes
+    every link to it: revoke the earlier tests' connections first (in process), so that each
+    delivery here handles only this module's few within the simulator's 3-second timeout."""
+    from orgconnect import runtime
+    from orgconnect.domain.webhooks_deauthorization import deauthorize_account
+
+    deauthorize_account(
+        provider_names=["zoom_enterprise"],
+        account_id=flow.info["simulators"]["zoom"]["account_id"],
+        event_time=runtime.now(),
+        connections=runtime.get_account_connections(),
+        vault=runtime.get_connection_vault(),
+        now=runtime.now(),
+    )
+
+
 @dataclass
 class LinkedZoom:
     """An OU of a fresh client linked to the simulator's paid Zoom account."""

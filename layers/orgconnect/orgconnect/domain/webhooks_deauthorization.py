@@ -12,7 +12,7 @@ Order, per connection (docs/webhooks.md):
 A connected connection therefore never loses its secret, and a failure after step 1 leaves a
 revoked connection that still names its secret: the provider retries the event (we answer 5xx)
 and the retry, finding it revoked, resumes at step 2. A replay, a duplicate or a retry of an
-event already applied changes nothing.
+event already applied changes nothing, and costs one read: a link without a secret is done.
 """
 
 from __future__ import annotations
@@ -85,6 +85,10 @@ def deauthorize_account(
         for link in connections.links_of_account(provider_name, account_id):
             if link.connection_id is None:
                 continue  # a calendar tenant's link: no conferencing connection
+            if link.secret_arn is None:
+                # Step 3 ran: revoked and its secret gone (a relink would have named a new one).
+                outcome.already_revoked.append(link.connection_id)
+                continue
             if link.updated_at > event_time:
                 outcome.relinked.append(link.connection_id)
                 continue
@@ -95,8 +99,7 @@ def deauthorize_account(
             (outcome.revoked if found is Revocation.REVOKED else outcome.already_revoked).append(
                 link.connection_id
             )
-            if link.secret_arn:
-                vault.delete(link.secret_arn)
-                connections.forget_secret(link, event_time=event_time)
-                outcome.secrets_deleted += 1
+            vault.delete(link.secret_arn)
+            connections.forget_secret(link, event_time=event_time)
+            outcome.secrets_deleted += 1
     return outcome
