@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from devstack.simulators.zoom_webhooks import envelope, signed_request
-from tests.flow.harness import Browser, FlowStack
+from tests.flow.harness import Browser, Client, FlowStack
 from tests.flow.test_happy_path import redeem
 
 
@@ -40,15 +40,20 @@ class LinkedZoom:
     access_token: str
     ou_id: str
     connection: dict[str, Any]
+    client: Client
 
 
-def link_zoom(flow: FlowStack) -> LinkedZoom:
-    client = flow.new_client()
+def link_zoom(flow: FlowStack, client: Client | None = None) -> LinkedZoom:
+    client = client or flow.new_client()
     outcome = Browser(flow).run(flow.authorize_url(client))
     assert outcome.kind == "code", outcome.text
     tokens = redeem(flow, client, outcome.params["code"])
-    (connection,) = [c for c in flow.table_items("CONNECTION#") if c["ou_id"] == tokens["sub"]]
-    return LinkedZoom(str(tokens["access_token"]), str(tokens["sub"]), connection)
+    (connection,) = [
+        c
+        for c in flow.table_items("CONNECTION#")
+        if c["ou_id"] == tokens["sub"] and c["status"] == "connected"
+    ]
+    return LinkedZoom(str(tokens["access_token"]), str(tokens["sub"]), connection, client)
 
 
 def statuses(flow: FlowStack, linked: LinkedZoom) -> tuple[list[str], list[str]]:
@@ -112,6 +117,19 @@ def test_zoom_deauthorization_revokes_the_connection_and_deletes_its_secret(flow
     again = flow.simulator("zoom").send_webhook_event({"event": "app_deauthorized"})
     assert again["status"] == 200, again
     assert statuses(flow, linked) == (["revoked"], ["revoked"])
+
+
+def test_linking_the_account_again_after_a_deauthorization_adds_a_new_connection(flow: FlowStack) -> None:
+    first = link_zoom(flow)
+    assert flow.simulator("zoom").send_webhook_event({"event": "app_deauthorized"})["status"] == 200
+
+    again = link_zoom(flow, first.client)
+
+    assert again.ou_id == first.ou_id
+    assert again.connection["connection_id"] != first.connection["connection_id"]
+    assert secret_exists(flow, again.connection["secret_arn"])
+    # The OU shows the revoked connection beside the new one (docs/webhooks.md, Known limits).
+    assert [sorted(listed) for listed in statuses(flow, again)] == [["connected", "revoked"]] * 2
 
 
 def test_a_replayed_delivery_is_answered_200_and_changes_nothing(flow: FlowStack) -> None:
