@@ -50,7 +50,7 @@ def _secret_token(provider: str) -> str | None:
 def provider_webhook(provider: str) -> Response[Any]:
     deps = WebhookDependencies(
         load_secret_token=_secret_token,
-        connections=runtime.get_account_connections(),
+        load_connections=runtime.get_account_connections,
         load_vault=runtime.get_connection_vault,
         now=runtime.now(),
     )

@@ -96,12 +96,12 @@ WEBHOOK_RESPONSES: dict[int, Any] = {
 class WebhookDependencies:
     """What the webhook function uses, built by ``orgconnect.runtime`` (fakes in unit tests).
 
-    The secret token and the vault are loaded on first use: a request for an unknown provider
-    needs neither, and only a deauthorization needs the vault.
+    Each is loaded on first use: a request for an unknown provider needs none, and only a
+    deauthorization needs the table and the vault.
     """
 
     load_secret_token: Callable[[str], str | None]  # provider -> its app's webhook secret token
-    connections: AccountConnections
+    load_connections: Callable[[], AccountConnections]
     load_vault: Callable[[], CredentialVault]
     now: int
 
@@ -184,7 +184,7 @@ def _deauthorized(deps: WebhookDependencies, provider: str, event: ZoomEvent) ->
         provider_names=WEBHOOK_PROVIDERS[provider],
         account_id=account_id,
         event_time=event.happened_at(default=deps.now),
-        connections=deps.connections,
+        connections=deps.load_connections(),
         vault=deps.load_vault(),
         now=deps.now,
     )
