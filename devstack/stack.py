@@ -205,6 +205,10 @@ class DevStack:
             name: {"client_id": info["oauth_client_id"], "client_secret": info["oauth_client_secret"]}
             for name, info in simulators.items()
         }
+        if "zoom" in simulators:
+            # Zoom signs its events with the app's secret token and sends them to our endpoint.
+            apps["zoom"]["webhook_secret_token"] = simulators["zoom"]["webhook_secret_token"]
+            self.simulators["zoom"].simulator.configure_webhooks(f"{app_url}/webhooks/zoom")
         self.aws.client("secretsmanager").put_secret_value(
             SecretId=env["ORGCONNECT_PROVIDER_APPS_SECRET_ID"], SecretString=json.dumps(apps)
         )

@@ -86,7 +86,7 @@ class Secrets:
     def read(self, secret_arn: str) -> dict[str, Any] | None:
         return self.stored.get(secret_arn)
 
-    def destroy(self, secret_arn: str) -> None:
+    def delete(self, secret_arn: str) -> None:
         self.stored.pop(secret_arn, None)
         self.destroyed.append(secret_arn)
 

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from orgconnect.providers.registry import ProviderRegistry
     from orgconnect.store.enterprise_connect import DynamoEnterpriseConnect, ServiceAccountDetailsReader
     from orgconnect.store.flow_state import DynamoFlowState
+    from orgconnect.store.organization import DynamoConnections
     from orgconnect.store.ou_views import OrganizationalUnitViews
     from orgconnect.store.tokens import TokenStore
     from orgconnect.store.vault import ConnectionVault
@@ -141,6 +142,23 @@ def get_service_account_details() -> ServiceAccountDetailsReader:
     return ServiceAccountDetailsReader.sharing(get_store())
 
 
+@lru_cache(maxsize=1)
+def get_provider_apps() -> dict[str, ProviderApp]:
+    """orgconnect's apps at the providers (the webhook function reads their webhook secret tokens)."""
+    from orgconnect.store.vault import load_provider_apps
+
+    secret_id = settings.load(settings.ProviderSettings).provider_apps_secret_id
+    return load_provider_apps(secret_id, client=get_secrets_client())
+
+
+@lru_cache(maxsize=1)
+def get_account_connections() -> DynamoConnections:
+    """Connections by provider account (provider webhooks)."""
+    from orgconnect.store.organization import DynamoConnections
+
+    return DynamoConnections(get_store())
+
+
 def reset() -> None:
     """Forget every cached dependency (tests, and the dev stack after it reseeds)."""
     for cached in (
@@ -155,6 +173,8 @@ def reset() -> None:
         get_connection_vault,
         get_service_account_vault,
         get_service_account_details,
+        get_provider_apps,
+        get_account_connections,
     ):
         cached.cache_clear()
     settings.reset()

@@ -147,7 +147,7 @@ class ConnectionSecrets(Protocol):
         """The secret's JSON, or None when it is gone."""
         ...
 
-    def destroy(self, secret_arn: str) -> None:
+    def delete(self, secret_arn: str) -> None:
         """Delete at once, without recovery; a secret already gone is fine."""
         ...
 
@@ -263,12 +263,12 @@ def add_server_to_server_connection(
     try:
         deps.connections.add(connection)
     except AlreadyLinked as lost:  # a concurrent request linked it first
-        deps.secrets.destroy(secret_arn)
+        deps.secrets.delete(secret_arn)
         raise _already_linked(ou, lost.link) from None
     except BaseException:
         # The first failure is what the caller must see, even if the cleanup fails too.
         with suppress(Exception):
-            deps.secrets.destroy(secret_arn)
+            deps.secrets.delete(secret_arn)
         raise
     return connection, check
 
@@ -338,7 +338,7 @@ def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: Connecti
     if isinstance(found, RemovedConnection):
         if found.ou_id != ou.ou_id:
             raise ConnectionNotFound()
-        deps.secrets.destroy(found.secret_arn)
+        deps.secrets.delete(found.secret_arn)
         return False
     connection = _owned(ou, found)
     stored = deps.secrets.read(connection.secret_arn)
@@ -347,5 +347,5 @@ def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: Connecti
         # Server-to-Server tokens cannot be revoked by a third party; they expire within the hour.
         revoked = deps.revoker.revoke(connection.provider_name, stored)
     deps.connections.remove(connection, now=deps.now, keep_until=deps.now + TOMBSTONE_SECONDS)
-    deps.secrets.destroy(connection.secret_arn)
+    deps.secrets.delete(connection.secret_arn)
     return revoked

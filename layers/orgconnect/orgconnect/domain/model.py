@@ -44,10 +44,12 @@ class Client:
 
 @dataclass(frozen=True)
 class ProviderApp:
-    """orgconnect's registered OAuth app at a provider."""
+    """orgconnect's registered OAuth app at a provider (Zoom: also the app's webhook secret token,
+    which signs the events Zoom sends to ``POST /webhooks/zoom``)."""
 
     client_id: str
     client_secret: str = field(repr=False)
+    webhook_secret_token: str | None = field(default=None, repr=False)
 
 
 @dataclass(frozen=True)

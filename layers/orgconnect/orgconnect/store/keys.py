@@ -14,11 +14,14 @@ secrets) appear only as keyed digests (``SecretHasher``), never in clear.
 | provider OAuth state | ``OAUTHSTATE#{digest}`` | ``OAUTHSTATE`` | | 10 min |
 | organizational unit | ``OU#{ou}`` | ``OU`` | | |
 | conferencing connection | ``CONNECTION#{cnx}`` | ``CONNECTION`` | ``OU#{ou}`` / ``CONNECTION#{cnx}`` | |
-| provider account link | ``PROVIDERACCOUNT#{cli}#{provider}#{account id}`` | ``PROVIDERACCOUNT`` | | |
+| provider account link | ``PROVIDERACCOUNT#{cli}#{provider}#{account id}`` | ``PROVIDERACCOUNT`` | below | |
 | authorization code | ``CODE#{digest}`` | ``CODE`` | | 10 min (configurable lower) |
 | grant (token family) | ``GRANT#{grt}`` | ``GRANT`` | ``SUB#{cli}#{sub}`` / ``GRANT#{grt}`` | |
 | access token | ``ACCESSTOKEN#{digest}`` | ``ACCESSTOKEN`` | | 1 h |
 | refresh token | ``REFRESHTOKEN#{digest}`` | ``REFRESHTOKEN`` | | none (retired ones are kept) |
+
+A provider account link's gsi1 key is ``PROVIDERACCOUNT#{provider}#{account id}`` /
+``CLIENT#{cli}``: a provider webhook names only the account, and finds every client's link.
 """
 
 from __future__ import annotations
@@ -83,6 +86,11 @@ def refresh_token_key(token_digest: str) -> dict[str, str]:
 def ou_member_index(ou_id: str) -> str:
     """gsi1pk of everything that belongs to an OU (service accounts, connections)."""
     return f"OU#{ou_id}"
+
+
+def provider_account_index(provider: str, account_id: str) -> str:
+    """gsi1pk of every client's link to one provider account (provider webhooks name only the account)."""
+    return f"PROVIDERACCOUNT#{provider}#{account_id}"
 
 
 def grants_by_sub_index(client_id: str, sub: str) -> str:

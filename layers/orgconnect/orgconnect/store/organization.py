@@ -15,8 +15,9 @@ from orgconnect.domain.model import (
     ProviderAccountLink,
     ServiceAccount,
 )
+from orgconnect.domain.webhooks_deauthorization import Revocation
 from orgconnect.store import keys
-from orgconnect.store.dynamodb import DynamoStore
+from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, query_all, to_item, transact
 
 
 def organizational_unit_item(ou: OrganizationalUnit) -> dict[str, Any]:
@@ -77,6 +78,8 @@ def link_item(link: ProviderAccountLink) -> dict[str, Any]:
     return {
         **link_key(link),
         "type": "provider_account",
+        "gsi1pk": keys.provider_account_index(link.provider_name, link.account_id),
+        "gsi1sk": f"CLIENT#{link.client_id}",
         "client_id": link.client_id,
         "provider_name": link.provider_name,
         "account_id": link.account_id,
@@ -146,3 +149,97 @@ class DynamoConnections:
     def get_link(self, client_id: str, provider_name: str, account_id: str) -> ProviderAccountLink | None:
         data = self._store.read(keys.provider_account_key(client_id, provider_name, account_id))
         return link_from(data, client_id, provider_name, account_id) if data else None
+
+    # -- provider webhooks (domain/webhooks_deauthorization.py) ------------------------------
+
+    def links_of_account(self, provider_name: str, account_id: str) -> list[ProviderAccountLink]:
+        """One Query of gsi1: every client's link to the account."""
+        found = query_all(
+            self._store.client,
+            TableName=self._store.table_name,
+            IndexName="gsi1",
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues=to_item(
+                {":pk": keys.provider_account_index(provider_name, account_id)}
+            ),
+        )
+        return [
+            link_from(d, d["client_id"], provider_name, account_id)
+            for d in found
+            if d.get("type") == "provider_account"
+        ]
+
+    def revoke(self, link: ProviderAccountLink, *, event_time: int, now: int) -> Revocation:
+        """One transaction: the link was not relinked after ``event_time`` (ConditionCheck) and the
+        connection, not yet revoked, becomes ``revoked``."""
+        if link.connection_id is None:
+            raise ValueError("a conferencing link names its connection")
+        table = self._store.table_name
+        try:
+            transact(
+                self._store.client,
+                [
+                    self._link_unchanged_since(link, event_time),
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": to_item(keys.connection_key(link.connection_id)),
+                            "UpdateExpression": "SET #status = :revoked, updated_at = :now",
+                            "ConditionExpression": "attribute_exists(pk) AND #status <> :revoked",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": to_item({":revoked": "revoked", ":now": now}),
+                        }
+                    },
+                ],
+            )
+        except ConditionFailed as failed:
+            return Revocation.RELINKED if failed.at(0) else Revocation.ALREADY_REVOKED
+        return Revocation.REVOKED
+
+    def forget_secret(self, link: ProviderAccountLink, *, event_time: int) -> None:
+        """One transaction removing ``secret_arn`` from the link and the revoked connection; a lost
+        condition means it was already done (or the account was relinked): nothing to do."""
+        if link.connection_id is None or link.secret_arn is None:
+            return
+        table = self._store.table_name
+        check = self._link_unchanged_since(link, event_time)["ConditionCheck"]
+        try:
+            transact(
+                self._store.client,
+                [
+                    {
+                        "Update": {
+                            **check,
+                            "UpdateExpression": "REMOVE secret_arn",
+                            "ConditionExpression": check["ConditionExpression"] + " AND secret_arn = :arn",
+                            "ExpressionAttributeValues": to_item(
+                                {":cnx": link.connection_id, ":t": event_time, ":arn": link.secret_arn}
+                            ),
+                        }
+                    },
+                    {
+                        "Update": {
+                            "TableName": table,
+                            "Key": to_item(keys.connection_key(link.connection_id)),
+                            "UpdateExpression": "REMOVE secret_arn",
+                            "ConditionExpression": "#status = :revoked AND secret_arn = :arn",
+                            "ExpressionAttributeNames": {"#status": "status"},
+                            "ExpressionAttributeValues": to_item(
+                                {":revoked": "revoked", ":arn": link.secret_arn}
+                            ),
+                        }
+                    },
+                ],
+            )
+        except ConditionFailed:
+            return
+
+    def _link_unchanged_since(self, link: ProviderAccountLink, event_time: int) -> dict[str, Any]:
+        return {
+            "ConditionCheck": {
+                "TableName": self._store.table_name,
+                "Key": to_item(link_key(link)),
+                "ConditionExpression": "connection_id = :cnx AND updated_at <= :t",
+                "ExpressionAttributeValues": to_item({":cnx": link.connection_id, ":t": event_time}),
+            }
+        }

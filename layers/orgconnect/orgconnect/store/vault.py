@@ -49,12 +49,17 @@ def _secret(secret_id: str, client: Any) -> str:
 
 
 def load_provider_apps(secret_id: str, *, client: Any = None) -> dict[str, ProviderApp]:
-    """orgconnect's OAuth apps: ``{"zoom": {"client_id": ..., "client_secret": ...}, ...}``."""
+    """orgconnect's OAuth apps: ``{"zoom": {"client_id": ..., "client_secret": ...,
+    "webhook_secret_token": ...}, ...}`` (the webhook secret token is optional; docs/webhooks.md)."""
     if not secret_id:
         return {}
     data = json.loads(_secret(secret_id, client))
     return {
-        key: ProviderApp(str(app["client_id"]), str(app["client_secret"]))
+        key: ProviderApp(
+            str(app["client_id"]),
+            str(app["client_secret"]),
+            str(app["webhook_secret_token"]) if app.get("webhook_secret_token") else None,
+        )
         for key, app in data.items()
         if isinstance(app, dict) and app.get("client_id") and app.get("client_secret")
     }
@@ -102,8 +107,14 @@ class ConnectionVault:
             raise TemporarilyUnavailable(f"PutSecretValue: {error.response['Error']['Code']}") from error
 
     def delete(self, secret_arn: str) -> None:
-        """Undo a :meth:`create` whose transaction failed (no orphaned secret)."""
-        self._sm.delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
+        """Delete the secret at once, without a recovery window (undoing a :meth:`create` whose
+        transaction failed, or a revoked connection's credentials); one already gone is fine."""
+        try:
+            self._sm.delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code != "ResourceNotFoundException":
+                raise TemporarilyUnavailable(f"DeleteSecret: {code}") from error
 
     def read(self, secret_arn: str) -> dict[str, Any] | None:
         """The connection's credentials (JSON), or None when the secret is gone."""
@@ -115,11 +126,3 @@ class ConnectionVault:
             raise TemporarilyUnavailable(f"GetSecretValue: {error.response['Error']['Code']}") from error
         data = json.loads(value["SecretString"])
         return data if isinstance(data, dict) else None
-
-    def destroy(self, secret_arn: str) -> None:
-        """Delete the connection's secret at once, without a recovery window; already gone is fine."""
-        try:
-            self._sm.delete_secret(SecretId=secret_arn, ForceDeleteWithoutRecovery=True)
-        except ClientError as error:
-            if error.response["Error"]["Code"] != "ResourceNotFoundException":
-                raise TemporarilyUnavailable(f"DeleteSecret: {error.response['Error']['Code']}") from error

@@ -29,6 +29,15 @@ SECURITY_SCHEMES: dict[str, Any] = {
             "`client_secret` as body parameters instead, which is accepted too (never both at once)."
         ),
     },
+    "zoomWebhookSignature": {
+        "type": "apiKey",
+        "in": "header",
+        "name": "x-zm-signature",
+        "description": (
+            "`v0=` + hex HMAC-SHA256(the Zoom app's webhook secret token, `v0:{x-zm-request-timestamp}:"
+            "{raw body}`), with `x-zm-request-timestamp` (epoch seconds) at most 5 minutes from now."
+        ),
+    },
     "organizationalUnitToken": {
         "type": "oauth2",
         "description": "An access token from `POST /oauth/token`, as `Authorization: Bearer …`.",

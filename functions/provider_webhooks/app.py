@@ -1,0 +1,66 @@
+"""POST /webhooks/{provider}: signed events from the providers about orgconnect's app (docs/webhooks.md).
+
+Zoom so far: the ``endpoint.url_validation`` challenge, ``app_deauthorized`` (the account's
+connections become ``revoked`` and their credentials are deleted) and user events (acknowledged).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from orgconnect import runtime, settings
+from orgconnect.observability import observed
+from orgconnect.web.api import create_api
+from orgconnect.web.errors import documented_errors
+from orgconnect.web.provider_webhooks import (
+    EVENT_BODY,
+    WEBHOOK_RESPONSES,
+    WebhookDependencies,
+    receive,
+)
+
+settings.validate(settings.WORKER_FUNCTION)
+app = create_api()
+PATH = "/webhooks/<provider>"
+
+
+def _secret_token(provider: str) -> str | None:
+    app_at_provider = runtime.get_provider_apps().get(provider)
+    return app_at_provider.webhook_secret_token if app_at_provider else None
+
+
+@app.post(
+    PATH,
+    summary="Events from a provider about orgconnect's app",
+    description=(
+        "Zoom (`provider` = `zoom`) signs each delivery with `x-zm-signature` and "
+        "`x-zm-request-timestamp` (HMAC-SHA256 with the app's webhook secret token over "
+        "`v0:{timestamp}:{body}`, at most 5 minutes old); anything else is 401. "
+        "`endpoint.url_validation` is answered with `{plainToken, encryptedToken}`; "
+        "`app_deauthorized` revokes the account's connections and deletes their credentials; "
+        "user events are acknowledged. Other providers: 404."
+    ),
+    tags=["Provider webhooks"],
+    responses={**WEBHOOK_RESPONSES, **documented_errors(400, 401, 429, 503)},
+)
+def provider_webhook(provider: str) -> Response[Any]:
+    deps = WebhookDependencies(
+        load_secret_token=_secret_token,
+        load_connections=runtime.get_account_connections,
+        load_vault=runtime.get_connection_vault,
+        now=runtime.now(),
+    )
+    return receive(deps, app.current_event, provider)
+
+
+app.document_body("post", "/webhooks/{provider}", EVENT_BODY)
+app.document_security("post", "/webhooks/{provider}", "zoomWebhookSignature")
+
+
+@observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)
