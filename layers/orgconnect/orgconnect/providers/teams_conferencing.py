@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
 
 from orgconnect.domain.conferencing import DirectoryUser, Meeting, MeetingRequest, RefusalReason, UserStatus
 from orgconnect.domain.provider_model import ProviderRefused
@@ -90,7 +91,7 @@ class TeamsConferencing(ConferencingAdapter):
             "endDateTime": utc_iso(request.end),
         }
         self.calls[CREATE] += 1
-        answer = app_only.post(f"/v1.0/users/{host.provider_user_id}/onlineMeetings", body)
+        answer = app_only.post(f"/v1.0/users/{quote(host.provider_user_id, safe='')}/onlineMeetings", body)
         if not isinstance(answer, dict):
             raise self.malformed("create onlineMeeting", "the answer is not a JSON object")
         join_url, meeting_id = text(answer, "joinWebUrl"), text(answer, "id")
