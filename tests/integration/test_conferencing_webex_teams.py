@@ -137,6 +137,36 @@ def test_webex_refuses_a_host_who_is_not_active_or_not_in_the_site(
     assert not sim.meetings
 
 
+def test_webex_refuses_a_host_without_a_meetings_licence(
+    webex: tuple[WebexSimulator, WebexConferencing],
+) -> None:
+    sim, adapter = webex
+    host = next(
+        u for u in adapter.list_users() if u.status is UserStatus.ACTIVE and u.email != DEMO.admin.email
+    )
+    sim.update_user(host.email, {"meetings_licensed": False})
+    with pytest.raises(MeetingRefused) as refused:
+        adapter.create_meeting(host, REQUEST)
+    assert (refused.value.reason, refused.value.status) == (RefusalReason.HOST_UNLICENSED, 400)
+    assert refused.value.remedy == "assign the user a Webex licence"
+    assert not sim.meetings
+
+
+def test_webex_rate_limit_answer_is_waited_as_it_says(webex_served: Served) -> None:
+    sim = webex_served.sim
+    assert isinstance(sim, WebexSimulator)
+    sim.reset()
+    provider = WebexProvider(webex_served.app, base_url=webex_served.url)
+    tokens = webex_served.tokens(provider, Purpose.CONFERENCING, user=DEMO.admin.email)
+    sleeps: list[float] = []
+    api = WebexApi(webex_served.app, tokens, base_url=webex_served.url, sleep=sleeps.append)
+    adapter = WebexConferencing(api)
+    sim.add_fault("api", "429", count=1)
+    assert len(list(adapter.list_users())) == len(sim.people)
+    assert sleeps == [float(sim.retry_after_seconds)]  # Webex's Retry-After, in seconds
+    assert adapter.calls["list"] == 1
+
+
 # -- Microsoft Teams -----------------------------------------------------------------------------
 
 
