@@ -137,7 +137,7 @@ def test_zoom_lookup_miss_codes_and_meeting_body() -> None:
         "type": 2,
         "start_time": "2026-01-05T09:00:00Z",
         "duration": 20,
-        "timezone": "Etc/UTC",
+        "timezone": "UTC",
     }
 
 

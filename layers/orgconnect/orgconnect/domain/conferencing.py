@@ -53,7 +53,7 @@ class MeetingRequest:
     summary: str
     start: datetime
     end: datetime
-    tzid: str = "Etc/UTC"
+    tzid: str = "UTC"
 
     def __post_init__(self) -> None:
         if self.start.tzinfo is None or self.end.tzinfo is None:
