@@ -232,7 +232,8 @@ class MicrosoftSimulator(Simulator):
         return [self._control_shape(u) for u in sorted(self.users.values(), key=lambda u: u.created)]
 
     def control_add_user(self, body: Mapping[str, Any]) -> dict[str, Any]:
-        """Add a user: ``{"email", "first_name"?, "last_name"?, "is_admin"?, "account_enabled"?}``."""
+        """Add a user: ``{"email", "first_name"?, "last_name"?, "is_admin"?, "account_enabled"?,
+        "teams_licensed"?}``."""
         email = str(body.get("email", "")).strip()
         if "@" not in email:
             raise ControlError(400, "email is required")
@@ -248,6 +249,7 @@ class MicrosoftSimulator(Simulator):
             surname=str(body.get("last_name") or (local.split(".")[1].title() if "." in local else "")),
             created=iso_utc(self.clock.now()),
             account_enabled=bool(body.get("account_enabled", True)),
+            teams_licensed=bool(body.get("teams_licensed", True)),
         )
         if body.get("is_admin"):
             user.member_of_roles.add(self.global_admin_role.id)
@@ -264,7 +266,7 @@ class MicrosoftSimulator(Simulator):
 
     def control_update_user(self, email: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """``{"email": new}`` renames (UPN and mail; the id stays), ``first_name``, ``last_name``,
-        ``is_admin``, ``account_enabled`` or ``status`` (``active`` / ``disabled``)."""
+        ``is_admin``, ``account_enabled``, ``teams_licensed`` or ``status`` (``active`` / ``disabled``)."""
         user = self.find_user(email)
         if user is None:
             raise ControlError(404, f"no user {email}")
@@ -287,6 +289,8 @@ class MicrosoftSimulator(Simulator):
                 user.member_of_roles.discard(self.global_admin_role.id)
         if "account_enabled" in body:
             user.account_enabled = bool(body["account_enabled"])
+        if "teams_licensed" in body:
+            user.teams_licensed = bool(body["teams_licensed"])
         if "status" in body:
             status = str(body["status"])
             if status not in ("active", "disabled", "inactive"):

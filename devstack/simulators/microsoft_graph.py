@@ -45,8 +45,15 @@ SELECTABLE_USER_PROPERTIES: frozenset[str] = frozenset(
         "proxyAddresses",
         "usageLocation",
         "mailNickname",
+        "assignedLicenses",
+        "assignedPlans",
     )
 )
+#: Office 365 E3 (ENTERPRISEPACK) and two of its service plans: Exchange Online (Plan 2) and
+#: Microsoft Teams (TEAMS1, service ``TeamspaceAPI``); a user without Teams has TEAMS1 disabled.
+E3_SKU_ID = "6fd2c87f-b296-42f0-b197-1e91e994b900"
+EXCHANGE_PLAN_ID = "efb87545-963c-4e0d-99df-69c6916d9eb0"
+TEAMS1_PLAN_ID = "57ff2da0-773e-42df-b2af-ffb7a2317929"
 #: Properties usable in ``$filter`` and their value types.
 _FILTERABLE: dict[str, type] = {
     "id": str,
@@ -85,6 +92,7 @@ class GraphUser:
     job_title: str | None = None
     department: str | None = None
     member_of_roles: set[str] = field(default_factory=set)
+    teams_licensed: bool = True  # E3 with Teams; False: E3 with the TEAMS1 plan disabled
 
     @property
     def mail(self) -> str:
@@ -120,7 +128,26 @@ class GraphUser:
             "proxyAddresses": [f"SMTP:{self.mail}"],
             "usageLocation": "US",
             "mailNickname": nickname,
+            "assignedLicenses": [
+                {"skuId": E3_SKU_ID, "disabledPlans": [] if self.teams_licensed else [TEAMS1_PLAN_ID]}
+            ],
+            "assignedPlans": self.assigned_plans(),
         }
+
+    def assigned_plans(self) -> list[dict[str, str]]:
+        """The enabled service plans of the user's E3 licence (Teams only when licensed)."""
+        plans = [("exchange", EXCHANGE_PLAN_ID)] + (
+            [("TeamspaceAPI", TEAMS1_PLAN_ID)] if self.teams_licensed else []
+        )
+        return [
+            {
+                "assignedDateTime": self.created,
+                "capabilityStatus": "Enabled",
+                "service": service,
+                "servicePlanId": plan,
+            }
+            for service, plan in plans
+        ]
 
     def to_graph(self, select: Sequence[str] | None = None) -> dict[str, Any]:
         """The user as Graph returns it, restricted to ``select`` (default properties otherwise)."""

@@ -201,7 +201,7 @@ class WebexSimulator(Simulator):
 
     def control_update_user(self, email: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """``{"email": new}`` renames (the id stays), ``first_name``, ``last_name``, ``is_admin``,
-        ``status`` (``active`` / ``pending`` / ``inactive``)."""
+        ``status`` (``active`` / ``pending`` / ``inactive``), ``meetings_licensed`` (can host)."""
         person = self.find_person(email)
         if person is None:
             raise ControlError(404, f"no person {email}")
@@ -222,6 +222,8 @@ class WebexSimulator(Simulator):
             person.status = status
         if "is_admin" in body:
             person.roles = [webex_id("ROLE", FULL_ADMIN_ROLE)] if body["is_admin"] else []
+        if "meetings_licensed" in body:
+            person.meetings_licensed = bool(body["meetings_licensed"])
         return {**person.to_api(), "email": person.email}
 
     def apply_options(self, options: Mapping[str, Any]) -> dict[str, Any]:

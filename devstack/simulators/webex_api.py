@@ -179,6 +179,10 @@ class WebexApi:
             host = found
         if host.status != "active":
             return self.sim.webex_error(400, f"Host {host.email} is not an active user of the site.")
+        if not host.meetings_licensed:
+            return self.sim.webex_error(
+                400, f"Host {host.email} does not have a Webex Meetings license on {self.sim.site_url}."
+            )
         meeting_id = secrets.token_hex(16)
         number = "".join(str(self.sim.rng.randrange(10)) for _ in range(10))
         password = str(body.get("password") or secrets.token_urlsafe(8)[:10])

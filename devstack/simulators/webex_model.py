@@ -101,6 +101,7 @@ class WebexPerson:
     created: str
     status: WebexStatus = "active"
     roles: list[str] = field(default_factory=list)
+    meetings_licensed: bool = True  # holds a Webex Meetings licence of the site (can host)
 
     @property
     def display_name(self) -> str:

@@ -7,12 +7,13 @@ from typing import Annotated, Any, ClassVar
 
 from pydantic import BaseModel, Field
 
-from orgconnect.providers.answers import ANSWER_CONFIG, NonEmptyStr, parse_answer
-from orgconnect.providers.api import ProviderApi
+from orgconnect.providers.answers import ANSWER_CONFIG, NonEmptyStr, TokenAnswer, json_body, parse_answer
+from orgconnect.providers.api import ProviderApi, _oauth_error
 from orgconnect.providers.base import (
     OAuthProvider,
     ProviderAccount,
     ProviderAnswerMalformed,
+    ProviderRefused,
     ProviderTokens,
     Purpose,
 )
@@ -155,3 +156,31 @@ class GraphApi(ProviderApi):
         error = body.get("error")
         code = error.get("code") if isinstance(error, dict) else None
         return code if isinstance(code, str) and code else None
+
+    def client_credentials(self) -> ProviderTokens:
+        """An app-only Graph token for the connection's tenant (``client_credentials`` with
+        ``https://graph.microsoft.com/.default``): what ``POST /users/{id}/onlineMeetings`` for
+        another user needs. Keeps it for the next calls; it has no refresh token (get another).
+        ProviderRefused carries the OAuth error (``unauthorized_client``: no admin consent)."""
+        what = f"{self.label} client_credentials"
+        if not self.tenant:
+            raise ProviderRefused(f"{what}: no tenant is known", error="invalid_request")
+        form = {
+            "grant_type": "client_credentials",
+            "client_id": self.app.client_id,
+            "client_secret": self.app.client_secret,
+            "scope": GRAPH + ".default",
+        }
+        # Safe to replay: a lost answer only leaves an unused token that expires.
+        response = self._send(
+            "POST", self.token_url(), data=form, headers={"Accept": "application/json"}, idempotent=True
+        )
+        if response.is_success:
+            self.tokens = parse_answer(TokenAnswer, json_body(response, what=what), what=what).tokens()
+            return self.tokens
+        error = _oauth_error(response)
+        raise ProviderRefused(
+            f"{what}: {self.label} answered {response.status_code}" + (f" ({error})" if error else ""),
+            error=error or f"http_{response.status_code}",
+            status=response.status_code,
+        )

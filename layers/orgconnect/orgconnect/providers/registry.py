@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.provider_model import ProviderTokens
     from orgconnect.providers.api import ProviderApi
     from orgconnect.providers.base import OAuthProvider
+    from orgconnect.providers.conferencing import ConferencingAdapter
 
 PROVIDER_CLASSES = {
     "zoom": "orgconnect.providers.zoom:ZoomProvider",
@@ -28,6 +29,15 @@ PROVIDER_API_CLASSES = {
     "microsoft": "orgconnect.providers.microsoft:GraphApi",
     "webex": "orgconnect.providers.webex:WebexApi",
     "indeed": "orgconnect.providers.indeed:IndeedApi",
+}
+
+#: Conferencing adapters by Cronofy profile provider name (orgconnect.providers.conferencing).
+CONFERENCING_ADAPTERS = {
+    "zoom": ("zoom", "orgconnect.providers.zoom_conferencing:ZoomConferencing"),
+    "webex": ("webex", "orgconnect.providers.webex_conferencing:WebexConferencing"),
+    "ms_teams": ("microsoft", "orgconnect.providers.teams_conferencing:TeamsConferencing"),
+    "google_meet_api": ("google", "orgconnect.providers.meet_conferencing:MeetConferencing"),
+    "indeed": ("indeed", "orgconnect.providers.indeed_conferencing:IndeedConferencing"),
 }
 
 
@@ -70,3 +80,15 @@ class ProviderRegistry:
         return cls(
             self._apps[provider_key], tokens, base_url=self._overrides.get(provider_key), tenant=tenant
         )
+
+    def conferencing(
+        self, profile_name: str, tokens: ProviderTokens | None, *, tenant: str | None = None
+    ) -> ConferencingAdapter:
+        """The directory-and-meetings adapter of a connection, by Cronofy profile provider name
+        (``zoom``, ``webex``, ``ms_teams``, ``google_meet_api``, ``indeed``); ``tenant``: the
+        Microsoft tenant id of an ``ms_teams`` connection."""
+        if profile_name not in CONFERENCING_ADAPTERS:
+            raise KeyError(f"no conferencing provider named {profile_name}")
+        provider_key, path = CONFERENCING_ADAPTERS[profile_name]
+        adapter: type[ConferencingAdapter] = _load(path)
+        return adapter(self.api_client(provider_key, tokens, tenant=tenant))
