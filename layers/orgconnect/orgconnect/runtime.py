@@ -20,9 +20,11 @@ if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
     from orgconnect.domain.conferencing_connections import ConnectionManagement
+    from orgconnect.domain.connection_credentials import ConnectionCredentials
     from orgconnect.domain.model import ProviderApp
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.sealing import Sealer
+    from orgconnect.providers.connection_tokens import ProviderConnectionTokens
     from orgconnect.providers.registry import ProviderRegistry
     from orgconnect.store.enterprise_connect import DynamoEnterpriseConnect, ServiceAccountDetailsReader
     from orgconnect.store.flow_state import DynamoFlowState
@@ -159,6 +161,35 @@ def get_account_connections() -> DynamoConnections:
     return DynamoConnections(get_store())
 
 
+@lru_cache(maxsize=1)
+def get_connection_tokens() -> ProviderConnectionTokens:
+    """The refresh grant and the linked-connection test, with orgconnect's provider apps."""
+    from orgconnect.providers.connection_tokens import ProviderConnectionTokens
+
+    return ProviderConnectionTokens(
+        get_providers, timeout=settings.load(settings.ProviderSettings).provider_timeout_seconds
+    )
+
+
+def connection_credentials() -> ConnectionCredentials:
+    """Valid access tokens for conferencing connections, refreshed once per connection at a time
+    (the lease outlives the longest refresh the provider client can make)."""
+    from orgconnect.domain.connection_credentials import ConnectionCredentials, CredentialPolicy
+    from orgconnect.providers.connection_tokens import refresh_seconds
+    from orgconnect.store.conferencing_connections import DynamoConferencingConnections
+    from orgconnect.store.connection_leases import DynamoConnectionLeases
+
+    timeout = settings.load(settings.ProviderSettings).provider_timeout_seconds
+    return ConnectionCredentials(
+        vault=get_connection_vault(),
+        leases=DynamoConnectionLeases(get_store()),
+        statuses=DynamoConferencingConnections(get_store(), clock=lambda: now()),
+        refresher=get_connection_tokens(),
+        clock=lambda: float(now()),
+        policy=CredentialPolicy(lease_seconds=max(30, int(refresh_seconds(timeout)) + 5)),
+    )
+
+
 def reset() -> None:
     """Forget every cached dependency (tests, and the dev stack after it reseeds)."""
     for cached in (
@@ -175,6 +206,7 @@ def reset() -> None:
         get_service_account_details,
         get_provider_apps,
         get_account_connections,
+        get_connection_tokens,
     ):
         cached.cache_clear()
     settings.reset()
@@ -236,4 +268,6 @@ def connection_management() -> ConnectionManagement:
         checker=clients,
         revoker=clients,
         now=now(),
+        credentials=connection_credentials(),
+        linked_checker=get_connection_tokens(),
     )

@@ -14,9 +14,15 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any, Protocol
 
-from orgconnect.domain.connection_checks import ConnectionCheck
+from orgconnect.domain.connection_checks import CheckFailure, CheckName, ConnectionCheck, run_steps
+from orgconnect.domain.connection_credentials import (
+    ConnectionCredentials,
+    ConnectionNeedsReauthorization,
+    CredentialsMissing,
+)
 from orgconnect.domain.errors import FieldError, InvalidRequest
 from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit, ProviderAccountLink
+from orgconnect.domain.provider_model import AccessTokenRejected
 from orgconnect.domain.secrets import id_pattern, new_id
 
 SERVER_TO_SERVER_PROVIDERS = ("zoom_enterprise",)
@@ -166,15 +172,29 @@ class TokenRevoker(Protocol):
         ...
 
 
+class LinkedConnectionChecker(Protocol):
+    """Tests a browser-linked connection with its access token (AccessTokenRejected on a 401,
+    ProviderUnavailable when the provider cannot tell)."""
+
+    def supports(self, provider_name: str) -> bool: ...
+
+    def check(
+        self, connection: ManagedConnection, access_token: str, scope: str | None
+    ) -> ConnectionCheck: ...
+
+
 @dataclass
 class ConnectionManagement:
-    """The ports this API uses (built by ``orgconnect.runtime``; fakes in unit tests)."""
+    """The ports this API uses (built by ``orgconnect.runtime``; fakes in unit tests).
+    ``credentials`` and ``linked_checker``: testing browser-linked connections (None: not offered)."""
 
     connections: ConnectionRepository
     secrets: ConnectionSecrets
     checker: ServerToServerChecker
     revoker: TokenRevoker
     now: int
+    credentials: ConnectionCredentials | None = None
+    linked_checker: LinkedConnectionChecker | None = None
 
 
 @dataclass(frozen=True)
@@ -312,9 +332,10 @@ def retest_connection(
     if stored is None:
         raise ConnectionNotFound()  # removed while we read it
     # The secret says how the connection is held now (the browser flow may relink an account).
-    if stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:
-        raise RetestNotSupported()
-    check = deps.checker.check(connection.provider_name, ServerToServerCredentials.from_secret(stored))
+    if stored.get("authorization_type") == AuthorizationType.SERVER_TO_SERVER:
+        check = deps.checker.check(connection.provider_name, ServerToServerCredentials.from_secret(stored))
+    else:
+        check = _check_linked(connection, deps)
     status = ConnectionStatus.CONNECTED if check.passed else ConnectionStatus.NEEDS_REAUTHORIZATION
     updated = replace(
         connection,
@@ -325,6 +346,35 @@ def retest_connection(
     )
     deps.connections.set_status(updated)
     return RetestOutcome(updated, check)
+
+
+def _check_linked(connection: ManagedConnection, deps: ConnectionManagement) -> ConnectionCheck:
+    """A browser-linked connection: a valid access token (refreshed when needed, once per
+    connection at a time), then the provider's read; a refused refresh token fails the test."""
+    credentials, checker = deps.credentials, deps.linked_checker
+    if credentials is None or checker is None or not checker.supports(connection.provider_name):
+        raise RetestNotSupported()
+    try:
+        tokens = credentials.credentials(connection).tokens
+        try:
+            return checker.check(connection, tokens.access_token, tokens.scope)
+        except AccessTokenRejected:  # revoked or expired early: refresh once, then ask again
+            tokens = credentials.credentials(connection, rejected=tokens.access_token).tokens
+            return checker.check(connection, tokens.access_token, tokens.scope)
+    except ConnectionNeedsReauthorization as gone:
+        lost = " (a refresh was interrupted before its rotated token was saved)" if gone.rotation_lost else ""
+        return _reauthorization_check(lost)
+    except AccessTokenRejected:  # even a freshly refreshed token: the authorization is gone
+        return _reauthorization_check("")
+    except CredentialsMissing:
+        raise ConnectionNotFound() from None
+
+
+def _reauthorization_check(detail: str) -> ConnectionCheck:
+    steps = run_steps(
+        CheckName.CREDENTIALS, {CheckName.CREDENTIALS: "the provider refused the refresh token"}
+    )
+    return ConnectionCheck(steps, CheckFailure.NEEDS_REAUTHORIZATION, detail=detail, linked=True)
 
 
 def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: ConnectionManagement) -> bool:

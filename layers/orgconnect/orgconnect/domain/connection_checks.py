@@ -62,6 +62,7 @@ class CheckFailure(StrEnum):
     MISSING_SCOPES = "missing_scopes"
     FREE_PLAN = "free_plan"
     REFUSED = "refused"
+    NEEDS_REAUTHORIZATION = "needs_reauthorization"  # browser-linked: the provider refused the refresh token
 
 
 _FAILURES: dict[CheckFailure, tuple[str, str]] = {
@@ -85,6 +86,17 @@ _FAILURES: dict[CheckFailure, tuple[str, str]] = {
     CheckFailure.REFUSED: ("server_to_server", "Zoom refused the connection test ({detail})."),
 }
 
+#: A browser-linked connection has no credentials to fix: every failure names ``connection_id``.
+LINKED_FIELD = "connection_id"
+_LINKED_FAILURES: dict[CheckFailure, str] = {
+    CheckFailure.UNKNOWN_ACCOUNT: "The authorization now reads another Zoom account; link the account again.",
+    CheckFailure.MISSING_SCOPES: "orgconnect's Zoom app lacks required scopes: {scopes}.",
+    CheckFailure.NEEDS_REAUTHORIZATION: (
+        "Zoom no longer accepts orgconnect's authorization of this account{detail}; an administrator "
+        "must link it again through the authorization flow."
+    ),
+}
+
 
 @dataclass(frozen=True)
 class CheckStep:
@@ -106,6 +118,7 @@ class ConnectionCheck:
     account_id: str | None = None
     account_name: str | None = None
     detail: str = ""  # REFUSED: the provider's status and error code (no body, no value)
+    linked: bool = False  # a browser-linked (OAuth) connection: errors name ``connection_id``
 
     @property
     def passed(self) -> bool:
@@ -115,7 +128,9 @@ class ConnectionCheck:
         """The failure in Cronofy's ``errors`` format (empty when the test passed)."""
         if self.failure is None:
             return ()
-        where, text = _FAILURES[self.failure]
+        where, text = _FAILURES.get(self.failure, (LINKED_FIELD, ""))
+        if self.linked:
+            where, text = LINKED_FIELD, _LINKED_FAILURES.get(self.failure, text)
         description = text.format(scopes=", ".join(self.missing_scopes), detail=self.detail)
         return (FieldError(where, f"errors.{self.failure}", description),)
 

@@ -164,6 +164,29 @@ class DynamoConferencingConnections:
         except ConditionFailed as failed:
             raise ConnectionNotFound() from failed
 
+    def mark_needs_reauthorization(self, connection_id: str, *, now: int) -> None:
+        """One conditional UpdateItem: a live connection that is not revoked becomes
+        ``needs_reauthorization`` (a removed or revoked one is left as it is)."""
+        values = {
+            ":status": str(ConnectionStatus.NEEDS_REAUTHORIZATION),
+            ":revoked": str(ConnectionStatus.REVOKED),
+            ":updated": now,
+            ":connection": "connection",
+        }
+        try:
+            write(
+                lambda: self._db.update_item(
+                    TableName=self.table_name,
+                    Key=to_item(keys.connection_key(connection_id)),
+                    UpdateExpression="SET #status = :status, updated_at = :updated",
+                    ConditionExpression="#type = :connection AND #status <> :revoked",
+                    ExpressionAttributeNames={"#status": "status", "#type": "type"},
+                    ExpressionAttributeValues=to_item(values),
+                )
+            )
+        except ConditionFailed:
+            return
+
     def remove(self, connection: ManagedConnection, *, now: int, keep_until: int) -> None:
         """One transaction: the connection becomes a tombstone (out of the OU), its link goes."""
         link = connection.link()

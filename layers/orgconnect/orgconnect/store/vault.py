@@ -13,7 +13,11 @@ from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ProviderApp
 
 if TYPE_CHECKING:
+    from orgconnect.domain.connection_credentials import StoredCredentials
     from orgconnect.domain.sealing import Sealer
+
+#: The stage a refreshed version is written under before it is made current (a compare-and-swap).
+REFRESHED_STAGE = "ORGCONNECT_REFRESHED"
 
 # The pepper never changes without a migration, so one read per cold start (cached for an hour)
 # keeps it off the per-request path.
@@ -126,3 +130,44 @@ class ConnectionVault:
             raise TemporarilyUnavailable(f"GetSecretValue: {error.response['Error']['Code']}") from error
         data = json.loads(value["SecretString"])
         return data if isinstance(data, dict) else None
+
+    def read_current(self, secret_arn: str) -> StoredCredentials | None:
+        """The current version (its id and JSON), or None when the secret is gone."""
+        from orgconnect.domain.connection_credentials import StoredCredentials
+
+        try:
+            value = self._sm.get_secret_value(SecretId=secret_arn)
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return None
+            raise TemporarilyUnavailable(f"GetSecretValue: {error.response['Error']['Code']}") from error
+        data = json.loads(value["SecretString"])
+        return StoredCredentials(str(value["VersionId"]), data if isinstance(data, dict) else {})
+
+    def replace_current(self, secret_arn: str, base_version: str, data: dict[str, Any]) -> str:
+        """Write ``data`` as a new version under :data:`REFRESHED_STAGE`, then move ``AWSCURRENT``
+        to it from ``base_version``: Secrets Manager refuses the move when ``AWSCURRENT`` is on
+        another version by then, so a stale writer never replaces newer tokens (StaleCredentials).
+        A crash between the two calls leaves the new version staged but not current."""
+        from orgconnect.domain.connection_credentials import StaleCredentials
+
+        try:
+            put = self._sm.put_secret_value(
+                SecretId=secret_arn, SecretString=json.dumps(data), VersionStages=[REFRESHED_STAGE]
+            )
+        except ClientError as error:
+            raise TemporarilyUnavailable(f"PutSecretValue: {error.response['Error']['Code']}") from error
+        version = str(put["VersionId"])
+        try:
+            self._sm.update_secret_version_stage(
+                SecretId=secret_arn,
+                VersionStage="AWSCURRENT",
+                MoveToVersionId=version,
+                RemoveFromVersionId=base_version,
+            )
+        except ClientError as error:
+            code = error.response["Error"]["Code"]
+            if code in ("InvalidParameterException", "ResourceNotFoundException"):
+                raise StaleCredentials(f"AWSCURRENT is no longer {base_version}") from error
+            raise TemporarilyUnavailable(f"UpdateSecretVersionStage: {code}") from error
+        return version

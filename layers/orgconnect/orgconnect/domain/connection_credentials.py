@@ -1,0 +1,324 @@
+"""A conferencing connection's live provider credentials: one service that hands a caller a valid
+access token, refreshing it at most once at a time per connection (issue 8 item 6, issue 9 item 4).
+
+Zoom and Microsoft rotate the refresh token on every refresh (the old one stops working), so two
+refreshes from the same refresh token cannot both succeed and a rotated token that is not saved
+is lost. The algorithm (docs/connections.md, "Live credentials"):
+
+1. Read the secret. An access token valid for at least the safety margin is returned.
+2. Else take the connection's lease (a conditional write with an expiry, checked in the
+   condition because TTL deletion is lazy). A caller that finds it held polls the secret
+   (bounded) and never refreshes in parallel.
+3. Holding the lease: read the secret again (the previous holder may have refreshed), refresh,
+   and save the rotated tokens only if the version we refreshed from is still the current one
+   (a compare-and-swap), then release the lease.
+4. ``invalid_grant`` marks the connection ``needs_reauthorization`` and raises
+   :class:`ConnectionNeedsReauthorization`; an unreachable provider keeps the credentials and
+   raises ProviderUnavailable. Either outcome is kept on the lease briefly, so the callers
+   waiting on it fail at once instead of each trying again.
+
+Pure: the secret, the lease, the status and the provider are ports implemented by
+``orgconnect.store`` and ``orgconnect.providers``; tests use in-memory fakes.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable
+from contextlib import suppress
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from orgconnect.domain.errors import DomainError, TemporarilyUnavailable
+from orgconnect.domain.provider_model import (
+    ProviderAnswerMalformed,
+    ProviderRefused,
+    ProviderTokens,
+    ProviderUnavailable,
+    RefreshTokenRejected,
+)
+
+#: What a lease left behind by a failed refresh says, so its waiters fail the same way.
+NEEDS_REAUTHORIZATION = "needs_reauthorization"
+PROVIDER_UNAVAILABLE = "provider_unavailable"
+
+
+class LinkedConnection(Protocol):
+    """What the service needs to know of a connection (ManagedConnection and Connection fit)."""
+
+    @property
+    def connection_id(self) -> str: ...
+
+    @property
+    def provider_name(self) -> str: ...
+
+    @property
+    def provider_account_id(self) -> str: ...
+
+    @property
+    def secret_arn(self) -> str: ...
+
+
+@dataclass(frozen=True)
+class StoredCredentials:
+    """The connection's secret as read: its version id (the compare-and-swap token) and JSON."""
+
+    version: str
+    data: dict[str, Any] = field(repr=False)
+
+    @property
+    def tokens(self) -> ProviderTokens:
+        """The provider tokens of the secret (``ProviderTokens.to_dict()`` shape)."""
+        expires_at = self.data.get("expires_at")
+        return ProviderTokens(
+            access_token=str(self.data.get("access_token") or ""),
+            refresh_token=self.data.get("refresh_token") or None,
+            expires_at=int(expires_at) if isinstance(expires_at, int | float) else None,
+            scope=self.data.get("scope"),
+        )
+
+    def usable(self, now: int, margin: int, rejected: str | None = None) -> bool:
+        """An access token that is not ``rejected`` and stays valid for ``margin`` more seconds
+        (one without a known expiry counts as valid until the provider rejects it)."""
+        tokens = self.tokens
+        if not tokens.access_token or tokens.access_token == rejected:
+            return False
+        return tokens.expires_at is None or tokens.expires_at - margin > now
+
+
+class StaleCredentials(Exception):
+    """The secret's current version is no longer the one the tokens were refreshed from."""
+
+
+class CredentialsVault(Protocol):
+    """The connection's secret, versioned (store/vault.py)."""
+
+    def read_current(self, secret_arn: str) -> StoredCredentials | None:
+        """The current version, or None when the secret is gone."""
+        ...
+
+    def replace_current(self, secret_arn: str, base_version: str, data: dict[str, Any]) -> str:
+        """Make ``data`` the current version if ``base_version`` still is; StaleCredentials if
+        not. Returns the new version id."""
+        ...
+
+
+@dataclass(frozen=True)
+class Lease:
+    """Who refreshes a connection's tokens until ``expires_at``, from which secret version;
+    ``failure`` is set when a failed refresh left the lease to tell its waiters."""
+
+    connection_id: str
+    holder: str
+    expires_at: int
+    base_version: str
+    failure: str | None = None
+
+
+@dataclass(frozen=True)
+class LeaseAttempt:
+    """The outcome of trying to take a lease: taken (``taken_over``: the expired lease of a holder
+    that never released it), or held by ``current`` (None when it was released meanwhile)."""
+
+    acquired: bool
+    current: Lease | None = None
+    taken_over: Lease | None = None
+
+
+class ConnectionLeases(Protocol):
+    """One lease per connection (store/connection_leases.py)."""
+
+    def acquire(self, lease: Lease, *, now: int) -> LeaseAttempt:
+        """Take ``lease`` unless another one is live at ``now``."""
+        ...
+
+    def release(self, connection_id: str, holder: str) -> None:
+        """Drop the lease if ``holder`` still holds it."""
+        ...
+
+    def hold_failure(self, connection_id: str, holder: str, *, failure: str, until: int) -> None:
+        """Keep the lease until ``until`` with ``failure``, if ``holder`` still holds it."""
+        ...
+
+
+class ConnectionStatusWriter(Protocol):
+    """Records that a connection's authorization is gone (read by userinfo and the OU views)."""
+
+    def mark_needs_reauthorization(self, connection_id: str, *, now: int) -> None: ...
+
+
+class TokenRefresher(Protocol):
+    """The provider's refresh grant for a connection (orgconnect.providers.connection_tokens).
+    Raises RefreshTokenRejected, ProviderRefused, ProviderUnavailable or ProviderAnswerMalformed."""
+
+    def refresh(self, connection: LinkedConnection, tokens: ProviderTokens) -> ProviderTokens: ...
+
+
+class ConnectionNeedsReauthorization(DomainError):
+    """The provider refused the refresh token (``invalid_grant``): an administrator must link the
+    account again. ``rotation_lost``: a previous holder's refresh was interrupted before its
+    rotated token was saved, which is the likely cause."""
+
+    def __init__(self, connection_id: str, *, rotation_lost: bool = False) -> None:
+        super().__init__(f"{connection_id} needs reauthorization")
+        self.connection_id = connection_id
+        self.rotation_lost = rotation_lost
+
+
+class CredentialsBusy(TemporarilyUnavailable):
+    """Another caller held the connection's lease for longer than this caller may wait."""
+
+
+class CredentialsMissing(DomainError):
+    """The connection's secret is gone (the connection was removed or revoked meanwhile)."""
+
+
+@dataclass(frozen=True)
+class CredentialPolicy:
+    """Seconds. The lease outlives the longest refresh (timeouts and retries of the refresher),
+    so a live holder is never overtaken; waiters give up well inside API Gateway's 29 s."""
+
+    safety_margin: int = 300
+    lease_seconds: int = 30
+    wait_seconds: float = 12.0
+    poll_seconds: float = 0.2
+    failure_hold_seconds: int = 5
+
+
+class ConnectionCredentials:
+    """Valid access tokens for connections; at most one refresh at a time per connection."""
+
+    def __init__(
+        self,
+        *,
+        vault: CredentialsVault,
+        leases: ConnectionLeases,
+        statuses: ConnectionStatusWriter,
+        refresher: TokenRefresher,
+        clock: Callable[[], float] = time.time,
+        sleep: Callable[[float], Any] = time.sleep,
+        policy: CredentialPolicy | None = None,
+    ) -> None:
+        self._vault = vault
+        self._leases = leases
+        self._statuses = statuses
+        self._refresher = refresher
+        self._clock = clock
+        self._sleep = sleep
+        self.policy = policy or CredentialPolicy()
+
+    def access_token(self, connection: LinkedConnection, *, rejected: str | None = None) -> str:
+        """A valid access token for ``connection``; ``rejected``: a token the provider just
+        refused (401), which is never handed out again. Raises ConnectionNeedsReauthorization,
+        ProviderUnavailable (credentials kept), CredentialsBusy or CredentialsMissing."""
+        return self.credentials(connection, rejected=rejected).tokens.access_token
+
+    def credentials(self, connection: LinkedConnection, *, rejected: str | None = None) -> StoredCredentials:
+        """Like :meth:`access_token`, with the rest of the secret (its scope, its version)."""
+        deadline = self._clock() + self.policy.wait_seconds
+        holder = secrets.token_urlsafe(12)
+        while True:
+            stored = self._read(connection)
+            if stored.usable(self._now(), self.policy.safety_margin, rejected):
+                return stored
+            now = self._now()
+            lease = Lease(connection.connection_id, holder, now + self.policy.lease_seconds, stored.version)
+            attempt = self._leases.acquire(lease, now=now)
+            if attempt.acquired:
+                refreshed = self._refresh_holding(connection, lease, attempt.taken_over, rejected)
+                if refreshed is not None:
+                    return refreshed
+                continue  # a newer version appeared meanwhile: read it
+            if attempt.current is not None and attempt.current.failure is not None:
+                raise self._failure(connection, attempt.current, now)
+            if self._clock() >= deadline:
+                raise CredentialsBusy(f"{connection.connection_id}: another refresh is still running")
+            self._sleep(self.policy.poll_seconds)
+
+    def _now(self) -> int:
+        return int(self._clock())
+
+    def _read(self, connection: LinkedConnection) -> StoredCredentials:
+        stored = self._vault.read_current(connection.secret_arn)
+        if stored is None:
+            raise CredentialsMissing(connection.connection_id)
+        return stored
+
+    def _refresh_holding(
+        self, connection: LinkedConnection, lease: Lease, taken_over: Lease | None, rejected: str | None
+    ) -> StoredCredentials | None:
+        """Under the lease: re-read, refresh, save with a compare-and-swap, release. None when the
+        save lost to a newer version (the caller reads again)."""
+        try:
+            current = self._read(connection)
+        except BaseException:
+            self._release(lease)
+            raise
+        if current.usable(self._now(), self.policy.safety_margin, rejected):
+            self._release(lease)
+            return current
+        # A holder that never released, whose refresh started from this very version: its
+        # request may have reached the provider and rotated the token we are about to send.
+        rotation_lost = (
+            taken_over is not None
+            and taken_over.failure is None
+            and taken_over.base_version == current.version
+        )
+        try:
+            tokens = self._refresher.refresh(connection, current.tokens)
+        except RefreshTokenRejected:
+            latest = self._read(connection)
+            if latest.version != current.version:
+                self._release(lease)  # a relink or an overtaken holder saved newer tokens
+                return None
+            self._statuses.mark_needs_reauthorization(connection.connection_id, now=self._now())
+            self._hold_failure(lease, NEEDS_REAUTHORIZATION)
+            raise ConnectionNeedsReauthorization(
+                connection.connection_id, rotation_lost=rotation_lost
+            ) from None
+        except ProviderUnavailable:
+            self._hold_failure(lease, PROVIDER_UNAVAILABLE)
+            raise
+        except (ProviderRefused, ProviderAnswerMalformed) as error:
+            # Not the connection's fault (our app's credentials, a provider bug): keep the tokens.
+            self._hold_failure(lease, PROVIDER_UNAVAILABLE)
+            raise ProviderUnavailable(error.description) from None
+        except BaseException:
+            self._release(lease)
+            raise
+        data = {**current.data, **tokens.to_dict()}
+        try:
+            version = self._vault.replace_current(connection.secret_arn, current.version, data)
+        except StaleCredentials:
+            self._release(lease)
+            return None
+        except BaseException:
+            # The provider answered but the rotated token may not be saved: the next refresh tells.
+            self._release(lease)
+            raise
+        self._release(lease)
+        return StoredCredentials(version, data)
+
+    def _release(self, lease: Lease) -> None:
+        with suppress(TemporarilyUnavailable):  # the lease expires by itself
+            self._leases.release(lease.connection_id, lease.holder)
+
+    def _hold_failure(self, lease: Lease, failure: str) -> None:
+        # If this write fails, waiters find no lease and try once more themselves.
+        with suppress(TemporarilyUnavailable):
+            self._leases.hold_failure(
+                lease.connection_id,
+                lease.holder,
+                failure=failure,
+                until=self._now() + self.policy.failure_hold_seconds,
+            )
+
+    @staticmethod
+    def _failure(connection: LinkedConnection, lease: Lease, now: int) -> Exception:
+        if lease.failure == NEEDS_REAUTHORIZATION:
+            return ConnectionNeedsReauthorization(connection.connection_id)
+        return ProviderUnavailable(
+            f"{connection.connection_id}: the provider did not answer the last refresh",
+            retry_after=float(max(1, lease.expires_at - now)),
+        )
