@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
+import uuid
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities import parameters
@@ -16,8 +17,8 @@ if TYPE_CHECKING:
     from orgconnect.domain.connection_credentials import StoredCredentials
     from orgconnect.domain.sealing import Sealer
 
-#: The stage a refreshed version is written under before it is made current (a compare-and-swap).
-REFRESHED_STAGE = "ORGCONNECT_REFRESHED"
+#: Names the successor version of a refreshed secret version (uuid5 of the secret and its base).
+REFRESH_NAMESPACE = uuid.UUID("6f1c2a8e-4b7d-5e90-9a3c-1d2e3f405162")
 
 # The pepper never changes without a migration, so one read per cold start (cached for an hour)
 # keeps it off the per-request path.
@@ -145,29 +146,26 @@ class ConnectionVault:
         return StoredCredentials(str(value["VersionId"]), data if isinstance(data, dict) else {})
 
     def replace_current(self, secret_arn: str, base_version: str, data: dict[str, Any]) -> str:
-        """Write ``data`` as a new version under :data:`REFRESHED_STAGE`, then move ``AWSCURRENT``
-        to it from ``base_version``: Secrets Manager refuses the move when ``AWSCURRENT`` is on
-        another version by then, so a stale writer never replaces newer tokens (StaleCredentials).
-        A crash between the two calls leaves the new version staged but not current."""
+        """Make ``data`` the current version, as the one successor of ``base_version``.
+
+        The version's ClientRequestToken is derived from ``base_version``, so Secrets Manager
+        accepts one successor per version: a second writer that refreshed from the same version
+        gets ResourceExistsException (StaleCredentials), whatever the timing. A writer whose base
+        was replaced another way (a relink) is caught by reading the current version just before.
+        """
         from orgconnect.domain.connection_credentials import StaleCredentials
 
+        current = self.read_current(secret_arn)
+        if current is None or current.version != base_version:
+            raise StaleCredentials(f"the current version is no longer {base_version}")
+        successor = str(uuid.uuid5(REFRESH_NAMESPACE, f"{secret_arn}#{base_version}"))
         try:
             put = self._sm.put_secret_value(
-                SecretId=secret_arn, SecretString=json.dumps(data), VersionStages=[REFRESHED_STAGE]
-            )
-        except ClientError as error:
-            raise TemporarilyUnavailable(f"PutSecretValue: {error.response['Error']['Code']}") from error
-        version = str(put["VersionId"])
-        try:
-            self._sm.update_secret_version_stage(
-                SecretId=secret_arn,
-                VersionStage="AWSCURRENT",
-                MoveToVersionId=version,
-                RemoveFromVersionId=base_version,
+                SecretId=secret_arn, SecretString=json.dumps(data), ClientRequestToken=successor
             )
         except ClientError as error:
             code = error.response["Error"]["Code"]
-            if code in ("InvalidParameterException", "ResourceNotFoundException"):
-                raise StaleCredentials(f"AWSCURRENT is no longer {base_version}") from error
-            raise TemporarilyUnavailable(f"UpdateSecretVersionStage: {code}") from error
-        return version
+            if code in ("ResourceExistsException", "ResourceNotFoundException"):
+                raise StaleCredentials(f"{base_version} was already replaced") from error
+            raise TemporarilyUnavailable(f"PutSecretValue: {code}") from error
+        return str(put["VersionId"])
