@@ -103,8 +103,10 @@ def add_connection() -> Response[Any]:
     TEST,
     summary="Test a conferencing connection again",
     description=(
-        "Runs the Server-to-Server connection test again and records the connection's status "
-        "(`connected` or `needs_reauthorization`) when it changed."
+        "Runs the connection test again and records the connection's status (`connected` or "
+        "`needs_reauthorization`) when it changed. Server-to-Server connections: the app's "
+        "credentials; browser-linked Zoom connections: a valid access token (refreshed when it "
+        "expires, once per connection at a time), then the account read."
     ),
     tags=["Organizational Units"],
     responses={
@@ -120,7 +122,12 @@ def rerun_connection_test(connection_id: str) -> dict[str, Any]:
     outcome = retest_connection(ou, connection_id, deps)
     logger.info(
         "conferencing connection tested",
-        extra={"ou_id": ou.ou_id, "connection_id": connection_id, "passed": outcome.check.passed},
+        extra={
+            "ou_id": ou.ou_id,
+            "connection_id": connection_id,
+            "passed": outcome.check.passed,
+            "failure": outcome.check.failure,
+        },
     )
     return {"conferencing_connection": connection_body(outcome.connection), "test": check_body(outcome.check)}
 

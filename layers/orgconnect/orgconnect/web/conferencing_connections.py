@@ -95,7 +95,10 @@ def _not_testable(_: RetestNotSupported) -> Response[Any]:
     error = FieldError(
         "connection_id",
         "errors.not_server_to_server",
-        "Only Server-to-Server connections can be tested; relink this one through the authorization flow.",
+        (
+            "Only Server-to-Server and browser-linked Zoom connections can be tested; "
+            "relink this one through the authorization flow."
+        ),
     )
     return json_response(422, errors_body([error]))
 
