@@ -197,3 +197,21 @@ def test_a_crashed_holders_lease_expires_and_is_taken_over(linked: Linked) -> No
     token = service.access_token(linked.connection)
     assert token != linked.first.access_token and linked.refreshes() == 1
     assert store.read(lease_key(linked.connection.connection_id)) is None
+
+
+def test_a_revoked_connection_is_not_marked_needs_reauthorization(linked: Linked) -> None:
+    store = runtime.get_store()
+    repository = DynamoConferencingConnections(store, clock=lambda: int(linked.clock()))
+    connection_key = {"pk": f"CONNECTION#{linked.connection.connection_id}", "sk": "CONNECTION"}
+    store.client.update_item(
+        TableName=store.table_name,
+        Key=to_item(connection_key),
+        UpdateExpression="SET #s = :revoked",
+        ExpressionAttributeNames={"#s": "status"},
+        ExpressionAttributeValues=to_item({":revoked": "revoked"}),
+    )
+    repository.mark_needs_reauthorization(linked.connection.connection_id, now=int(linked.clock()))
+    assert linked.status() == "revoked"
+    unknown = new_id("cnx")
+    repository.mark_needs_reauthorization(unknown, now=int(linked.clock()))  # nothing is created
+    assert store.read({"pk": f"CONNECTION#{unknown}", "sk": "CONNECTION"}) is None
