@@ -19,7 +19,7 @@ secrets) appear only as keyed digests (``SecretHasher``), never in clear.
 | grant (token family) | ``GRANT#{grt}`` | ``GRANT`` | ``SUB#{cli}#{sub}`` / ``GRANT#{grt}`` | |
 | access token | ``ACCESSTOKEN#{digest}`` | ``ACCESSTOKEN`` | | 1 h |
 | refresh token | ``REFRESHTOKEN#{digest}`` | ``REFRESHTOKEN`` | | none (retired ones are kept) |
-| connection refresh lease | ``CONNECTIONLEASE#{cnx}`` | ``CONNECTIONLEASE`` | | 30 s or more (store/connection_leases.py) |
+| refresh lease | ``CONNECTIONLEASE#{cnx}`` | ``CONNECTIONLEASE`` | | ≥ 30 s (connection_leases.py) |
 
 A provider account link's gsi1 key is ``PROVIDERACCOUNT#{provider}#{account id}`` /
 ``CLIENT#{cli}``: a provider webhook names only the account, and finds every client's link.
