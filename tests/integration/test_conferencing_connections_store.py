@@ -10,13 +10,13 @@ import pytest
 from orgconnect import runtime
 from orgconnect.domain.conferencing_connections import (
     AlreadyLinked,
-    AuthorizationType,
     ConnectionNotFound,
     ManagedConnection,
     RemovedConnection,
 )
 from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit
 from orgconnect.domain.secrets import new_id
+from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.store.conferencing_connections import DynamoConferencingConnections
 from orgconnect.store.dynamodb import to_item
 from orgconnect.store.organization import organizational_unit_item

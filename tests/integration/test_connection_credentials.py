@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from orgconnect import runtime
-from orgconnect.domain.conferencing_connections import AuthorizationType, ManagedConnection
+from orgconnect.domain.conferencing_connections import ManagedConnection
 from orgconnect.domain.connection_credentials import (
     ConnectionCredentials,
     ConnectionNeedsReauthorization,
@@ -27,6 +27,7 @@ from orgconnect.domain.connection_credentials import (
 from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit
 from orgconnect.domain.provider_model import ProviderTokens, ProviderUnavailable, RefreshTokenRejected
 from orgconnect.domain.secrets import new_id
+from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.providers.connection_tokens import ProviderConnectionTokens
 from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.store.conferencing_connections import DynamoConferencingConnections

@@ -10,13 +10,11 @@ import pytest
 
 from orgconnect.domain.conferencing_connections import (
     AlreadyLinked,
-    AuthorizationType,
     ConnectionManagement,
     ConnectionNotFound,
     ManagedConnection,
     RemovedConnection,
     RetestNotSupported,
-    ServerToServerCredentials,
     add_server_to_server_connection,
     remove_connection,
     retest_connection,
@@ -31,6 +29,7 @@ from orgconnect.domain.connection_checks import (
 from orgconnect.domain.errors import InvalidRequest, TemporarilyUnavailable
 from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit, ProviderAccountLink
 from orgconnect.domain.secrets import new_id
+from orgconnect.domain.server_to_server import AuthorizationType, ServerToServerCredentials
 
 OU = OrganizationalUnit(new_id("ou"), new_id("cli"), "Acme")
 BODY = {

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 import pytest
 
 from orgconnect.domain.conferencing_connections import (
-    AuthorizationType,
     ConnectionManagement,
     ConnectionNotFound,
     ManagedConnection,
@@ -25,6 +24,7 @@ from orgconnect.domain.connection_credentials import (
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.provider_model import AccessTokenRejected, ProviderUnavailable
 from orgconnect.domain.secrets import new_id
+from orgconnect.domain.server_to_server import AuthorizationType
 from tests.unit.test_domain_conferencing_connections import OU, deps
 
 LINKED_PASS = ConnectionCheck(

@@ -8,10 +8,8 @@ The client secret is held only in Secrets Manager; it is never returned, logged 
 
 from __future__ import annotations
 
-import re
 from contextlib import suppress
-from dataclasses import dataclass, field, replace
-from enum import StrEnum
+from dataclasses import dataclass, replace
 from typing import Any, Protocol
 
 from orgconnect.domain.connection_checks import CheckFailure, CheckName, ConnectionCheck, run_steps
@@ -24,22 +22,15 @@ from orgconnect.domain.errors import FieldError, InvalidRequest
 from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit, ProviderAccountLink
 from orgconnect.domain.provider_model import AccessTokenRejected
 from orgconnect.domain.secrets import id_pattern, new_id
+from orgconnect.domain.server_to_server import (
+    AuthorizationType,
+    ServerToServerCredentials,
+    parse_new_connection,
+)
 
-SERVER_TO_SERVER_PROVIDERS = ("zoom_enterprise",)
 CONNECTION_ID = id_pattern("cnx")
-# Zoom's ids and secrets are short base64url/alphanumeric strings; visible ASCII bounds them safely.
-_CREDENTIAL = re.compile(r"^[\x21-\x7e]+$")
-MAX_ID_LENGTH = 128
-MAX_SECRET_LENGTH = 256
 # A removed connection answers a repeated DELETE with 204 for this long, then 404.
 TOMBSTONE_SECONDS = 30 * 24 * 3600
-
-
-class AuthorizationType(StrEnum):
-    """How orgconnect holds a connection's provider credentials."""
-
-    OAUTH = "oauth"  # linked by an administrator in the browser flow (access + refresh token)
-    SERVER_TO_SERVER = "server_to_server"  # account id, client id, client secret (Zoom S2S)
 
 
 class ConnectionNotFound(Exception):
@@ -57,28 +48,6 @@ class AlreadyLinked(Exception):
 
 class RetestNotSupported(Exception):
     """``/test`` of a connection linked in the browser flow (no stored credentials to test)."""
-
-
-@dataclass(frozen=True)
-class ServerToServerCredentials:
-    """A Zoom Server-to-Server OAuth app's credentials."""
-
-    account_id: str
-    client_id: str
-    client_secret: str = field(repr=False)
-
-    def to_secret(self) -> dict[str, str]:
-        """What the connection's secret holds."""
-        return {
-            "authorization_type": str(AuthorizationType.SERVER_TO_SERVER),
-            "account_id": self.account_id,
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-        }
-
-    @classmethod
-    def from_secret(cls, data: dict[str, Any]) -> ServerToServerCredentials:
-        return cls(str(data["account_id"]), str(data["client_id"]), str(data["client_secret"]))
 
 
 @dataclass(frozen=True)
@@ -203,48 +172,6 @@ class RetestOutcome:
 
     connection: ManagedConnection
     check: ConnectionCheck
-
-
-def parse_new_connection(body: dict[str, Any]) -> tuple[str, ServerToServerCredentials]:
-    """``{"provider_name", "server_to_server": {"account_id", "client_id", "client_secret"}}``,
-    or InvalidRequest naming every faulty field (never echoing a value)."""
-    errors: list[FieldError] = []
-    provider = body.get("provider_name")
-    if provider is None or provider == "":
-        errors.append(FieldError("provider_name", "errors.required", "provider_name is required"))
-    elif provider not in SERVER_TO_SERVER_PROVIDERS:
-        allowed = ", ".join(SERVER_TO_SERVER_PROVIDERS)
-        errors.append(
-            FieldError("provider_name", "errors.invalid", f"Server-to-Server connections support: {allowed}")
-        )
-    s2s = body.get("server_to_server")
-    values: dict[str, str] = {}
-    if s2s is None:
-        errors.append(FieldError("server_to_server", "errors.required", "server_to_server is required"))
-    elif not isinstance(s2s, dict):
-        errors.append(FieldError("server_to_server", "errors.invalid", "server_to_server must be an object"))
-    else:
-        for name, limit in (
-            ("account_id", MAX_ID_LENGTH),
-            ("client_id", MAX_ID_LENGTH),
-            ("client_secret", MAX_SECRET_LENGTH),
-        ):
-            where, value = f"server_to_server.{name}", s2s.get(name)
-            if value is None or value == "":
-                errors.append(FieldError(where, "errors.required", f"{name} is required"))
-            elif not isinstance(value, str):
-                errors.append(FieldError(where, "errors.invalid", f"{name} must be a string"))
-            elif len(value) > limit or not _CREDENTIAL.fullmatch(value):
-                errors.append(
-                    FieldError(
-                        where, "errors.invalid", f"{name} must be 1 to {limit} visible ASCII characters"
-                    )
-                )
-            else:
-                values[name] = value
-    if errors:
-        raise InvalidRequest(*errors)
-    return str(provider), ServerToServerCredentials(**values)
 
 
 def add_server_to_server_connection(

@@ -14,8 +14,8 @@ from orgconnect.domain.catalogue import CONFERENCING
 from orgconnect.domain.model import ProviderApp
 
 if TYPE_CHECKING:
-    from orgconnect.domain.conferencing_connections import ServerToServerCredentials
     from orgconnect.domain.connection_checks import ConnectionCheck
+    from orgconnect.domain.server_to_server import ServerToServerCredentials
     from orgconnect.providers.zoom import ZoomApi
 
 

@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 from orgconnect.domain.conferencing_connections import (
     AlreadyLinked,
-    AuthorizationType,
     ConnectionNotFound,
     ManagedConnection,
     RemovedConnection,
 )
 from orgconnect.domain.errors import Conflict
 from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit, ProviderAccountLink
+from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, to_item, transact, write
 from orgconnect.store.organization import DynamoConnections, DynamoOrganizationalUnits, link_item

@@ -11,11 +11,7 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from orgconnect.domain.conferencing_connections import (
-    MAX_ID_LENGTH,
-    MAX_SECRET_LENGTH,
-    SERVER_TO_SERVER_PROVIDERS,
     AlreadyLinked,
-    AuthorizationType,
     ConnectionNotFound,
     ManagedConnection,
     RetestNotSupported,
@@ -24,6 +20,12 @@ from orgconnect.domain.connection_checks import CheckName, ConnectionCheck
 from orgconnect.domain.errors import FieldError
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.provider_model import ProviderUnavailable
+from orgconnect.domain.server_to_server import (
+    MAX_ID_LENGTH,
+    MAX_SECRET_LENGTH,
+    SERVER_TO_SERVER_PROVIDERS,
+    AuthorizationType,
+)
 from orgconnect.observability import logger
 from orgconnect.web.api import BodySchema
 from orgconnect.web.errors import errors_body, json_response
