@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.delegated.conftest import CALLBACK_ATTEMPTS, CallbackReceiver
-from tests.flow.harness import FlowStack, wait_for
+from tests.flow.harness import Browser, Client, FlowStack, wait_for
 
 
 def request_access(flow: FlowStack, body: dict[str, Any], token: str | None = None) -> httpx.Response:
@@ -164,3 +164,36 @@ def test_a_callback_that_keeps_failing_is_dead_lettered(
     assert "token" not in message["Body"] and "secret" not in message["Body"]
     # Five deliveries of one message made one account.
     assert len([a for a in flow.table_items("ACCOUNT#") if a["email"] == body["email"]]) == 1
+
+
+def test_an_email_of_a_second_tenant_linked_to_the_ou_is_found_through_it(
+    delegated_stack: FlowStack, receiver: CallbackReceiver
+) -> None:
+    flow = delegated_stack
+    demo = Client(
+        flow.info["client_id"],
+        flow.info["client_secret"],
+        flow.info["redirect_uri"],
+        flow.info["service_account_id"],
+    )
+    # Seed 002: the administrator links the Microsoft 365 tenant to the service account's OU.
+    browser = Browser(flow)
+    start = browser.get(flow.authorize_url(demo, provider=None, capability="calendars"))
+    google = flow.info["simulators"]["google"]["base_url"]
+    microsoft = flow.info["simulators"]["microsoft"]["base_url"]
+    admin = flow.simulator("microsoft")
+    ms_admin = next(u.user_principal_name for u in admin.users.values() if admin.is_global_admin(u))
+    outcome = browser.drive(
+        browser.get(start.headers["location"]),
+        choose="microsoft_365",
+        sign_in_as={google: flow.simulator("google").admin.primary_email, microsoft: ms_admin},
+    )
+    assert outcome.kind == "code", outcome.text
+    email = flow.info["demo"]["other_tenant"][2]
+    path, body = one(receiver, email)
+    assert request_access(flow, body).status_code == 202
+    (callback,) = wait_callbacks(receiver, path)
+    assert "code" in callback["authorization"], callback
+    answer = redeem(flow, callback["authorization"]["code"], receiver.url(path)).json()
+    assert answer["linking_profile"]["provider_name"] == "microsoft_365"
+    assert answer["linking_profile"]["profile_name"] == email

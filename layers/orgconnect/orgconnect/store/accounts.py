@@ -174,15 +174,35 @@ class DynamoCalendarTenants:
             KeyConditionExpression="gsi1pk = :pk AND begins_with(gsi1sk, :sa)",
             ExpressionAttributeValues=to_item({":pk": keys.ou_member_index(ou_id), ":sa": "SERVICEACCOUNT#"}),
         )
-        found = [self._tenant(i) for i in items]
         own = tenant.service_account
-        return [
+        others = [
             t
-            for t in found
+            for t in (self._tenant(i) for i in items)
             if t is not None
             and t.service_account.service_account_id != own.service_account_id
             and t.service_account.client_id == own.client_id
         ]
+        return self._with_link_secrets(others)
+
+    def _with_link_secrets(self, tenants: list[CalendarTenant]) -> list[CalendarTenant]:
+        """A tenant linked with ``capabilities[]=calendars`` keeps its credentials on its
+        provider-account link: one BatchGetItem for those without a secret of their own."""
+        wanted = {
+            t.service_account.service_account_id: keys.provider_account_key(
+                t.service_account.client_id, str(t.service_account.provider), t.service_account.domain
+            )
+            for t in tenants
+            if not t.secret_arn
+        }
+        found = self._store.batch_get(list(wanted.values()))
+        out = []
+        for t in tenants:
+            link = (
+                found.get(wanted[t.service_account.service_account_id]["pk"], {}) if not t.secret_arn else {}
+            )
+            arn = t.secret_arn or link.get("secret_arn")
+            out.append(CalendarTenant(t.service_account, arn, t.delegated_scope))
+        return out
 
 
 class SqsDelegatedAccessQueue:
