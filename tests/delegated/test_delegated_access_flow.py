@@ -189,6 +189,9 @@ def test_an_email_of_a_second_tenant_linked_to_the_ou_is_found_through_it(
         sign_in_as={google: flow.simulator("google").admin.primary_email, microsoft: ms_admin},
     )
     assert outcome.kind == "code", outcome.text
+    ou_token = redeem(flow, outcome.params["code"], demo.redirect_uri).json()["access_token"]
+    refused = request_access(flow, {"email": "a@example.com", "scope": "read_only"}, token=ou_token)
+    assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"
     email = flow.info["demo"]["other_tenant"][2]
     path, body = one(receiver, email)
     assert request_access(flow, body).status_code == 202
