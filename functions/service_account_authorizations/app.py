@@ -71,7 +71,7 @@ def create_authorizations() -> Response[Any]:
 
 
 app.document_body("post", PATH, REQUEST_BODY)
-app.document_security("post", PATH, "organizationalUnitToken")
+app.document_security("post", PATH, "serviceAccountToken")
 
 
 @observed(correlation_id_path=correlation_paths.API_GATEWAY_REST)

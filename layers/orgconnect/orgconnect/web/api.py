@@ -29,6 +29,14 @@ SECURITY_SCHEMES: dict[str, Any] = {
             "`client_secret` as body parameters instead, which is accepted too (never both at once)."
         ),
     },
+    "serviceAccountToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": (
+            "A service account's access token (Enterprise Connect, `POST /oauth/token`), as "
+            "`Authorization: Bearer …`; other tokens get 403 `insufficient_scope`."
+        ),
+    },
     "organizationalUnitToken": {
         "type": "oauth2",
         "description": "An access token from `POST /oauth/token`, as `Authorization: Bearer …`.",
