@@ -58,6 +58,8 @@ class StackOptions:
     dynamodb_endpoint_url: str | None = None
     # Seconds an SQS message stays invisible after a receive; None: the queue's own (tests shorten it).
     sqs_visibility_timeout: int | None = None
+    # Names of the stack's tables, secrets and queues (None: orgconnect-local).
+    stack_prefix: str | None = None
 
 
 class DevStack:
@@ -93,6 +95,8 @@ class DevStack:
         )
         # A DynamoDB Local shared with others may already hold a stack's tables.
         prefix = f"{STACK_PREFIX}-{secrets.token_hex(3)}" if opts.dynamodb_endpoint_url else STACK_PREFIX
+        # moto's state is per process: a second stack in one process (tests) needs its own names.
+        prefix = opts.stack_prefix or prefix
         resolver = provision(
             self.aws.client, template, parameter_defaults(template, opts.parameters), prefix=prefix
         )

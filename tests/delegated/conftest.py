@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -55,7 +56,11 @@ def delegated_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowSt
     for key in [k for k in os.environ if k.startswith(("AWS_", "ORGCONNECT_", "POWERTOOLS_"))]:
         del os.environ[key]
     stack = DevStack(
-        StackOptions(state_dir=Path(tmp_path_factory.mktemp("delegated")), sqs_visibility_timeout=1)
+        StackOptions(
+            state_dir=Path(tmp_path_factory.mktemp("delegated")),
+            sqs_visibility_timeout=1,
+            stack_prefix=f"orgconnect-delegated-{secrets.token_hex(3)}",
+        )
     )
     try:
         info = stack.start()
