@@ -265,3 +265,32 @@ def test_importing_the_function_builds_nothing_and_loads_no_provider_client(func
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
     assert out.stdout.split() == ["[]", "0"]
+
+
+@pytest.mark.parametrize(
+    ("kind", "scope"),
+    [
+        (GrantKind.SERVICE_ACCOUNT, "service_account/resources/manage"),
+        (GrantKind.ORGANIZATIONAL_UNIT, "organizational_unit_use_integrations"),
+        (GrantKind.ACCOUNT, "read_only"),
+    ],
+)
+def test_only_service_account_tokens_with_the_accounts_scope_may_ask(kind: GrantKind, scope: str) -> None:
+    from orgconnect.domain.grants import AccessGrant
+    from orgconnect.web.service_account_authorizations import NotAServiceAccountToken, accept
+
+    def untouched(*_: Any) -> Any:
+        raise AssertionError("nothing is read or queued for a refused token")
+
+    app: Any = None
+    with pytest.raises(NotAServiceAccountToken):
+        accept(app, AccessGrant("grt_x", CLI, kind, SER, scope), load_tenant=untouched, queue=untouched)
+
+
+def test_local_iam_names_the_queue_and_the_single_message_action_of_sqs_batches() -> None:
+    from devstack import iam
+
+    url = "http://127.0.0.1:4566/123456789012/orgconnect-local-DelegatedAccessQueue"
+    arn = "arn:aws:sqs:us-east-1:123456789012:orgconnect-local-DelegatedAccessQueue"
+    assert iam.required("sqs", "SendMessageBatch", {"QueueUrl": url}) == [("sqs:SendMessage", arn)]
+    assert iam.required("sqs", "ReceiveMessage", {"QueueUrl": url}) == [("sqs:ReceiveMessage", arn)]

@@ -82,7 +82,8 @@ def accept(
     queue: Callable[[], DelegatedAccessQueue],
 ) -> list[DelegatedAccessRequest]:
     """Validate the body for ``grant`` (a service-account token) and queue it; the queued requests."""
-    if grant.kind is not GrantKind.SERVICE_ACCOUNT:
+    # Access to user accounts needs the accounts scope (a resources-only token cannot ask for it).
+    if grant.kind is not GrantKind.SERVICE_ACCOUNT or SERVICE_ACCOUNT_SCOPE not in grant.scope.split():
         raise NotAServiceAccountToken()
     tenant = load_tenant(grant.sub)
     # The service account was deleted (or is not this client's): the token stands for nothing.
