@@ -21,7 +21,9 @@ from orgconnect.domain.delegated_access import DelegatedAccessRequest
 from orgconnect.observability import logger, metrics, observed
 
 settings.validate(settings.DELEGATED_ACCESS_WORKER_FUNCTION)
-processor = BatchProcessor(event_type=EventType.SQS)
+# A batch whose every record failed is reported like any other (not as a function error): the
+# same records return to the queue, without an invocation error per dead-lettering attempt.
+processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 
 
 class MalformedMessage(Exception):

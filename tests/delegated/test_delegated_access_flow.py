@@ -189,6 +189,13 @@ def test_an_email_of_a_second_tenant_linked_to_the_ou_is_found_through_it(
         sign_in_as={google: flow.simulator("google").admin.primary_email, microsoft: ms_admin},
     )
     assert outcome.kind == "code", outcome.text
+    # The tenant's admin credentials are kept, in a secret named on its link.
+    (link,) = [
+        i
+        for i in flow.table_items("PROVIDERACCOUNT#")
+        if i["client_id"] == demo.client_id and i["provider_name"] == "microsoft_365"
+    ]
+    assert "/service-accounts/" in link["secret_arn"]
     ou_token = redeem(flow, outcome.params["code"], demo.redirect_uri).json()["access_token"]
     refused = request_access(flow, {"email": "a@example.com", "scope": "read_only"}, token=ou_token)
     assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope"

@@ -294,3 +294,37 @@ def test_local_iam_names_the_queue_and_the_single_message_action_of_sqs_batches(
     arn = "arn:aws:sqs:us-east-1:123456789012:orgconnect-local-DelegatedAccessQueue"
     assert iam.required("sqs", "SendMessageBatch", {"QueueUrl": url}) == [("sqs:SendMessage", arn)]
     assert iam.required("sqs", "ReceiveMessage", {"QueueUrl": url}) == [("sqs:ReceiveMessage", arn)]
+
+
+class _Context:
+    function_name, memory_limit_in_mb, aws_request_id = "worker", 512, "req-1"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:worker"
+
+
+def test_a_batch_whose_records_all_fail_reports_them_all(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from orgconnect import settings
+
+    for name, value in {
+        "ORGCONNECT_TABLE_NAME": "table",
+        "ORGCONNECT_PEPPER_SECRET_ID": "p",
+        "ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL": "q",
+        "POWERTOOLS_METRICS_DISABLED": "true",
+    }.items():
+        monkeypatch.setenv(name, value)
+    settings.reset()
+    spec = importlib.util.spec_from_file_location(
+        "worker_app", ROOT / "functions/delegated_access_worker/app.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    event = json.loads((ROOT / "events" / "sqs" / "DelegatedAccessWorkerFunction.json").read_text())
+    record = event["Records"][0]
+    event["Records"] = [{**record, "body": "not json"}, {**record, "messageId": "second", "body": "{}"}]
+    answer = module.lambda_handler(event, _Context())
+    assert answer == {
+        "batchItemFailures": [{"itemIdentifier": record["messageId"]}, {"itemIdentifier": "second"}]
+    }
+    settings.reset()
