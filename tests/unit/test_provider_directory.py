@@ -126,8 +126,9 @@ def test_refusals(provider: CalendarProvider, domain: str, status: int, email: s
     if absent:
         assert lookup.find(tenant(provider, domain), email) is None
     else:
-        with pytest.raises(TenantUnusable):
+        with pytest.raises(TenantUnusable) as unusable:
             lookup.find(tenant(provider, domain), email)
+        assert email not in str(unusable.value)  # it is logged: no address in it
 
 
 def test_a_refused_refresh_token_makes_the_tenant_unusable() -> None:

@@ -96,13 +96,13 @@ class ProviderDirectory:
             try:
                 return self._lookup(api, provider, tenant, email)
             except AccessTokenRejected as again:
-                raise TenantUnusable(again.description) from None
+                raise TenantUnusable(_without_address(provider, again)) from None
 
     def _refresh(self, api: ProviderApi, secret_arn: str, credentials: dict[str, Any]) -> None:
         try:
             tokens = api.refresh()
         except RefreshTokenRejected as refused:
-            raise TenantUnusable(refused.description) from None
+            raise TenantUnusable(refused.description) from None  # the token URL: no address
         # Persist first: Microsoft rotates the refresh token, the old one stops working.
         credentials.update(tokens.to_dict())
         self._write(secret_arn, credentials)
@@ -125,4 +125,9 @@ class ProviderDirectory:
             other_domain = email.rpartition("@")[2] != tenant.service_account.domain
             if refused.status == 403 and other_domain:
                 return None
-            raise TenantUnusable(refused.description) from None
+            raise TenantUnusable(_without_address(provider, refused)) from None
+
+
+def _without_address(provider: CalendarProvider, refused: ProviderRefused) -> str:
+    """A description for logs: the provider's descriptions name the URL, which holds the email."""
+    return f"{provider} directory answered {refused.status} ({refused.error})"
