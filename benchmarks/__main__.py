@@ -45,6 +45,7 @@ spec.loader.exec_module(module)
 _FUNCTION_ENV = {
     "ORGCONNECT_TABLE_NAME": "bench-table",
     "ORGCONNECT_PEPPER_SECRET_ID": "bench-secret",
+    "ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL": "bench-queue",
     "POWERTOOLS_SERVICE_NAME": "orgconnect",
     "POWERTOOLS_METRICS_NAMESPACE": "orgconnect",
     "AWS_DEFAULT_REGION": "us-east-1",

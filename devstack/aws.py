@@ -7,6 +7,7 @@ AWS's own DynamoDB Local (``dynamodb="local"``, devstack/dynamodb_local.py) besi
 
 from __future__ import annotations
 
+import json
 import secrets
 import string
 import threading
@@ -177,4 +178,37 @@ def provision(
         value = props.get("SecretString") or _generated_secret(props.get("GenerateSecretString", {}))
         created = sm.create_secret(Name=props.get("Name") or f"{prefix}/{logical_id}", SecretString=value)
         resolver.refs[logical_id] = created["ARN"]
+    _provision_queues(client("sqs"), template, resolver, prefix=prefix)
     return resolver
+
+
+def _provision_queues(sqs: Any, template: Mapping[str, Any], resolver: Resolver, *, prefix: str) -> None:
+    """The template's SQS queues with their attributes (visibility timeout, retention, redrive
+    policy); dead-letter queues first, so a redrive policy's ``GetAtt …Arn`` resolves."""
+    queues = resources_of_type(template, "AWS::SQS::Queue")
+    ordered = sorted(queues.items(), key=lambda item: "RedrivePolicy" in item[1].get("Properties", {}))
+    for logical_id, res in ordered:
+        props = resolver.resolve(res.get("Properties", {}))
+        name = props.get("QueueName") or f"{prefix}-{logical_id}"
+        attributes = {
+            attribute: str(props[attribute])
+            for attribute in (
+                "VisibilityTimeout",
+                "MessageRetentionPeriod",
+                "DelaySeconds",
+                "ReceiveMessageWaitTimeSeconds",
+            )
+            if attribute in props
+        }
+        if "RedrivePolicy" in props:
+            attributes["RedrivePolicy"] = json.dumps(props["RedrivePolicy"])
+        url = sqs.create_queue(QueueName=name, Attributes=attributes)["QueueUrl"]
+        resolver.refs[logical_id] = url
+        resolver.attrs[f"{logical_id}.Arn"] = queue_arn(name)
+        resolver.attrs[f"{logical_id}.QueueName"] = name
+        resolver.attrs[f"{logical_id}.QueueUrl"] = url
+
+
+def queue_arn(name: str) -> str:
+    """The ARN of a local queue (from its name, or the last segment of its URL)."""
+    return f"arn:aws:sqs:{REGION}:{ACCOUNT_ID}:{name.rstrip('/').rsplit('/', 1)[-1]}"

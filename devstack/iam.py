@@ -23,7 +23,7 @@ from typing import Any
 from botocore.client import BaseClient
 from botocore.exceptions import ClientError
 
-from devstack.aws import ACCOUNT_ID, REGION
+from devstack.aws import ACCOUNT_ID, REGION, queue_arn
 from devstack.template import Resolver, resources_of_type
 
 _current = threading.local()
@@ -90,6 +90,12 @@ def _secret_arn(secret_id: str) -> str:
     )
 
 
+_SQS_BATCH_ACTIONS = {
+    "SendMessageBatch": "SendMessage",
+    "DeleteMessageBatch": "DeleteMessage",
+    "ChangeMessageVisibilityBatch": "ChangeMessageVisibility",
+}
+
 _TRANSACT_ACTIONS = {
     "Put": "PutItem",
     "Update": "UpdateItem",
@@ -114,6 +120,10 @@ def required(service: str, operation: str, params: Mapping[str, Any]) -> list[tu
         if params.get("IndexName"):
             arn += f"/index/{params['IndexName']}"
         return [(f"dynamodb:{operation}", arn)]
+    if service == "sqs":
+        # Batch calls are authorized as their single-message action; queues are named by URL.
+        action = _SQS_BATCH_ACTIONS.get(operation, operation)
+        return [(f"sqs:{action}", queue_arn(str(params.get("QueueUrl", "*"))))]
     if service == "secretsmanager":
         secret = params.get("SecretId") or params.get("Name") or "*"
         return [(f"secretsmanager:{operation}", _secret_arn(str(secret)))]

@@ -22,7 +22,11 @@ DESCRIPTION = (
     "Integrator endpoints authenticate with `Authorization: Bearer {client_secret}`."
 )
 # Functions validate their settings when they load; the document is also built outside any stack.
-_REQUIRED_SETTINGS = {"ORGCONNECT_TABLE_NAME": "openapi", "ORGCONNECT_PEPPER_SECRET_ID": "openapi"}
+_REQUIRED_SETTINGS = {
+    "ORGCONNECT_TABLE_NAME": "openapi",
+    "ORGCONNECT_PEPPER_SECRET_ID": "openapi",
+    "ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL": "openapi",
+}
 
 
 def build_openapi(server_url: str | None = None) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from devstack.integrator import IntegratorConfig, create_integrator_app, obtain_
 from devstack.openapi import build_openapi
 from devstack.servers import RunningServer, serve_wsgi
 from devstack.simulators.demo import PRIMARY_DOMAIN, DemoDirectory, build_demo_directory
+from devstack.sqs_events import SqsPoller, describe, start_sqs_event_sources
 from devstack.template import functions, load_template, parameter_defaults
 
 log = logging.getLogger("devstack")
@@ -55,6 +56,10 @@ class StackOptions:
     # "local": DynamoDB Local on ports["dynamodb"], or the running one at dynamodb_endpoint_url.
     dynamodb: DynamoDBBackend = "moto"
     dynamodb_endpoint_url: str | None = None
+    # Seconds an SQS message stays invisible after a receive; None: the queue's own (tests shorten it).
+    sqs_visibility_timeout: int | None = None
+    # Names of the stack's tables, secrets and queues (None: orgconnect-local).
+    stack_prefix: str | None = None
 
 
 class DevStack:
@@ -64,6 +69,7 @@ class DevStack:
         self.options = options
         self.aws: LocalAws | None = None
         self.servers: list[RunningServer] = []
+        self.event_sources: list[SqsPoller] = []
         self.simulators: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
 
@@ -89,6 +95,8 @@ class DevStack:
         )
         # A DynamoDB Local shared with others may already hold a stack's tables.
         prefix = f"{STACK_PREFIX}-{secrets.token_hex(3)}" if opts.dynamodb_endpoint_url else STACK_PREFIX
+        # moto's state is per process: a second stack in one process (tests) needs its own names.
+        prefix = opts.stack_prefix or prefix
         resolver = provision(
             self.aws.client, template, parameter_defaults(template, opts.parameters), prefix=prefix
         )
@@ -126,6 +134,9 @@ class DevStack:
         )
         api = serve_wsgi(api_app, name="api", port=opts.ports.get("api", 0))
         self.servers.append(api)
+        self.event_sources = start_sqs_event_sources(
+            template, resolver, self.aws.client, visibility_timeout=opts.sqs_visibility_timeout
+        )
 
         integrator_config.fill({"api_url": api.url, "app_url": api.url, **seeded})
         simulators_info: dict[str, Any] = {}
@@ -156,6 +167,12 @@ class DevStack:
             "simulators": simulators_info,
             "demo": demo.summary(),
             "routes": [f"{m} {p} -> {f}" for m, p, f in api_app.routes],
+            "event_sources": describe(self.event_sources),
+            "queues": {
+                name: url
+                for name, url in resolver.refs.items()
+                if ":sqs:" in str(resolver.attrs.get(f"{name}.Arn", ""))
+            },
         }
         self._wait_until_ready()
         if opts.simulators:
@@ -241,6 +258,9 @@ class DevStack:
 
     def stop(self) -> None:
         """Stop every server (concurrently: each waits up to one poll interval); remove dev.json."""
+        for poller in self.event_sources:  # first: they call the functions and the emulator
+            poller.stop()
+        self.event_sources = []
         stops: list[Callable[[], None]] = [server.stop for server in self.servers]
         if self.simulators:
             from devstack.simulators import stop_simulators

@@ -105,7 +105,11 @@ def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
             prefix=f"test-{uuid.uuid4().hex[:6]}",
         )
         _provisioned.append(resolver)
-        env = {"ORGCONNECT_TABLE_NAME": resolver.refs["Table"], PEPPER_ENV: resolver.refs["PepperSecret"]}
+        env = {
+            "ORGCONNECT_TABLE_NAME": resolver.refs["Table"],
+            PEPPER_ENV: resolver.refs["PepperSecret"],
+            "ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL": resolver.refs["DelegatedAccessQueue"],
+        }
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         from orgconnect import runtime

@@ -16,12 +16,14 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgconnect import runtime, settings
-from orgconnect.domain.grants import GrantType
+from orgconnect import delegated_runtime, runtime, settings
+from orgconnect.domain.codes import GrantKind
+from orgconnect.domain.grants import GrantType, TokenSet
 from orgconnect.domain.oauth_errors import OAuthError, UnsupportedGrantType
 from orgconnect.domain.revocation import revoke
 from orgconnect.domain.tokens import exchange_code, exchange_refresh_token
 from orgconnect.observability import logger, metrics, observed
+from orgconnect.web.accounts import account_token_body
 from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
 from orgconnect.web.no_store import NO_STORE_HEADERS, with_no_store
@@ -97,9 +99,16 @@ def token() -> Response[Any]:
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=token_response_body(tokens),
+        body=_token_body(tokens),
         headers=NO_STORE_HEADERS,
     )
+
+
+def _token_body(tokens: TokenSet) -> dict[str, Any]:
+    """The token response; an account grant's names its calendar profile (one GetItem)."""
+    if tokens.kind is GrantKind.ACCOUNT:
+        return account_token_body(tokens, delegated_runtime.accounts().get(tokens.sub))
+    return token_response_body(tokens)
 
 
 @app.post(

@@ -14,12 +14,13 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgconnect import runtime, settings
+from orgconnect import delegated_runtime, runtime, settings
 from orgconnect.domain.codes import GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
 from orgconnect.domain.grants import AccessGrant
 from orgconnect.domain.organizational_unit_view import OrganizationalUnitView
 from orgconnect.observability import logger, metrics, observed
+from orgconnect.web.accounts import account_userinfo
 from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
 from orgconnect.web.no_store import with_no_store
@@ -76,7 +77,9 @@ def _connections(view: OrganizationalUnitView) -> list[dict[str, str]]:
     description=(
         "For an Organizational Unit token: the OU, its service accounts and its conferencing "
         "connections. For a service-account token (Enterprise Connect): `cronofy.type` "
-        "`service_account`, its provider and domain, and the authorization's scopes."
+        "`service_account`, its provider and domain, and the authorization's scopes. For an account "
+        "token (delegated access): `cronofy.type` `account`, its calendar profile in "
+        "`cronofy.data.profiles` and its `conferencing_profiles`."
     ),
     tags=["Identity"],
     responses={
@@ -88,6 +91,8 @@ def userinfo() -> dict[str, Any]:
     grant = _caller()
     if grant.kind is GrantKind.SERVICE_ACCOUNT:
         return _service_account(grant)
+    if grant.kind is GrantKind.ACCOUNT:
+        return _account(grant)
     view = _organizational_unit(grant)
     return {
         "sub": view.sub,
@@ -98,6 +103,16 @@ def userinfo() -> dict[str, Any]:
             "conferencing_connections": _connections(view),
         },
     }
+
+
+def _account(grant: AccessGrant) -> dict[str, Any]:
+    """Cronofy's account userinfo (delegated access): its calendar profile."""
+    account = delegated_runtime.accounts().get(grant.sub)
+    if account is None or account.client_id != grant.client_id:
+        metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
+        raise AuthenticationFailed()
+    logger.info("account read", extra={"client_id": grant.client_id, "sub": grant.sub})
+    return account_userinfo(grant, account)
 
 
 def _service_account(grant: AccessGrant) -> dict[str, Any]:

@@ -19,4 +19,5 @@ def handlers() -> dict[str, Callable[[dict[str, Any], Any], dict[str, Any]]]:
     with pytest.MonkeyPatch.context() as env:
         env.setenv("ORGCONNECT_TABLE_NAME", "placeholder")
         env.setenv("ORGCONNECT_PEPPER_SECRET_ID", "placeholder")
+        env.setenv("ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL", "placeholder")
         return {spec.logical_id: load_handler(spec) for spec in functions(load_template())}

@@ -144,11 +144,15 @@ def test_a_code_is_valid_until_the_second_before_it_expires(store: InMemoryToken
         redeem(store, client, issue_code(store, client, expires_at=NOW))
 
 
-def test_codes_of_other_grant_kinds_are_not_redeemed_here(store: InMemoryTokens) -> None:
+def test_account_codes_from_delegated_access_redeem_for_hour_long_tokens(store: InMemoryTokens) -> None:
     client = add_client(store)
     code = issue_code(store, client, kind=GrantKind.ACCOUNT, sub="acc_000000000000000000000001")
-    with pytest.raises(InvalidGrant):
-        redeem(store, client, code)
+    tokens = redeem(store, client, code)
+    assert (tokens.kind, tokens.sub, tokens.expires_in) == (
+        GrantKind.ACCOUNT,
+        "acc_000000000000000000000001",
+        3600,
+    )
 
 
 def test_a_replayed_code_is_refused_and_revokes_the_grant_issued_from_it(store: InMemoryTokens) -> None:

@@ -151,11 +151,23 @@ class VaultSettings:
     )
 
 
+@dataclass(frozen=True)
+class DelegatedAccessSettings:
+    """Delegated access: the queue the API fills and the worker drains, and callback delivery."""
+
+    queue_url: str = env("ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL", text(min_length=1))
+    callback_attempts: int = env("ORGCONNECT_CALLBACK_ATTEMPTS", integer(1, 10), 3)
+    callback_backoff_seconds: float = env("ORGCONNECT_CALLBACK_BACKOFF_SECONDS", seconds(0, 30), 0.5)
+    callback_timeout_seconds: float = env("ORGCONNECT_CALLBACK_TIMEOUT_SECONDS", seconds(0, 20), 5.0)
+
+
 # The families: what each kind of function validates at cold start.
 API_FUNCTION: tuple[type[DataclassInstance], ...] = (TableSettings, PepperSettings)
 LINK_TOKENS_FUNCTION = (*API_FUNCTION, LinkTokenSettings)
 FLOW_FUNCTION = (TableSettings, PepperSettings, FlowSettings, ProviderSettings, VaultSettings)
 WORKER_FUNCTION = (TableSettings, ProviderSettings, VaultSettings)
+SERVICE_ACCOUNT_AUTHORIZATIONS_FUNCTION = (*API_FUNCTION, DelegatedAccessSettings)
+DELEGATED_ACCESS_WORKER_FUNCTION = (*WORKER_FUNCTION, PepperSettings, FlowSettings, DelegatedAccessSettings)
 
 _loaded: dict[type[Any], Any] = {}
 

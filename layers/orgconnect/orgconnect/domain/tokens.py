@@ -43,8 +43,8 @@ from orgconnect.domain.pkce import is_code_verifier, verifier_matches
 from orgconnect.domain.revocation import REVOCATION_ATTEMPTS, revoke_grant
 from orgconnect.domain.secrets import SecretHasher, new_id, new_secret
 
-# The codes this endpoint redeems (account codes come with delegated access).
-REDEEMABLE_KINDS = frozenset({GrantKind.ORGANIZATIONAL_UNIT, GrantKind.SERVICE_ACCOUNT})
+# The codes this endpoint redeems (account codes come from delegated access).
+REDEEMABLE_KINDS = frozenset({GrantKind.ORGANIZATIONAL_UNIT, GrantKind.SERVICE_ACCOUNT, GrantKind.ACCOUNT})
 _UNUSABLE_CODE = "The authorization code is unknown, expired or already used."
 
 

@@ -46,7 +46,11 @@ _NEW_ITEM = "attribute_not_exists(pk)"
 
 
 # The codes the browser flows issue, and the prefix of the sub each stands for.
-_ISSUED_KINDS = {GrantKind.ORGANIZATIONAL_UNIT: "ou_", GrantKind.SERVICE_ACCOUNT: "ser_"}
+_ISSUED_KINDS = {
+    GrantKind.ORGANIZATIONAL_UNIT: "ou_",
+    GrantKind.SERVICE_ACCOUNT: "ser_",
+    GrantKind.ACCOUNT: "acc_",  # delegated access (the worker issues it alone, not in a transaction)
+}
 
 
 def code_put(table_name: str, code_digest: str, code: AuthorizationCode, ou_name: str) -> dict[str, Any]:
@@ -58,7 +62,7 @@ def code_put(table_name: str, code_digest: str, code: AuthorizationCode, ou_name
     """
     prefix = _ISSUED_KINDS.get(code.kind)
     if prefix is None or not code.sub.startswith(prefix):
-        raise ValueError("only Organizational Unit and service-account codes can be issued")
+        raise ValueError("only Organizational Unit, service-account and account codes can be issued")
     if not 0 < code.expires_at - code.created_at <= MAX_CODE_TTL_SECONDS:
         raise ValueError(f"a code must expire within {MAX_CODE_TTL_SECONDS} seconds of its creation")
     if code.grant_id is not None or not ou_name.strip():

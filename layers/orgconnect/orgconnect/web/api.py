@@ -38,6 +38,14 @@ SECURITY_SCHEMES: dict[str, Any] = {
             "{raw body}`), with `x-zm-request-timestamp` (epoch seconds) at most 5 minutes from now."
         ),
     },
+    "serviceAccountToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": (
+            "A service account's access token (Enterprise Connect, `POST /oauth/token`), as "
+            "`Authorization: Bearer …`; other tokens get 403 `insufficient_scope`."
+        ),
+    },
     "organizationalUnitToken": {
         "type": "oauth2",
         "description": "An access token from `POST /oauth/token`, as `Authorization: Bearer …`.",

@@ -237,16 +237,28 @@ def _member(
                 ou.ou_id,
                 created_at,
             )
+        # The tenant's admin credentials (delegated access looks emails up with them), on its link.
+        tenant_secret = link.secret_arn if link else None
+        created_tenant_secret: str | None = None
+        if member is not None:
+            credentials = {**tokens, "tenant_id": pending.account_id, "admin_email": pending.user_email}
+            if tenant_secret:
+                deps.service_account_vault.replace(tenant_secret, credentials)
+            else:
+                tenant_secret = created_tenant_secret = deps.service_account_vault.create(
+                    member_id, credentials
+                )
         new_link = ProviderAccountLink(
             s.client.client_id,
             pending.option,
             account_id,
             ou.ou_id,
+            secret_arn=tenant_secret,
             service_account_id=member_id,
             created_at=created_at,
             updated_at=now,
         )
-        return member, new_link, None
+        return member, new_link, created_tenant_secret
     created: str | None = None
     if link is not None and link.connection_id and link.secret_arn:
         member_id, secret_arn = link.connection_id, link.secret_arn

@@ -1,0 +1,133 @@
+"""Find a user in a calendar tenant's directory with the service account's admin credentials:
+Google Directory ``users.get`` or Microsoft Graph ``GET /users/{email}``, through the provider API
+clients (retries, refresh on 401). The admin tokens are refreshed when expired; rotated tokens
+go back to the service account's secret before the lookup continues.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+from urllib.parse import quote
+
+from orgconnect.domain.accounts import CalendarTenant, DirectoryUser
+from orgconnect.domain.model import CalendarProvider
+from orgconnect.domain.provider_model import (
+    AccessTokenRejected,
+    ProviderAnswerMalformed,
+    ProviderRefused,
+    ProviderTokens,
+    RefreshTokenRejected,
+)
+from orgconnect.providers.api import ProviderApi
+from orgconnect.providers.registry import ProviderRegistry
+
+PROVIDER_KEYS = {CalendarProvider.GOOGLE_WORKSPACE: "google", CalendarProvider.MICROSOFT_365: "microsoft"}
+EXPIRY_MARGIN_SECONDS = 60
+
+
+class TenantUnusable(Exception):
+    """The tenant's admin credentials are missing or refused (the administrator must consent again)."""
+
+
+def _tokens(credentials: Mapping[str, Any]) -> ProviderTokens:
+    return ProviderTokens(
+        access_token=str(credentials.get("access_token") or ""),
+        refresh_token=credentials.get("refresh_token"),
+        expires_at=credentials.get("expires_at"),
+        scope=credentials.get("scope"),
+    )
+
+
+def _text(value: Any) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
+def _google_user(body: Any) -> DirectoryUser:
+    if not isinstance(body, dict) or not _text(body.get("id")) or not _text(body.get("primaryEmail")):
+        raise ProviderAnswerMalformed("Google users.get: unexpected answer (id, primaryEmail)")
+    name = body.get("name")
+    full_name = _text(name.get("fullName")) if isinstance(name, dict) else None
+    return DirectoryUser(str(body["id"]), str(body["primaryEmail"]).lower(), full_name)
+
+
+def _graph_user(body: Any, email: str) -> DirectoryUser:
+    if not isinstance(body, dict) or not _text(body.get("id")):
+        raise ProviderAnswerMalformed("Graph users: unexpected answer (id)")
+    address = _text(body.get("mail")) or _text(body.get("userPrincipalName")) or email
+    return DirectoryUser(str(body["id"]), address.lower(), _text(body.get("displayName")))
+
+
+class ProviderDirectory:
+    """``find(tenant, email)``: the directory user, or None when the tenant has no such user."""
+
+    def __init__(
+        self,
+        registry: ProviderRegistry,
+        *,
+        read_secret: Callable[[str], dict[str, Any] | None],
+        write_secret: Callable[[str, dict[str, Any]], None],
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._registry = registry
+        self._read = read_secret
+        self._write = write_secret
+        self._clock = clock
+
+    def find(self, tenant: CalendarTenant, email: str) -> DirectoryUser | None:
+        """TenantUnusable when the credentials are missing or refused; ProviderUnavailable passes."""
+        if not tenant.secret_arn:
+            raise TenantUnusable("the service account holds no admin credentials")
+        credentials = self._read(tenant.secret_arn)
+        if not credentials or not credentials.get("access_token"):
+            raise TenantUnusable("the service account's admin credentials are gone")
+        provider = tenant.service_account.provider
+        api = self._registry.api_client(
+            PROVIDER_KEYS[provider], _tokens(credentials), tenant=_text(credentials.get("tenant_id"))
+        )
+        expires_at = credentials.get("expires_at")
+        if isinstance(expires_at, int) and expires_at <= self._clock() + EXPIRY_MARGIN_SECONDS:
+            self._refresh(api, tenant.secret_arn, credentials)
+        try:
+            return self._lookup(api, provider, tenant, email)
+        except AccessTokenRejected:
+            self._refresh(api, tenant.secret_arn, credentials)
+            try:
+                return self._lookup(api, provider, tenant, email)
+            except AccessTokenRejected as again:
+                raise TenantUnusable(_without_address(provider, again)) from None
+
+    def _refresh(self, api: ProviderApi, secret_arn: str, credentials: dict[str, Any]) -> None:
+        try:
+            tokens = api.refresh()
+        except RefreshTokenRejected as refused:
+            raise TenantUnusable(refused.description) from None  # the token URL: no address
+        # Persist first: Microsoft rotates the refresh token, the old one stops working.
+        credentials.update(tokens.to_dict())
+        self._write(secret_arn, credentials)
+
+    @staticmethod
+    def _lookup(
+        api: ProviderApi, provider: CalendarProvider, tenant: CalendarTenant, email: str
+    ) -> DirectoryUser | None:
+        path_email = quote(email, safe="@")
+        try:
+            if provider is CalendarProvider.GOOGLE_WORKSPACE:
+                return _google_user(api.get(f"/admin/directory/v1/users/{path_email}"))
+            return _graph_user(api.get(f"/v1.0/users/{path_email}"), email)
+        except AccessTokenRejected:
+            raise
+        except ProviderRefused as refused:
+            if refused.status == 404:
+                return None
+            # Google answers 403 for an address of a domain the customer does not own.
+            other_domain = email.rpartition("@")[2] != tenant.service_account.domain
+            if refused.status == 403 and other_domain:
+                return None
+            raise TenantUnusable(_without_address(provider, refused)) from None
+
+
+def _without_address(provider: CalendarProvider, refused: ProviderRefused) -> str:
+    """A description for logs: the provider's descriptions name the URL, which holds the email."""
+    return f"{provider} directory answered {refused.status} ({refused.error})"

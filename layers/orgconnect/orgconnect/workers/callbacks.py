@@ -1,0 +1,78 @@
+"""POST a JSON body to an integrator's callback URL, with bounded retries and backoff (tenacity).
+
+Retried: network errors, 5xx, 429 and 408. Not retried: any other answer that is not 2xx (the
+integrator refused it; the message then fails and SQS decides, bounded by maxReceiveCount).
+Redirects are never followed. Nothing logs the body (it carries an authorization code).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
+
+from orgconnect.providers.api import origin_of, pooled_client
+
+USER_AGENT = "orgconnect-delegated-access/1"
+
+
+class CallbackUndeliverable(Exception):
+    """The callback URL did not take the body after the retries."""
+
+
+class _Transient(Exception):
+    def __init__(self, status: int) -> None:
+        super().__init__(f"HTTP {status}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class CallbackPolicy:
+    """How hard a callback is tried within one invocation (attempts include the first)."""
+
+    attempts: int = 3
+    backoff_initial: float = 0.5
+    backoff_max: float = 4.0
+    timeout: float = 5.0
+
+
+def deliver_callback(
+    url: str,
+    body: dict[str, Any],
+    *,
+    policy: CallbackPolicy,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], Any] = time.sleep,
+) -> None:
+    """POST ``body`` as JSON to ``url``; CallbackUndeliverable when it never got a 2xx."""
+    client = pooled_client(origin_of(url), transport)
+
+    def attempt() -> None:
+        response = client.post(
+            url,
+            json=body,
+            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json; charset=utf-8"},
+            timeout=policy.timeout,
+        )
+        if response.status_code >= 500 or response.status_code in (408, 429):
+            raise _Transient(response.status_code)
+        if not response.is_success:
+            raise CallbackUndeliverable(f"the callback URL answered {response.status_code}")
+
+    retrying = Retrying(
+        retry=retry_if_exception(lambda e: isinstance(e, (_Transient, httpx.TransportError))),
+        stop=stop_after_attempt(policy.attempts),
+        wait=wait_random_exponential(multiplier=policy.backoff_initial, max=policy.backoff_max),
+        sleep=sleep,
+        reraise=True,
+    )
+    try:
+        retrying(attempt)
+    except _Transient as transient:
+        raise CallbackUndeliverable(f"the callback URL answered {transient.status}") from None
+    except httpx.TransportError as error:
+        raise CallbackUndeliverable(f"the callback URL was unreachable ({type(error).__name__})") from None
