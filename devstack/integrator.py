@@ -1,9 +1,11 @@
 """The demo integrator: a tiny stand-in for an integrator's own web app, for `make dev`.
 
-- ``GET /`` explains the demo and links to ``/start``.
+- ``GET /`` is the demo page (devstack/demo_app.py): the organization, delegated access for the
+  demo emails, the callbacks received, each account's profiles and a meeting link.
 - ``GET /start`` does what an integrator's backend does: mints a fresh OU link token with the
   client secret (server to server), then sends the browser to orgconnect's authorization URL.
-- ``GET /callback`` is the registered redirect URI: it shows the ``code`` or the ``error`` it got.
+- ``GET /callback`` is the registered redirect URI: it shows the ``code`` or the ``error`` it got,
+  and offers to redeem a code of a flow this browser started (its ``state``).
 
 :func:`obtain_service_account_token` is what an integrator does once per customer with Enterprise
 Connect: the administrator consents at the calendar provider (a scripted browser here), and the
@@ -12,24 +14,18 @@ code redeems for the service account's token (the dev stack writes it to dev.jso
 
 from __future__ import annotations
 
-import html
 import json
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode
 
 import httpx
 from werkzeug.wrappers import Request, Response
 
-_CSP = "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"
-_STYLE = (
-    "body{font-family:system-ui,sans-serif;max-width:40rem;margin:2rem auto;padding:0 1rem;"
-    "line-height:1.5}code{background:#f3f3f3;padding:.1rem .3rem;word-break:break-all}"
-    "a.button{display:inline-block;background:#1a5fb4;color:#fff;padding:.6rem 1rem;"
-    "border-radius:.3rem;text-decoration:none}"
-)
+from devstack.demo_app import DemoPage
+from devstack.demo_pages import refused
 
 
 @dataclass
@@ -42,33 +38,22 @@ class IntegratorConfig:
     client_secret: str = ""
     service_account_id: str = ""
     redirect_uri: str = ""
+    # Enterprise Connect's result (dev.json), for delegated access; refreshed by the demo page.
+    service_account_token: str = ""
+    service_account_refresh_token: str = ""
+    # dev.json's `demo` emails by group (zoom_active, zoom_pending, ...).
+    demo: dict[str, list[str]] = field(default_factory=dict)
 
     def fill(self, values: Mapping[str, Any]) -> IntegratorConfig:
         """Take this config's fields from a dev.json-shaped mapping (other keys are ignored)."""
         for name in (f.name for f in fields(self)):
-            if name in values:
+            if name == "demo" and isinstance(values.get(name), dict):
+                self.demo = {
+                    str(k): [str(e) for e in v] for k, v in values[name].items() if isinstance(v, list)
+                }
+            elif name != "demo" and values.get(name) is not None:
                 setattr(self, name, str(values[name]))
         return self
-
-
-def _page(title: str, body: str, status: int = 200) -> Response:
-    document = (
-        f"<!doctype html><html lang=en><head><meta charset=utf-8>"
-        f"<meta name=viewport content='width=device-width,initial-scale=1'>"
-        f"<title>{html.escape(title)}</title><style>{_STYLE}</style></head>"
-        f"<body><h1>{html.escape(title)}</h1>{body}</body></html>"
-    )
-    return Response(
-        document,
-        status,
-        content_type="text/html; charset=utf-8",
-        headers={
-            "Content-Security-Policy": _CSP,
-            "Referrer-Policy": "no-referrer",
-            "X-Frame-Options": "DENY",
-            "Cache-Control": "no-store",
-        },
-    )
 
 
 def authorization_url(
@@ -149,57 +134,28 @@ def mint_link_token(config: IntegratorConfig, client: httpx.Client | None = None
     return str(response.json()["organizational_unit_authorization_link_token"]["ou_link_token"])
 
 
-def create_integrator_app(config: IntegratorConfig) -> Callable[..., Any]:
-    """The demo integrator as a WSGI app."""
+def create_integrator_app(config: IntegratorConfig, *, meetings: bool = False) -> Callable[..., Any]:
+    """The demo integrator as a WSGI app (``meetings``: offer ``POST /v1/conferencing``)."""
+    demo = DemoPage(config, meetings=meetings)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
-        if request.path == "/":
-            response = _page(
-                "Demo integrator",
-                (
-                    "<p>This page plays the part of your application. It holds the demo client's "
-                    "secret and mints a fresh single-use link token each time you start.</p>"
-                    "<p><a class=button data-testid=start href='/start'>"
-                    "Connect Zoom to the organization</a></p>"
-                    "<p><a href='/start?provider=none'>Start with the provider chooser</a></p>"
+        response = demo.route(request)
+        if response is None and request.path == "/start":
+            provider = request.args.get("provider", "zoom_enterprise")
+            token = mint_link_token(config)
+            response = demo.start_flow(
+                request,
+                lambda state: authorization_url(
+                    config, token, state, None if provider == "none" else provider
                 ),
             )
-        elif request.path == "/start":
-            token = mint_link_token(config)
-            provider = request.args.get("provider", "zoom_enterprise")
-            url = authorization_url(
-                config, token, secrets.token_urlsafe(12), None if provider == "none" else provider
-            )
-            response = Response(
-                status=302,
-                headers={"Location": url, "Cache-Control": "no-store", "Referrer-Policy": "no-referrer"},
-            )
-        elif request.path == "/callback":
-            response = _callback(request)
-        elif request.path == "/health":
+        elif response is None and request.path == "/callback":
+            response = demo.flow_callback(request)
+        elif response is None and request.path == "/health":
             response = Response(json.dumps({"ok": True}), content_type="application/json")
-        else:
-            response = _page("Not found", "<p>Nothing here.</p>", 404)
+        elif response is None:
+            response = refused("Nothing here.", 404)
         return response(environ, start_response)
 
     return app
-
-
-def _callback(request: Request) -> Response:
-    fields = {k: request.args.get(k, "") for k in ("code", "state", "error", "error_description")}
-    rows = "".join(
-        f"<dt>{html.escape(k)}</dt><dd><code data-testid='{html.escape(k)}'>{html.escape(v)}</code></dd>"
-        for k, v in fields.items()
-        if v
-    )
-    if fields["code"]:
-        title = "Authorization complete"
-        hint = "<p>Your backend now redeems this code at <code>POST /oauth/token</code>.</p>"
-    elif fields["error"]:
-        title = "Authorization did not complete"
-        hint = ""
-    else:
-        title = "Nothing received"
-        hint = "<p>This is the redirect URI; it expects a <code>code</code> or an <code>error</code>.</p>"
-    return _page(title, f"<dl>{rows}</dl>{hint}<p><a href='/'>Start again</a></p>")

@@ -177,6 +177,7 @@ class DevStack:
         self._wait_until_ready()
         if opts.simulators:
             self.info.update(self._service_account_token(integrator_config, demo))
+            integrator_config.fill(self.info)  # the demo page's delegated access and demo emails
         opts.state_dir.mkdir(parents=True, exist_ok=True)
         tmp = self.dev_file.with_suffix(".tmp")
         tmp.write_text(json.dumps(self.info, indent=2) + "\n")
