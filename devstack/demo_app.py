@@ -18,6 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
+import httpx
 from werkzeug.wrappers import Request, Response
 
 from devstack.demo_api import DELEGATED_SCOPE, ApiProblem, DemoApi
@@ -45,9 +46,11 @@ _DELEGATED = re.compile(r"^/delegated/([A-Za-z0-9_-]{16,64})/(userinfo|meeting)$
 class DemoPage:
     """State and handlers of the demo page; :meth:`route` answers one request or None."""
 
-    def __init__(self, config: IntegratorConfig, *, meetings: bool = False) -> None:
+    def __init__(
+        self, config: IntegratorConfig, *, meetings: bool = False, http: httpx.Client | None = None
+    ) -> None:
         self.config = config
-        self.api = DemoApi(config)
+        self.api = DemoApi(config, http)
         self.sessions = SessionStore()
         self.meetings = meetings
         self.background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="demo-redeem")

@@ -134,16 +134,19 @@ def mint_link_token(config: IntegratorConfig, client: httpx.Client | None = None
     return str(response.json()["organizational_unit_authorization_link_token"]["ou_link_token"])
 
 
-def create_integrator_app(config: IntegratorConfig, *, meetings: bool = False) -> Callable[..., Any]:
-    """The demo integrator as a WSGI app (``meetings``: offer ``POST /v1/conferencing``)."""
-    demo = DemoPage(config, meetings=meetings)
+def create_integrator_app(
+    config: IntegratorConfig, *, meetings: bool = False, http: httpx.Client | None = None
+) -> Callable[..., Any]:
+    """The demo integrator as a WSGI app (``meetings``: offer ``POST /v1/conferencing``;
+    ``http``: the client for orgconnect's API, a default one when None)."""
+    demo = DemoPage(config, meetings=meetings, http=http)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)
         response = demo.route(request)
         if response is None and request.path == "/start":
             provider = request.args.get("provider", "zoom_enterprise")
-            token = mint_link_token(config)
+            token = mint_link_token(config, demo.api.http)
             response = demo.start_flow(
                 request,
                 lambda state: authorization_url(
