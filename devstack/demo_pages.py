@@ -234,7 +234,7 @@ def _conferencing_profile(profile: Mapping[str, Any]) -> str:
         f" data-connected='{'true' if connected else 'false'}'>"
         f"{e(profile.get('provider_name', ''))} <code>{e(profile.get('profile_name', ''))}</code> "
         f"<span class={'ok' if connected else 'bad'}>{'connected' if connected else 'not connected'}</span>"
-        + (f" <a href='{e(relink)}' rel=noreferrer>relink</a>" if isinstance(relink, str) else "")
+        + (f" <a href='{e(relink)}' rel=noreferrer>relink</a>" if _web_url(relink) else "")
         + "</li>"
     )
 
@@ -247,13 +247,16 @@ def _account_actions(session: DemoSession, request: DelegatedRequest, meetings: 
         "<button class=small>Reload profiles</button>",
         "reload-profiles",
     )
-    if meetings:
+    if meetings and not _connected_conferencing(request):
+        actions += "<p class=muted>No connected conferencing profile: no meeting link.</p>"
+    elif meetings:
         meeting = request.meeting
         if meeting:
             url = str(meeting.get("join_url", ""))
+            link = f"<a data-testid=join-url href='{e(url)}' rel=noreferrer>{e(url)}</a>"
             actions += (
                 f"<p>Meeting <code>{e(meeting.get('meeting_id', ''))}</code>: "
-                f"<a data-testid=join-url href='{e(url)}' rel=noreferrer>{e(url)}</a></p>"
+                f"{link if _web_url(url) else f'<code>{e(url)}</code>'}</p>"
             )
         actions += form(
             session,
@@ -262,6 +265,12 @@ def _account_actions(session: DemoSession, request: DelegatedRequest, meetings: 
             "meeting-form",
         )
     return f"<div style='display:flex;gap:.5rem;flex-wrap:wrap;margin-top:.4rem'>{actions}</div>"
+
+
+def _connected_conferencing(request: DelegatedRequest) -> bool:
+    data = (request.userinfo or {}).get("cronofy.data")
+    profiles = _dicts(data.get("conferencing_profiles")) if isinstance(data, dict) else []
+    return any(p.get("profile_connected") is True for p in profiles)
 
 
 def callback_page(params: Mapping[str, str], session: DemoSession | None, redeemable: bool) -> Response:
@@ -292,6 +301,11 @@ def callback_page(params: Mapping[str, str], session: DemoSession | None, redeem
 def refused(message: str, status: int) -> Response:
     """A short page for a refused request (CSRF, unknown thing)."""
     return page("Request refused", f"<p>{e(message)}</p><p><a href='/'>Back to the demo</a></p>", status)
+
+
+def _web_url(value: object) -> bool:
+    """Only http(s) URLs become links (a provider's value never runs as javascript:)."""
+    return isinstance(value, str) and value.lower().startswith(("https://", "http://"))
 
 
 def _dicts(value: object) -> Iterable[Mapping[str, Any]]:

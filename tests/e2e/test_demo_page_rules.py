@@ -29,7 +29,8 @@ class ScriptedApi:
 
     requested: list[dict[str, Any]] = field(default_factory=list)
     redeemed: list[dict[str, Any]] = field(default_factory=list)
-    meetings: int = 0
+    meetings: list[str] = field(default_factory=list)
+    zoom: bool = True
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
@@ -51,14 +52,16 @@ class ScriptedApi:
                 return httpx.Response(202)
             if request.url.path == "/v1/userinfo":
                 profile = {"provider_name": "google_workspace", "profile_name": "<b>ada</b>@example.com"}
-                return httpx.Response(200, json={"cronofy.data": {"profiles": [profile]}})
+                zoom = {"provider_name": "zoom", "profile_name": "ada", "profile_connected": self.zoom}
+                data = {"profiles": [profile], "conferencing_profiles": [zoom]}
+                return httpx.Response(200, json={"cronofy.data": data})
             if request.url.path == "/v1/organizational_unit_authorization_link_tokens":
                 link = {"ou_link_token": "link-token"}
                 return httpx.Response(201, json={"organizational_unit_authorization_link_token": link})
             if request.url.path == "/v1/organizational_unit":
                 return httpx.Response(200, json={"sub": "ou_1", "name": "<i>Acme</i>"})
             if request.url.path == "/v1/conferencing":
-                self.meetings += 1
+                self.meetings.append(request.headers["authorization"])
                 return httpx.Response(
                     201, json={"conferencing": {"join_url": "https://zoom.test/j/1", "meeting_id": "1"}}
                 )
@@ -205,3 +208,29 @@ def test_the_ou_code_is_redeemed_only_for_a_flow_this_browser_started(
     assert "&lt;i&gt;Acme&lt;/i&gt;" in home and OU_TOKEN not in home and OU_TOKEN[:6] + "…" in home
     client.post("/organization/redeem", data={"csrf_token": token})  # the code was used once
     assert len(api.redeemed) == 1
+
+
+def test_a_meeting_link_is_one_click_for_a_connected_profile(demo: tuple[Client, ScriptedApi]) -> None:
+    client, api = demo
+    request_access(client, "ada@example.com")
+    (entry,) = entries(api)
+    callback(client, entry["callback_url"], {"code": "c" * 32, "state": entry["state"]})
+    wait_until(lambda: "acc_1" in client.get("/").text)
+    match = re.search(r"action='(/delegated/[^']+/meeting)'", client.get("/").text)
+    assert match, "a connected profile offers the meeting button"
+    assert client.post(match.group(1), data={"csrf_token": "forged"}).status_code == 403
+    assert api.meetings == []
+    assert client.post(match.group(1), data={"csrf_token": csrf(client)}).status_code == 303
+    assert api.meetings == [f"Bearer {ACCOUNT_TOKEN}"]
+    assert "data-testid=join-url href='https://zoom.test/j/1'" in client.get("/").text
+
+
+def test_no_meeting_button_without_a_connected_conferencing_profile(demo: tuple[Client, ScriptedApi]) -> None:
+    client, api = demo
+    api.zoom = False
+    request_access(client, "ada@example.com")
+    (entry,) = entries(api)
+    callback(client, entry["callback_url"], {"code": "c" * 32, "state": entry["state"]})
+    wait_until(lambda: "acc_1" in client.get("/").text)
+    page = client.get("/").text
+    assert "/meeting'" not in page and "No connected conferencing profile" in page
