@@ -80,7 +80,8 @@ class DemoPage:
         if path == "/" and method in ("GET", "HEAD"):
             session, new = self.ensure_session(request)
             ready = bool(self.config.service_account_token)
-            response = home(session, self.config.demo, delegated_ready=ready, meetings=self.meetings)
+            with self.sessions.lock:  # another tab of this session may be adding requests
+                response = home(session, self.config.demo, delegated_ready=ready, meetings=self.meetings)
             return self.with_cookie(response, session) if new else response
         if path.startswith("/delegated/callback/"):
             return self.receive_callback(request, path.removeprefix("/delegated/callback/"))

@@ -20,12 +20,14 @@ WAIT_MS = 45_000  # the page reloads itself every 2 s while callbacks are outsta
 def connect_the_organization(page: Any, dev_stack: dict[str, Any]) -> None:
     """Through the OU flow from the demo page; the stack may have linked this OU before."""
     page.goto(dev_stack["integrator_url"])
-    page.click("[data-testid=start]")
+    with page.expect_navigation():
+        page.click("[data-testid=start]")
     for _ in range(4):  # admin proof (only while unlinked), Zoom's authorization, the consent
         page.wait_for_selector("[data-testid=approve], [data-testid=redeem-ou]")
         if page.url.startswith(dev_stack["redirect_uri"]):
             break
-        page.click("[data-testid=approve]")
+        with page.expect_navigation():  # the next wait must not see this page's button
+            page.click("[data-testid=approve]")
     assert page.url.startswith(dev_stack["redirect_uri"]), page.url
     page.click("[data-testid=redeem-ou]")
     page.wait_for_selector("[data-testid=organization]")
