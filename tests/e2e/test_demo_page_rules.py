@@ -20,6 +20,7 @@ from devstack.integrator import IntegratorConfig, create_integrator_app
 
 ACCOUNT_TOKEN = "account-access-token-0123456789"
 SA_TOKEN = "service-account-token-0123456789"
+FRESH_SA_TOKEN = "fresh-service-account-token-0123"
 OU_TOKEN = "ou-access-token-0123456789abcdef"
 
 
@@ -31,11 +32,16 @@ class ScriptedApi:
     redeemed: list[dict[str, Any]] = field(default_factory=list)
     meetings: list[str] = field(default_factory=list)
     zoom: bool = True
+    valid_sa_token: str = SA_TOKEN
+    refreshed: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def __call__(self, request: httpx.Request) -> httpx.Response:
         body = json.loads(request.content) if request.content else {}
         with self.lock:
+            if request.url.path == "/oauth/token" and body["grant_type"] == "refresh_token":
+                self.refreshed.append(body["refresh_token"])
+                return httpx.Response(200, json={"access_token": FRESH_SA_TOKEN, "refresh_token": "r2" * 10})
             if request.url.path == "/oauth/token":
                 self.redeemed.append(body)
                 if body["code"].startswith("bad"):
@@ -45,7 +51,8 @@ class ScriptedApi:
                     200, json={"access_token": token, "refresh_token": "r" * 30, "account_id": "acc_1"}
                 )
             if request.url.path == "/v1/service_account_authorizations":
-                assert request.headers["authorization"] == f"Bearer {SA_TOKEN}"
+                if request.headers["authorization"] != f"Bearer {self.valid_sa_token}":
+                    return httpx.Response(401, json={"error": "unauthorized"})
                 self.requested.append(body)
                 if "<" in json.dumps(body):
                     return httpx.Response(422, json={"errors": {"email": [{"key": "errors.invalid"}]}})
@@ -77,6 +84,7 @@ def demo() -> Iterator[tuple[Client, ScriptedApi]]:
         client_secret="secret",
         redirect_uri="http://127.0.0.1:9/callback",
         service_account_token=SA_TOKEN,
+        service_account_refresh_token="sa-refresh-token",
         demo={"zoom_active": ["ada@example.com", "bob@example.com"]},
     )
     http = httpx.Client(transport=httpx.MockTransport(api))
@@ -234,3 +242,16 @@ def test_no_meeting_button_without_a_connected_conferencing_profile(demo: tuple[
     wait_until(lambda: "acc_1" in client.get("/").text)
     page = client.get("/").text
     assert "/meeting'" not in page and "No connected conferencing profile" in page
+
+
+def test_an_expired_service_account_token_is_refreshed_once_and_the_request_sent_again(
+    demo: tuple[Client, ScriptedApi],
+) -> None:
+    client, api = demo
+    api.valid_sa_token = FRESH_SA_TOKEN
+    request_access(client, "ada@example.com")
+    request_access(client, "bob@example.com")
+    assert api.refreshed == ["sa-refresh-token"]
+    assert [e["email"] for e in api.requested] == ["ada@example.com", "bob@example.com"]
+    page = client.get("/").text
+    assert "The request was refused" not in page and FRESH_SA_TOKEN not in page
