@@ -125,7 +125,7 @@ class DemoPage:
         session, new = self.ensure_session(request)
         state = secrets.token_urlsafe(16)
         with self.sessions.lock:
-            session.oauth_states = {*list(session.oauth_states)[-9:], state}
+            session.oauth_states = [*session.oauth_states[-9:], state]
         response = Response(
             status=302,
             headers={
@@ -141,9 +141,9 @@ class DemoPage:
         params = {k: request.args.get(k, "") for k in ("code", "state", "error", "error_description")}
         session = self.session_of(request)
         redeemable = False
-        if session is not None and params["state"] in session.oauth_states:
-            with self.sessions.lock:
-                session.oauth_states.discard(params["state"])
+        with self.sessions.lock:
+            if session is not None and params["state"] in session.oauth_states:
+                session.oauth_states.remove(params["state"])  # a state is used once
                 if params["code"]:
                     session.pending_code = (params["code"], params["state"])
                     redeemable = True

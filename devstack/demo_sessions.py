@@ -62,7 +62,7 @@ class DemoSession:
 
     session_id: str
     csrf_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
-    oauth_states: set[str] = field(default_factory=set)
+    oauth_states: list[str] = field(default_factory=list)  # the last 10 started, oldest first
     pending_code: tuple[str, str] | None = None  # (code, state) of the OU flow, until redeemed
     organization: OrganizationLink | None = None
     requests: dict[str, DelegatedRequest] = field(default_factory=dict)
