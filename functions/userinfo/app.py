@@ -30,6 +30,7 @@ from orgconnect.web.ou_token import (
     insufficient_scope_response,
     organizational_unit_for,
 )
+from orgconnect.web.provisioning_policy import provisioning_body
 
 settings.validate(settings.API_FUNCTION)
 app = create_api()
@@ -128,7 +129,10 @@ def _service_account(grant: AccessGrant) -> dict[str, Any]:
 @app.get(
     "/v1/organizational_unit",
     summary="The Organizational Unit of an OU token",
-    description="Its name, service accounts and conferencing connections (provisioning comes later).",
+    description=(
+        "Its name, service accounts and conferencing connections, each with its provisioning "
+        "policy (null for a provider without provisioning: only Zoom has it)."
+    ),
     tags=["Organizational Units"],
     responses={
         200: json_body("The OU", "OrganizationalUnitOut"),
@@ -137,11 +141,15 @@ def _service_account(grant: AccessGrant) -> dict[str, Any]:
 )
 def organizational_unit() -> dict[str, Any]:
     view = _organizational_unit()
+    connections = [
+        {**shown, "provisioning": provisioning_body(c.provisioning) if c.provisioning else None}
+        for shown, c in zip(_connections(view), view.connections, strict=True)
+    ]
     return {
         "sub": view.sub,
         "name": view.name,
         "service_accounts": _service_accounts(view),
-        "conferencing_connections": _connections(view),
+        "conferencing_connections": connections,
     }
 
 

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.conferencing_connections import ConnectionManagement
     from orgconnect.domain.model import ProviderApp
     from orgconnect.domain.ports import FlowDependencies
+    from orgconnect.domain.provisioning_policy import PolicyManagement
     from orgconnect.domain.sealing import Sealer
     from orgconnect.providers.registry import ProviderRegistry
     from orgconnect.store.enterprise_connect import DynamoEnterpriseConnect, ServiceAccountDetailsReader
@@ -237,3 +238,11 @@ def connection_management() -> ConnectionManagement:
         revoker=clients,
         now=now(),
     )
+
+
+def policy_management() -> PolicyManagement:
+    """The provisioning-policy routes' ports for one request (``now`` is read per request)."""
+    from orgconnect.domain.provisioning_policy import PolicyManagement
+    from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
+
+    return PolicyManagement(policies=DynamoProvisioningPolicies(get_store()), now=now())

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from orgconnect.domain.provisioning_policy import StoredPolicy
+
 
 @dataclass(frozen=True)
 class ServiceAccountView:
@@ -23,6 +25,7 @@ class ConnectionView:
     provider_name: str  # zoom_enterprise, webex_enterprise, ms_teams, google_meet, indeed
     account_name: str
     status: str  # connected | needs_reauthorization | revoked
+    provisioning: StoredPolicy | None = None  # None: the provider has no provisioning (not Zoom)
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,8 @@
 """Read model of an Organizational Unit for ``GET /v1/userinfo`` and ``GET /v1/organizational_unit``.
 
 Two reads: the OU item (``OU#{ou}``) and one query of gsi1 (``gsi1pk = OU#{ou}``) that returns
-every service account and conferencing connection linked to it (store/keys.py). Members of
+every service account and conferencing connection linked to it (store/keys.py), each
+connection with its provisioning policy (store/provisioning_policy.py). Members of
 other types that later issues put on the same index are ignored here.
 """
 
@@ -14,8 +15,10 @@ from orgconnect.domain.organizational_unit_view import (
     OrganizationalUnitView,
     ServiceAccountView,
 )
+from orgconnect.domain.provisioning_policy import PROVISIONING_PROVIDERS
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import query_all, to_item
+from orgconnect.store.provisioning_policy import stored_policy_from
 
 if TYPE_CHECKING:
     from orgconnect.store.dynamodb import DynamoStore
@@ -54,6 +57,10 @@ class OrganizationalUnitViews:
                         member["provider_name"],
                         member["account_name"],
                         member["status"],
+                        # The policy lives on the connection item: no extra read.
+                        stored_policy_from(member)
+                        if member["provider_name"] in PROVISIONING_PROVIDERS
+                        else None,
                     )
                 )
         return OrganizationalUnitView(
