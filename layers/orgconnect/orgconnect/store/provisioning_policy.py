@@ -101,11 +101,11 @@ class DynamoProvisioningPolicies:
                     TableName=self.table_name,
                     Key=to_item(keys.connection_key(subject.connection_id)),
                     UpdateExpression=(
-                        "SET provisioning = :policy, provisioning_updated_at = :now, "
+                        "SET #policy = :policy, provisioning_updated_at = :now, "
                         "provisioning_version = if_not_exists(provisioning_version, :zero) + :one"
                     ),
                     ConditionExpression=condition,
-                    ExpressionAttributeNames={"#type": "type"},
+                    ExpressionAttributeNames={"#type": "type", "#policy": "provisioning"},  # reserved words
                     ExpressionAttributeValues=to_item(values),
                     ReturnValues="ALL_NEW",
                 )
