@@ -153,19 +153,18 @@ def test_of_concurrent_writers_at_one_version_exactly_one_wins(
     subject = subject_of(policies, connection)
     start = threading.Barrier(WRITERS)
 
-    def put(size: int) -> int | None:
+    def put(size: int) -> int:
         start.wait()
         try:
             policy = ProvisioningPolicy(page_size=size)
             return policies.replace(subject, policy, expected_version=0, now=NOW).version
         except StaleVersion as stale:
-            assert stale.current == 1
-            return None
+            return -stale.current  # the version that won, negated
 
     with ThreadPoolExecutor(WRITERS) as pool:
         outcomes = list(pool.map(put, range(100, 100 + WRITERS)))
 
-    assert outcomes.count(1) == 1 and outcomes.count(None) == WRITERS - 1
+    assert outcomes.count(1) == 1 and outcomes.count(-1) == WRITERS - 1
     assert subject_of(policies, connection).stored.policy.page_size == 100 + outcomes.index(1)
 
 
