@@ -146,7 +146,8 @@ def test_choices_take_only_their_values(name: str, value: Any) -> None:
     [
         ("page_size", 29),
         ("page_size", 301),
-        ("page_size", 300.0),
+        ("page_size", 300.5),
+        ("page_size", float("inf")),
         ("page_size", "300"),
         ("page_size", True),
         ("io_retries", -1),
@@ -159,9 +160,18 @@ def test_numbers_are_bounded_integers(name: str, value: Any) -> None:
     assert errors_of({name: value}) == {f"provisioning.{name}": ["errors.invalid"]}
 
 
-@pytest.mark.parametrize(("name", "value"), [("page_size", 30), ("page_size", 300), ("io_retries", 10)])
-def test_number_bounds_are_inclusive(name: str, value: int) -> None:
-    assert getattr(parse_policy({name: value})[0], name) == value
+@pytest.mark.parametrize(
+    ("name", "value"), [("page_size", 30), ("page_size", 300), ("io_retries", 10), ("io_retries", 0.0)]
+)
+def test_number_bounds_are_inclusive_and_integral_numbers_are_integers(name: str, value: float) -> None:
+    found = getattr(parse_policy({name: value})[0], name)
+    assert found == value and type(found) is int  # JSON Schema: 0.0 is an integer
+
+
+def test_version_is_an_integer_of_0_or_more() -> None:
+    assert parse_policy({"version": 776310503.0})[1] == 776310503
+    for bad in (-1, 1.5, "1", True, None):
+        assert errors_of({"version": bad}) == {"provisioning.version": ["errors.invalid"]}
 
 
 def test_unknown_settings_and_every_error_are_named_together() -> None:

@@ -75,7 +75,7 @@ class DirectoryAttribute(StrEnum):
 
 
 _TEXT_ATTRIBUTES = frozenset(DirectoryAttribute) - {DirectoryAttribute.ACTIVE}
-_ADDRESS_ATTRIBUTES = frozenset({DirectoryAttribute.EMAIL, DirectoryAttribute.USER_PRINCIPAL_NAME})
+ADDRESS_ATTRIBUTES = frozenset({DirectoryAttribute.EMAIL, DirectoryAttribute.USER_PRINCIPAL_NAME})
 
 
 @dataclass(frozen=True)
@@ -90,8 +90,8 @@ class _Target:
 _NAMES = _Target(_TEXT_ATTRIBUTES, _TEXT, "1 to 128 printable characters")
 # Seed 003's Zoom attributes (SCIM names in docs/provisioning.md), by the key the API uses.
 ZOOM_ATTRIBUTES: dict[str, _Target] = {
-    "user_name": _Target(_ADDRESS_ATTRIBUTES, None),
-    "email": _Target(_ADDRESS_ATTRIBUTES, None),
+    "user_name": _Target(ADDRESS_ATTRIBUTES, None),
+    "email": _Target(ADDRESS_ATTRIBUTES, None),
     "first_name": _NAMES,
     "last_name": _NAMES,
     "phone": _Target(
@@ -283,9 +283,9 @@ def parse_policy(document: Any, *, where: str = "provisioning") -> tuple[Provisi
                 )
     for name, (low, high) in _INTEGERS.items():
         if name in document:
-            value = document[name]
-            if isinstance(value, int) and not isinstance(value, bool) and low <= value <= high:
-                values[name] = value
+            number = _integer(document[name])
+            if number is not None and low <= number <= high:
+                values[name] = number
             else:
                 errors.append(
                     FieldError(
@@ -296,8 +296,8 @@ def parse_policy(document: Any, *, where: str = "provisioning") -> tuple[Provisi
         mapping, found = _parse_mapping(document["attribute_mapping"], f"{where}.attribute_mapping")
         errors.extend(found)
         values["attribute_mapping"] = mapping
-    version = document.get("version")
-    if version is not None and (isinstance(version, bool) or not isinstance(version, int) or version < 0):
+    version = _integer(document.get("version"))
+    if "version" in document and (version is None or version < 0):
         errors.append(
             FieldError(f"{where}.version", "errors.invalid", "version must be an integer of 0 or more")
         )
@@ -311,6 +311,17 @@ def parse_policy(document: Any, *, where: str = "provisioning") -> tuple[Provisi
     if errors:
         raise InvalidRequest(*errors)
     return policy, version
+
+
+def _integer(value: Any) -> int | None:
+    """An integer as JSON Schema has it (``300`` and ``300.0`` alike; never a boolean), else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
 
 
 def _parse_mapping(mapping: Any, where: str) -> tuple[dict[str, AttributeSource], list[FieldError]]:

@@ -12,6 +12,7 @@ from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
 
 from orgconnect.domain.errors import FieldError
 from orgconnect.domain.provisioning_policy import (
+    ADDRESS_ATTRIBUTES,
     BOOLEAN_SETTINGS,
     IO_RETRIES_DEFAULT,
     IO_RETRIES_MAX,
@@ -110,6 +111,19 @@ for _name, _target in ZOOM_ATTRIBUTES.items():
         )
     _TARGET_SCHEMAS[_name] = _choices[0] if len(_choices) == 1 else {"oneOf": _choices}
 
+# The rules between settings, so that every schema-valid body is accepted: user_name maps from
+# the same address as email, and a mapped type is the user_type (Basic when left out).
+_SAME_ADDRESS = {
+    "anyOf": [
+        {
+            "properties": {
+                "email": {"const": {"directory": str(a)}},
+                "user_name": {"const": {"directory": str(a)}},
+            }
+        }
+        for a in sorted(ADDRESS_ATTRIBUTES)
+    ]
+}
 _SETTINGS: dict[str, Any] = {
     **{name: {"type": "boolean", "default": _DEFAULTS[name]} for name in BOOLEAN_SETTINGS},
     "remove_action": {"enum": [str(a) for a in RemoveAction], "default": _DEFAULTS["remove_action"]},
@@ -125,6 +139,7 @@ _SETTINGS: dict[str, Any] = {
         "required": ["email"],
         "additionalProperties": False,
         "properties": _TARGET_SCHEMAS,
+        **_SAME_ADDRESS,
         "default": _DEFAULTS["attribute_mapping"],
     },
     "page_size": {
@@ -153,6 +168,20 @@ POLICY_ANSWER = {
     "required": ["provisioning"],
     "properties": {"provisioning": PROVISIONING_SCHEMA},
 }
+_TYPE_IS_USER_TYPE = [
+    {
+        "if": {
+            "properties": {"user_type": {"const": str(t)}},
+            **({} if t == _DEFAULTS["user_type"] else {"required": ["user_type"]}),
+        },
+        "then": {
+            "properties": {
+                "attribute_mapping": {"properties": {"type": {"properties": {"constant": {"const": str(t)}}}}}
+            }
+        },
+    }
+    for t in ZoomUserType
+]
 POLICY_REQUEST = BodySchema(
     "ProvisioningPolicyRequest",
     {
@@ -164,6 +193,7 @@ POLICY_REQUEST = BodySchema(
                 "type": "object",
                 "description": "The whole policy: a setting left out takes its default.",
                 "additionalProperties": False,
+                "allOf": _TYPE_IS_USER_TYPE,
                 "properties": {
                     **_SETTINGS,
                     "version": {
