@@ -34,6 +34,7 @@ from orgconnect.domain.provisioning_policy import (
 )
 from orgconnect.web.api import BodySchema
 from orgconnect.web.errors import errors_body, json_response
+from orgconnect.web.openapi import SCHEMAS
 
 
 def iso_time(epoch_seconds: int) -> str:
@@ -124,24 +125,25 @@ _SAME_ADDRESS = {
         for a in sorted(ADDRESS_ATTRIBUTES)
     ]
 }
+_ATTRIBUTE_MAPPING = {
+    "type": "object",
+    "description": (
+        "Zoom attribute -> its source: a calendar-directory attribute or a constant. Must map "
+        "`email`; `user_name`, when mapped, from the same source; `type` only as the user_type. "
+        "Directory attributes: " + ", ".join(str(a) for a in DirectoryAttribute) + "."
+    ),
+    "required": ["email"],
+    "additionalProperties": False,
+    "properties": _TARGET_SCHEMAS,
+    **_SAME_ADDRESS,
+    "default": _DEFAULTS["attribute_mapping"],
+}
 _SETTINGS: dict[str, Any] = {
     **{name: {"type": "boolean", "default": _DEFAULTS[name]} for name in BOOLEAN_SETTINGS},
     "remove_action": {"enum": [str(a) for a in RemoveAction], "default": _DEFAULTS["remove_action"]},
     "create_action": {"enum": [str(a) for a in CreateAction], "default": _DEFAULTS["create_action"]},
     "user_type": {"enum": [str(t) for t in ZoomUserType], "default": _DEFAULTS["user_type"]},
-    "attribute_mapping": {
-        "type": "object",
-        "description": (
-            "Zoom attribute -> its source: a calendar-directory attribute or a constant. Must map "
-            "`email`; `user_name`, when mapped, from the same source; `type` only as the user_type. "
-            "Directory attributes: " + ", ".join(str(a) for a in DirectoryAttribute) + "."
-        ),
-        "required": ["email"],
-        "additionalProperties": False,
-        "properties": _TARGET_SCHEMAS,
-        **_SAME_ADDRESS,
-        "default": _DEFAULTS["attribute_mapping"],
-    },
+    "attribute_mapping": {"$ref": SCHEMAS + "ProvisioningAttributeMapping"},
     "page_size": {
         "type": "integer",
         "minimum": PAGE_SIZE_MIN,
@@ -158,11 +160,14 @@ _SETTINGS: dict[str, Any] = {
 _VERSION = {"type": "integer", "minimum": 0, "description": "0 until the first PUT"}
 _UPDATED_AT = {"type": ["string", "null"], "description": "ISO 8601 UTC; null until the first PUT"}
 
-PROVISIONING_SCHEMA: dict[str, Any] = {
+_POLICY = {
     "type": "object",
+    "description": "A provisioning policy (docs/provisioning.md); stored and validated, not applied yet.",
     "required": [*_SETTINGS, "version", "updated_at"],
     "properties": {**_SETTINGS, "version": _VERSION, "updated_at": _UPDATED_AT},
 }
+# Components (the request body carries them as $defs): the answers refer to them.
+PROVISIONING_SCHEMA: dict[str, Any] = {"$ref": SCHEMAS + "ProvisioningPolicy"}
 POLICY_ANSWER = {
     "type": "object",
     "required": ["provisioning"],
@@ -185,6 +190,7 @@ _TYPE_IS_USER_TYPE = [
 POLICY_REQUEST = BodySchema(
     "ProvisioningPolicyRequest",
     {
+        "$defs": {"ProvisioningPolicy": _POLICY, "ProvisioningAttributeMapping": _ATTRIBUTE_MAPPING},
         "type": "object",
         "required": ["provisioning"],
         "additionalProperties": False,
