@@ -23,7 +23,7 @@ from orgconnect.domain.conferencing_connections import (
     retest_connection,
 )
 from orgconnect.domain.model import OrganizationalUnit
-from orgconnect.domain.provisioning_policy import read_policy, replace_policy
+from orgconnect.domain.provisioning_policy_management import read_policy, replace_policy
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.web.api import create_api
 from orgconnect.web.conferencing_connections import (

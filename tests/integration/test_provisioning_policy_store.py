@@ -17,14 +17,8 @@ from orgconnect.domain.conferencing_connections import (
     ManagedConnection,
 )
 from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit
-from orgconnect.domain.provisioning_policy import (
-    PolicySubject,
-    ProvisioningPolicy,
-    RemoveAction,
-    StaleVersion,
-    StoredPolicy,
-    parse_policy,
-)
+from orgconnect.domain.provisioning_policy import ProvisioningPolicy, RemoveAction, StoredPolicy, parse_policy
+from orgconnect.domain.provisioning_policy_management import PolicySubject, StaleVersion
 from orgconnect.domain.secrets import new_id
 from orgconnect.store.conferencing_connections import DynamoConferencingConnections
 from orgconnect.store.dynamodb import to_item

@@ -16,15 +16,17 @@ from orgconnect.domain.provisioning_policy import (
     AttributeSource,
     CreateAction,
     DirectoryAttribute,
-    PolicyManagement,
-    PolicySubject,
-    ProvisioningNotSupported,
     ProvisioningPolicy,
     RemoveAction,
-    StaleVersion,
     StoredPolicy,
     ZoomUserType,
     parse_policy,
+)
+from orgconnect.domain.provisioning_policy_management import (
+    PolicyManagement,
+    PolicySubject,
+    ProvisioningNotSupported,
+    StaleVersion,
     read_policy,
     replace_policy,
 )

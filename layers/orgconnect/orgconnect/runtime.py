@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.conferencing_connections import ConnectionManagement
     from orgconnect.domain.model import ProviderApp
     from orgconnect.domain.ports import FlowDependencies
-    from orgconnect.domain.provisioning_policy import PolicyManagement
+    from orgconnect.domain.provisioning_policy_management import PolicyManagement
     from orgconnect.domain.sealing import Sealer
     from orgconnect.providers.registry import ProviderRegistry
     from orgconnect.store.enterprise_connect import DynamoEnterpriseConnect, ServiceAccountDetailsReader
@@ -242,7 +242,7 @@ def connection_management() -> ConnectionManagement:
 
 def policy_management() -> PolicyManagement:
     """The provisioning-policy routes' ports for one request (``now`` is read per request)."""
-    from orgconnect.domain.provisioning_policy import PolicyManagement
+    from orgconnect.domain.provisioning_policy_management import PolicyManagement
     from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
 
     return PolicyManagement(policies=DynamoProvisioningPolicies(get_store()), now=now())

@@ -15,13 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from orgconnect.domain.conferencing_connections import ConnectionNotFound
 from orgconnect.domain.model import OrganizationalUnit
-from orgconnect.domain.provisioning_policy import (
-    PolicySubject,
-    ProvisioningPolicy,
-    StaleVersion,
-    StoredPolicy,
-    parse_policy,
-)
+from orgconnect.domain.provisioning_policy import ProvisioningPolicy, StoredPolicy, parse_policy
+from orgconnect.domain.provisioning_policy_management import PolicySubject, StaleVersion
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, from_item, to_item, write
 from orgconnect.store.organization import DynamoOrganizationalUnits

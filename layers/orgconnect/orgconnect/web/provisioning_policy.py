@@ -25,13 +25,12 @@ from orgconnect.domain.provisioning_policy import (
     ZOOM_ATTRIBUTES,
     CreateAction,
     DirectoryAttribute,
-    ProvisioningNotSupported,
     ProvisioningPolicy,
     RemoveAction,
-    StaleVersion,
     StoredPolicy,
     ZoomUserType,
 )
+from orgconnect.domain.provisioning_policy_management import ProvisioningNotSupported, StaleVersion
 from orgconnect.web.api import BodySchema
 from orgconnect.web.errors import errors_body, json_response
 from orgconnect.web.openapi import SCHEMAS
