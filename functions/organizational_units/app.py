@@ -1,5 +1,6 @@
 """The Organizational Unit's conferencing connections, managed with an OU token (SPEC 2.5;
-issue 11 item 1): add one with Zoom Server-to-Server credentials, test it again, remove one.
+issue 11 items 1 and 2): add one with Zoom Server-to-Server credentials, test it again, remove
+one; read and replace a connection's provisioning policy (docs/provisioning.md).
 
 The credentials are tested before anything is stored, kept only in Secrets Manager (one secret
 per connection) and never returned or logged. Bodies are read after authentication
@@ -23,7 +24,7 @@ from orgconnect.domain.conferencing_connections import (
     retest_connection,
 )
 from orgconnect.domain.model import OrganizationalUnit
-from orgconnect.domain.provisioning_policy_management import read_policy, replace_policy
+from orgconnect.domain.provisioning_policy_management import PolicyManagement, read_policy, replace_policy
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.web.api import create_api
 from orgconnect.web.conferencing_connections import (
@@ -162,6 +163,17 @@ def delete_connection(connection_id: str) -> Response[Any]:
     return Response(status_code=204, body=None)
 
 
+def _policy_owner(deps: PolicyManagement) -> OrganizationalUnit:
+    """The caller's OU, authenticated exactly as the connection routes do."""
+    return organizational_unit_of(
+        app,
+        tokens=runtime.get_token_store(),
+        hasher=runtime.get_hasher(),
+        now=deps.now,
+        load=deps.policies.get_organizational_unit,
+    )
+
+
 _POLICY_ANSWER: dict[int, Any] = {
     200: {"description": "The policy", "content": {"application/json": {"schema": POLICY_ANSWER}}}
 }
@@ -186,13 +198,7 @@ _NOT_ZOOM = "; or a connection whose provider has no provisioning (errors.provis
 )
 def get_provisioning(connection_id: str) -> dict[str, Any]:
     deps = runtime.policy_management()
-    ou = organizational_unit_of(
-        app,
-        tokens=runtime.get_token_store(),
-        hasher=runtime.get_hasher(),
-        now=deps.now,
-        load=deps.policies.get_organizational_unit,
-    )
+    ou = _policy_owner(deps)
     return {"provisioning": provisioning_body(read_policy(ou, connection_id, deps))}
 
 
@@ -216,13 +222,7 @@ def get_provisioning(connection_id: str) -> dict[str, Any]:
 )
 def put_provisioning(connection_id: str) -> dict[str, Any]:
     deps = runtime.policy_management()
-    ou = organizational_unit_of(
-        app,
-        tokens=runtime.get_token_store(),
-        hasher=runtime.get_hasher(),
-        now=deps.now,
-        load=deps.policies.get_organizational_unit,
-    )
+    ou = _policy_owner(deps)
     body = json_object_body(app)
     stored = replace_policy(ou, connection_id, body, deps)
     logger.info(
