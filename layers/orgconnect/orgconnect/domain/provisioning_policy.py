@@ -309,7 +309,8 @@ def _parse_source(
             f"{where}.constant", "errors.invalid", "must come from the directory (unique per user)"
         )
     if isinstance(rule, frozenset):
-        if constant not in rule:
+        # A JSON array or object is unhashable: test the type before membership.
+        if not isinstance(constant, str) or constant not in rule:
             return None, FieldError(
                 f"{where}.constant", "errors.invalid", f"one of: {', '.join(sorted(rule))}"
             )
