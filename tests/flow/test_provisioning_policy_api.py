@@ -168,8 +168,9 @@ def test_every_invalid_setting_is_named_and_nothing_is_stored(
         (b"enabled=true", "application/x-www-form-urlencoded", 415),
         (b'{"provisioning": ', "application/json", 400),
         (b"[]", "application/json", 422),
+        (b'{"provisioning": ' + b"[" * 30000 + b"]" * 30000 + b"}", "application/json", 400),
     ],
-    ids=["non-utf8", "oversized", "form", "truncated", "array"],
+    ids=["non-utf8", "oversized", "form", "truncated", "array", "deeply-nested"],
 )
 def test_malformed_bodies_are_4xx(
     flow: FlowStack, connected: tuple[OuToken, str], content: bytes, content_type: str, status: int
