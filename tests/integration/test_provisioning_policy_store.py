@@ -195,9 +195,12 @@ def test_the_ou_view_shows_each_zoom_connections_policy(
     )
     stored = policies.replace(subject_of(policies, zoom), FULL, expected_version=None, now=NOW)
 
-    view = runtime.get_organizational_unit_views().get(ou.ou_id)
+    views = runtime.get_organizational_unit_views()
+    view = views.get(ou.ou_id, with_provisioning=True)
 
     assert view is not None
+    # Without asking (userinfo), no policy is read.
+    assert {c.provisioning for c in views.get(ou.ou_id).connections} == {None}  # type: ignore[union-attr]
     shown = {c.connection_id: c.provisioning for c in view.connections}
     assert shown == {
         zoom.connection_id: stored,
