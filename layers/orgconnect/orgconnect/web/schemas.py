@@ -7,7 +7,11 @@ plain data, so no function imports pydantic (~50 ms of every cold start); the do
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from orgconnect.web.provisioning_policy import PROVISIONING_SCHEMA
 
 
 class ErrorDetail(BaseModel):
@@ -162,6 +166,10 @@ class OrganizationalUnitConnection(BaseModel):
     provider_name: str = Field(examples=["zoom_enterprise"])
     account_name: str
     status: str = Field(examples=["connected"], description="connected, needs_reauthorization or revoked")
+    # The same object as GET …/provisioning answers; null for providers without provisioning.
+    provisioning: Annotated[
+        dict[str, Any] | None, WithJsonSchema({"anyOf": [PROVISIONING_SCHEMA, {"type": "null"}]})
+    ]
 
 
 class OrganizationalUnitOut(BaseModel):
