@@ -7,11 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
-import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.delegated.test_delegated_access_flow import one, redeem, request_access, wait_callbacks
-from tests.flow.harness import Browser, Client, FlowStack
+from tests.flow.harness import FlowStack
 
 
 def zoom_requests(flow: FlowStack) -> list[dict[str, Any]]:
@@ -31,23 +30,6 @@ def lookups(flow: FlowStack) -> list[dict[str, Any]]:
         and str(e.get("path", "")).startswith("/v2/users/")
         and str(e.get("path")).count("/") == 3
     ]
-
-
-@pytest.fixture(scope="module")
-def zoom_linked(delegated_stack: FlowStack) -> FlowStack:
-    """The demo OU (the service account's) with a Zoom connection, and an empty Zoom request log."""
-    flow = delegated_stack
-    demo = Client(
-        flow.info["client_id"],
-        flow.info["client_secret"],
-        flow.info["redirect_uri"],
-        flow.info["service_account_id"],
-    )
-    outcome = Browser(flow).run(flow.authorize_url(demo, provider="zoom_enterprise"))
-    assert outcome.kind == "code", outcome.text
-    base = flow.info["simulators"]["zoom"]["base_url"]
-    assert httpx.delete(f"{base}/_sim/requests").status_code < 300
-    return flow
 
 
 def account_token(flow: FlowStack, receiver: CallbackReceiver, email: str) -> dict[str, Any]:
