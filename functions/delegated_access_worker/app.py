@@ -33,10 +33,7 @@ class MalformedMessage(Exception):
 def record_handler(record: SQSRecord) -> str:
     """One queued request: its outcome, or an exception that fails this record only."""
     try:
-        message = json.loads(record.body)
-        if isinstance(message, dict) and message.get("kind") == "directory_sync":
-            return _directory_sync(str(message["connection_id"]))
-        request = DelegatedAccessRequest.from_message(message)
+        request = DelegatedAccessRequest.from_message(json.loads(record.body))
     except (ValueError, KeyError, TypeError) as error:
         raise MalformedMessage(type(error).__name__) from None
     try:
@@ -54,13 +51,6 @@ def record_handler(record: SQSRecord) -> str:
         raise
     metrics.add_metric(name="DelegatedAccessAnswered", unit=MetricUnit.Count, value=1)
     logger.info("delegated access answered", extra={"message_id": record.message_id, "outcome": outcome})
-    return outcome
-
-
-def _directory_sync(connection_id: str) -> str:
-    """A newly linked conferencing connection: list its directory for matching (docs/matching.md)."""
-    outcome = delegated_runtime.conferencing_matcher().sync_linked(connection_id)
-    logger.info("directory sync", extra={"connection_id": connection_id, "outcome": outcome})
     return outcome
 
 

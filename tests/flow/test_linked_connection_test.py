@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.flow.harness import Browser, FlowStack, wait_for
+from tests.flow.harness import Browser, FlowStack
 from tests.flow.s2s_helpers import COLLECTION, redeem
 
 
@@ -70,9 +70,6 @@ def linked(flow: FlowStack, browser: Browser) -> Linked:
     info = call(flow, "GET", "/v1/userinfo", token).json()
     (connection,) = info["cronofy.data"]["conferencing_connections"]
     found = Linked(flow, token, connection["connection_id"])
-    # Linking queued the directory listing for matching (docs/matching.md): let it finish first.
-    sync = f"DIRECTORY#{found.connection_id}"
-    wait_for(lambda: any(i["sk"] == "SYNC" and i["state"] == "done" for i in flow.table_items(sync)), 20)
     found.sim.clear_requests()
     return found
 

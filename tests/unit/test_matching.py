@@ -151,9 +151,6 @@ class Memory:
     def connections(self, ou_id: str) -> list[ManagedConnection]:
         return [CONNECTION] if ou_id == "ou_1" else []
 
-    def connection(self, connection_id: str) -> ManagedConnection | None:
-        return CONNECTION if connection_id == CONNECTION.connection_id else None
-
     def get(self, connection_id: str, email: str) -> DirectoryUser | None:
         return self.users.get((connection_id, email))
 
@@ -201,17 +198,3 @@ def test_a_batch_of_accounts_lists_the_directory_once_and_a_miss_costs_one_looku
     again = matcher.match_account(account(1, "u1@example.com"), "ou_1")
     assert again == memory.for_account("acc_1") and len(again) == 1
     assert matcher.match_account(account(1, "u1@example.com"), None) == []
-
-
-def test_a_linked_connection_is_synced_once_then_matches_cost_nothing() -> None:
-    users = [DirectoryUser(f"zu_{i}", f"u{i}@example.com", f"U{i}", UserStatus.ACTIVE) for i in range(5)]
-    calls: Counter[str] = Counter()
-    memory = Memory()
-    adapter: Any = FakeAdapter(users, calls)
-    matcher = ConferencingMatcher(memory, memory, Tokens(), lambda name, token, tenant: adapter)
-    assert matcher.sync_linked("cnx_1") == "synced"
-    assert matcher.sync_linked("cnx_1") == "already_synced"  # a redelivered message
-    assert matcher.sync_linked("cnx_gone") == "no_connection"
-    assert calls == Counter({"list": 1})
-    (made,) = matcher.match_account(account(3, "u3@example.com"), "ou_1")
-    assert made.provider_user_id == "zu_3" and calls == Counter({"list": 1})

@@ -29,11 +29,6 @@ def _sqs_client(endpoint: str | None, region: str | None) -> Any:
     return make("sqs", config=runtime._AWS_CONFIG)
 
 
-def sqs_client() -> Any:
-    """The SQS client of the current endpoint and region (shared per cold start)."""
-    return _sqs_client(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"))
-
-
 def delegated_access_queue() -> SqsDelegatedAccessQueue:
     """The queue the API fills (SendMessageBatch)."""
     from orgconnect.store.accounts import SqsDelegatedAccessQueue

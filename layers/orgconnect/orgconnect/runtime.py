@@ -17,8 +17,6 @@ from orgconnect.store.vault import load_pepper
 
 # What only the browser flow uses is imported by its getters: the API functions never load it.
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
     from orgconnect.domain.conferencing_connections import ConnectionManagement
@@ -244,22 +242,7 @@ def flow_dependencies() -> FlowDependencies:
         load_vault=get_connection_vault,
         load_enterprise_connect=get_enterprise_connect,
         load_service_account_vault=get_service_account_vault,
-        request_directory_sync=_directory_sync_requester(flow.directory_sync_queue_url),
     )
-
-
-def _directory_sync_requester(queue_url: str) -> Callable[[str], None] | None:
-    """Queues a linked connection's directory sync (None when the function has no queue)."""
-    if not queue_url:
-        return None
-
-    def request(connection_id: str) -> None:
-        from orgconnect import delegated_runtime
-        from orgconnect.store.directory import SqsDirectorySyncRequests
-
-        SqsDirectorySyncRequests(delegated_runtime.sqs_client(), queue_url).request(connection_id)
-
-    return request
 
 
 def connection_management() -> ConnectionManagement:

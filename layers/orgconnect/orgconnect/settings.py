@@ -120,8 +120,6 @@ class FlowSettings:
     authorization_code_ttl_seconds: int = env(
         "ORGCONNECT_AUTHORIZATION_CODE_TTL_SECONDS", integer(1, MAX_CODE_TTL_SECONDS), MAX_CODE_TTL_SECONDS
     )
-    # Where a newly linked conferencing connection's directory sync is queued; empty: at first match.
-    directory_sync_queue_url: str = env("ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL", text(), "")
 
 
 @dataclass(frozen=True)

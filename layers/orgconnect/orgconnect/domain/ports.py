@@ -227,8 +227,6 @@ class FlowDependencies:
     # Enterprise Connect: its repository and the vault of service-account credentials.
     load_enterprise_connect: Callable[[], EnterpriseConnectRepository] | None = None
     load_service_account_vault: Callable[[], CredentialVault] | None = None
-    # Matching: queue the directory sync of a newly linked conferencing connection (docs/matching.md).
-    request_directory_sync: Callable[[str], None] | None = None
 
     @property
     def enterprise_connect(self) -> EnterpriseConnectRepository:

@@ -11,7 +11,6 @@ others fall back to one lookup per email; users are written with BatchWriteItem 
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
@@ -26,29 +25,6 @@ BATCH_WRITE = 25  # BatchWriteItem's limit
 BATCH_WRITE_ATTEMPTS = 5
 SYNC_CLAIM_SECONDS = 300  # longer than a worker invocation (120 s)
 SYNC_DONE, SYNC_RUNNING = "done", "running"
-
-
-#: The queue message that asks the delegated-access worker to list a linked connection's directory.
-DIRECTORY_SYNC_KIND = "directory_sync"
-
-
-class SqsDirectorySyncRequests:
-    """Queues a directory sync on the delegated-access queue (one SendMessage)."""
-
-    def __init__(self, client: Any, queue_url: str) -> None:
-        self._sqs = client
-        self._queue_url = queue_url
-
-    def request(self, connection_id: str) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        body = json.dumps(
-            {"kind": DIRECTORY_SYNC_KIND, "connection_id": connection_id}, separators=(",", ":")
-        )
-        try:
-            self._sqs.send_message(QueueUrl=self._queue_url, MessageBody=body)
-        except (ClientError, BotoCoreError) as error:
-            raise TemporarilyUnavailable(f"SendMessage: {type(error).__name__}") from error
 
 
 def directory_pk(connection_id: str) -> str:

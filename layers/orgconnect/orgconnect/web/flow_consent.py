@@ -189,8 +189,6 @@ def _approve(
     except Exception:
         _discard(deps, created_secret)
         raise
-    if isinstance(member, Connection):
-        _request_directory_sync(deps, member.connection_id)
     logger.info(
         "organizational unit linked",
         extra={
@@ -291,17 +289,6 @@ def _member(
         updated_at=now,
     )
     return connection, new_link, created
-
-
-def _request_directory_sync(deps: FlowDependencies, connection_id: str) -> None:
-    """Queue the new connection's directory listing for matching; the link never fails for it
-    (matching lists the directory at its first match when the message is missing)."""
-    if deps.request_directory_sync is None:
-        return
-    try:
-        deps.request_directory_sync(connection_id)
-    except TemporarilyUnavailable:
-        logger.warning("directory sync not queued", extra={"connection_id": connection_id})
 
 
 def _discard(deps: FlowDependencies, secret_arn: str | None) -> None:

@@ -47,8 +47,6 @@ class ProfileStore(Protocol):
 
     def connections(self, ou_id: str) -> list[ManagedConnection]: ...
 
-    def connection(self, connection_id: str) -> ManagedConnection | None: ...
-
 
 class DirectoryStore(Protocol):
     """``orgconnect.store.directory.DynamoDirectory``."""
@@ -108,26 +106,6 @@ class ConferencingMatcher:
                 profile = self.profiles.save(profile)
             out.append(profile)
         return out
-
-    def sync_linked(self, connection_id: str) -> str:
-        """List a newly linked connection's directory unless it is listed (or being listed).
-        A provider outage raises (the queue retries); a connection that needs reauthorization
-        is left to the first match."""
-        connection = self.profiles.connection(connection_id)
-        name = profile_provider_name(connection.provider_name) if connection else None
-        if connection is None or name is None or connection.status is ConnectionStatus.REVOKED:
-            return "no_connection"
-        if self.directory.synced(connection_id) or not self.directory.claim_sync(connection_id):
-            return "already_synced"
-        try:
-            self.sync(connection, name)
-        except (ConnectionNeedsReauthorization, CredentialsMissing) as problem:
-            logger.warning(
-                "directory sync skipped",
-                extra={"connection_id": connection_id, "why": type(problem).__name__},
-            )
-            return "skipped"
-        return "synced"
 
     def find(self, connection: ManagedConnection, name: str, email: str) -> DirectoryUser | None:
         """The connection's user with ``email``: stored, else listed once, else looked up."""
