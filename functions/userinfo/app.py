@@ -18,6 +18,7 @@ from orgconnect import delegated_runtime, runtime, settings
 from orgconnect.domain.codes import GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
 from orgconnect.domain.grants import AccessGrant
+from orgconnect.domain.matching import profile_userinfo
 from orgconnect.domain.organizational_unit_view import OrganizationalUnitView
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.web.accounts import account_userinfo
@@ -111,13 +112,16 @@ def userinfo() -> dict[str, Any]:
 
 
 def _account(grant: AccessGrant) -> dict[str, Any]:
-    """Cronofy's account userinfo (delegated access): its calendar profile."""
+    """Cronofy's account userinfo (delegated access): its calendar and conferencing profiles."""
     account = delegated_runtime.accounts().get(grant.sub)
     if account is None or account.client_id != grant.client_id:
         metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
         raise AuthenticationFailed()
     logger.info("account read", extra={"client_id": grant.client_id, "sub": grant.sub})
-    return account_userinfo(grant, account)
+    body = account_userinfo(grant, account)
+    profiles = delegated_runtime.conferencing_profiles().for_account(account.account_id)
+    body["cronofy.data"]["conferencing_profiles"] = [profile_userinfo(p) for p in profiles]
+    return body
 
 
 def _service_account(grant: AccessGrant) -> dict[str, Any]:

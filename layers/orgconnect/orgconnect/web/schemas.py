@@ -177,3 +177,19 @@ class OrganizationalUnitOut(BaseModel):
     name: str
     service_accounts: list[ServiceAccountOut]
     conferencing_connections: list[OrganizationalUnitConnection]
+
+
+class ConferencingDetails(BaseModel):
+    provider_name: str = Field(
+        examples=["zoom"], description="zoom, webex, ms_teams, google_meet_api or indeed"
+    )
+    profile_id: str = Field(examples=["pro_5f2c8e1a9b3d4c6e7f8a9b0c"])
+    join_url: str = Field(examples=["https://zoom.us/j/85012345678?pwd=abc"])
+    meeting_id: str = Field(examples=["85012345678"])
+    password: str | None = Field(default=None, description="when the provider set one")
+
+
+class ConferencingOut(BaseModel):
+    """``POST /v1/conferencing``'s answer (SPEC 2.4)."""
+
+    conferencing: ConferencingDetails
