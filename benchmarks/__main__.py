@@ -7,6 +7,8 @@
    work moved from the import into the first request shows.
 3. AWS API calls made by one request of each endpoint, cold (first request of a fresh
    process) and warm (goal for the link token: <= 2 DynamoDB calls).
+4. Delegated access on the dev stack (delegated_access.py): DynamoDB and provider calls of a hit
+   and a miss, and the wall time and calls of a batch of 50 until every callback has arrived.
 """
 
 from __future__ import annotations
@@ -28,6 +30,8 @@ from benchmarks.lambda_venv import (
 from devstack.template import functions, load_template
 
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
+# The stack's start plus a batch of 50 take seconds; this bounds a stuck run, not a slow one.
+DELEGATED_ACCESS_TIMEOUT_SECONDS = 300
 
 _IMPORT_PROBE = """
 import sys, time, importlib.util
@@ -128,6 +132,25 @@ def cold_start_with_first_request() -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1])["cold_start_with_first_request"])
 
 
+def delegated_access() -> dict[str, Any]:
+    """Delegated access hit, miss and batch of 50 (delegated_access.py), bounded in time."""
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.delegated_access"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=DELEGATED_ACCESS_TIMEOUT_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        sys.exit(f"delegated access bench did not finish in {DELEGATED_ACCESS_TIMEOUT_SECONDS}s")
+    if out.returncode != 0:
+        sys.exit(
+            out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "delegated access bench failed"
+        )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1])["delegated_access"])
+
+
 def main() -> None:
     print(f"python {sys.version.split()[0]}, {RUNS} fresh interpreters per measurement (median)")
     report = {
@@ -135,6 +158,7 @@ def main() -> None:
         "cold_start_with_first_request": cold_start_with_first_request(),
         "aws_calls_per_request": aws_calls_per_request(),
         "flow_aws_calls_per_request": flow_calls_per_request(),
+        "delegated_access": delegated_access(),
     }
     print(json.dumps(report, indent=2))
     out = ROOT / "benchmarks" / "results"

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from devstack import iam
+from devstack import iam, instrument
 from devstack.apigw import LambdaContext, load_handler
 from devstack.aws import REGION
 from devstack.lambda_environments import ExecutionEnvironments
@@ -159,7 +159,8 @@ class SqsPoller:
             }
             if self._visibility_timeout is not None:
                 request["VisibilityTimeout"] = self._visibility_timeout
-            got = self._sqs.receive_message(**request).get("Messages", [])
+            with instrument.not_counted():
+                got = self._sqs.receive_message(**request).get("Messages", [])
             batch += got
             if len(got) < request["MaxNumberOfMessages"]:
                 break
@@ -182,10 +183,11 @@ class SqsPoller:
             keep = ids
         done = [m for m in batch if m["MessageId"] not in keep]
         if done:
-            self._sqs.delete_message_batch(
-                QueueUrl=self.mapping.queue_url,
-                Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
-            )
+            with instrument.not_counted():
+                self._sqs.delete_message_batch(
+                    QueueUrl=self.mapping.queue_url,
+                    Entries=[{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)],
+                )
         return len(batch)
 
     def _run(self) -> None:

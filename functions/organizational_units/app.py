@@ -1,5 +1,6 @@
 """The Organizational Unit's conferencing connections, managed with an OU token (SPEC 2.5;
-issue 11 item 1): add one with Zoom Server-to-Server credentials, test it again, remove one.
+issue 11 items 1 and 2): add one with Zoom Server-to-Server credentials, test it again, remove
+one; read and replace a connection's provisioning policy (docs/provisioning.md).
 
 The credentials are tested before anything is stored, kept only in Secrets Manager (one secret
 per connection) and never returned or logged. Bodies are read after authentication
@@ -23,6 +24,7 @@ from orgconnect.domain.conferencing_connections import (
     retest_connection,
 )
 from orgconnect.domain.model import OrganizationalUnit
+from orgconnect.domain.provisioning_policy_management import PolicyManagement, read_policy, replace_policy
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.web.api import create_api
 from orgconnect.web.conferencing_connections import (
@@ -37,6 +39,12 @@ from orgconnect.web.errors import documented_errors, json_response
 from orgconnect.web.no_store import with_no_store
 from orgconnect.web.openapi import json_body
 from orgconnect.web.ou_token import InsufficientScope, insufficient_scope_response, organizational_unit_of
+from orgconnect.web.provisioning_policy import (
+    POLICY_ANSWER,
+    POLICY_REQUEST,
+    provisioning_body,
+    register_policy_errors,
+)
 from orgconnect.web.request import json_object_body
 
 settings.validate(
@@ -45,10 +53,12 @@ settings.validate(
 app = create_api()
 app.exception_handler(InsufficientScope)(insufficient_scope_response)
 register_connection_errors(app)
+register_policy_errors(app)
 
 COLLECTION = "/v1/organizational_unit/conferencing_connections"
 ITEM = COLLECTION + "/<connection_id>"  # Powertools' path parameter syntax
 TEST = ITEM + "/test"
+PROVISIONING = ITEM + "/provisioning"
 _FORBIDDEN: dict[int, Any] = {403: {"description": "A valid token that is not an Organizational Unit token"}}
 _NOT_FOUND: dict[int, Any] = {
     404: {"description": "No such connection in this Organizational Unit (any other OU's id too)"}
@@ -160,8 +170,85 @@ def delete_connection(connection_id: str) -> Response[Any]:
     return Response(status_code=204, body=None)
 
 
+def _policy_owner(deps: PolicyManagement) -> OrganizationalUnit:
+    """The caller's OU, authenticated exactly as the connection routes do."""
+    return organizational_unit_of(
+        app,
+        tokens=runtime.get_token_store(),
+        hasher=runtime.get_hasher(),
+        now=deps.now,
+        load=deps.policies.get_organizational_unit,
+    )
+
+
+_POLICY_ANSWER: dict[int, Any] = {
+    200: {"description": "The policy", "content": {"application/json": {"schema": POLICY_ANSWER}}}
+}
+_NOT_ZOOM = "; or a connection whose provider has no provisioning (errors.provisioning_not_supported)"
+
+
+@app.get(
+    PROVISIONING,
+    summary="A conferencing connection's provisioning policy",
+    description=(
+        "The policy as stored, or its defaults (provisioning off, `version` 0) when never set. "
+        "Zoom connections only. The policy is stored and validated; it is not applied yet."
+    ),
+    tags=["Organizational Units"],
+    responses={
+        **_POLICY_ANSWER,
+        **documented_errors(401, 429, 503),
+        422: json_body("Not a Zoom connection (errors.provisioning_not_supported)", "ErrorsResponse"),
+        **_FORBIDDEN,
+        **_NOT_FOUND,
+    },
+)
+def get_provisioning(connection_id: str) -> dict[str, Any]:
+    deps = runtime.policy_management()
+    ou = _policy_owner(deps)
+    return {"provisioning": provisioning_body(read_policy(ou, connection_id, deps))}
+
+
+@app.put(
+    PROVISIONING,
+    summary="Replace a conferencing connection's provisioning policy",
+    description=(
+        "Replaces the whole policy: a setting left out takes its default. With `version`, only "
+        "if the stored policy is still that version (409 otherwise); without it, the last write "
+        "wins. Zoom connections only. Stored and validated; not applied yet."
+    ),
+    tags=["Organizational Units"],
+    responses={
+        **_POLICY_ANSWER,
+        **documented_errors(400, 401, 413, 415, 429, 503),
+        422: json_body("Invalid settings, each named" + _NOT_ZOOM, "ErrorsResponse"),
+        409: json_body("`version` is not the stored one (errors.stale_version)", "ErrorsResponse"),
+        **_FORBIDDEN,
+        **_NOT_FOUND,
+    },
+)
+def put_provisioning(connection_id: str) -> dict[str, Any]:
+    deps = runtime.policy_management()
+    ou = _policy_owner(deps)
+    body = json_object_body(app)
+    stored = replace_policy(ou, connection_id, body, deps)
+    logger.info(
+        "provisioning policy replaced",
+        extra={"ou_id": ou.ou_id, "connection_id": connection_id, "version": stored.version},
+    )
+    metrics.add_metric(name="ProvisioningPoliciesReplaced", unit=MetricUnit.Count, value=1)
+    return {"provisioning": provisioning_body(stored)}
+
+
 app.document_body("post", COLLECTION, NEW_CONNECTION_REQUEST)
-for _method, _path in (("post", COLLECTION), ("post", TEST), ("delete", ITEM)):
+app.document_body("put", PROVISIONING.replace("<", "{").replace(">", "}"), POLICY_REQUEST)
+for _method, _path in (
+    ("post", COLLECTION),
+    ("post", TEST),
+    ("delete", ITEM),
+    ("get", PROVISIONING),
+    ("put", PROVISIONING),
+):
     # The document names path parameters the OpenAPI way.
     app.document_security(_method, _path.replace("<", "{").replace(">", "}"), "organizationalUnitToken")
 

@@ -18,6 +18,7 @@ from orgconnect import delegated_runtime, runtime, settings
 from orgconnect.domain.codes import GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
 from orgconnect.domain.grants import AccessGrant
+from orgconnect.domain.matching import profile_userinfo
 from orgconnect.domain.organizational_unit_view import OrganizationalUnitView
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.web.accounts import account_userinfo
@@ -44,9 +45,14 @@ def _caller() -> AccessGrant:
     return caller_grant(app, tokens=runtime.get_token_store(), hasher=runtime.get_hasher(), now=runtime.now())
 
 
-def _organizational_unit(grant: AccessGrant | None = None) -> OrganizationalUnitView:
+def _organizational_unit(
+    grant: AccessGrant | None = None, *, with_provisioning: bool = False
+) -> OrganizationalUnitView:
     grant = grant or _caller()
-    view = organizational_unit_for(grant, load=runtime.get_organizational_unit_views().get)
+    views = runtime.get_organizational_unit_views()
+    view = organizational_unit_for(
+        grant, load=lambda ou_id: views.get(ou_id, with_provisioning=with_provisioning)
+    )
     logger.info("organizational unit read", extra={"client_id": grant.client_id, "sub": grant.sub})
     metrics.add_metric(name="OrganizationalUnitReads", unit=MetricUnit.Count, value=1)
     return view
@@ -106,13 +112,16 @@ def userinfo() -> dict[str, Any]:
 
 
 def _account(grant: AccessGrant) -> dict[str, Any]:
-    """Cronofy's account userinfo (delegated access): its calendar profile."""
+    """Cronofy's account userinfo (delegated access): its calendar and conferencing profiles."""
     account = delegated_runtime.accounts().get(grant.sub)
     if account is None or account.client_id != grant.client_id:
         metrics.add_metric(name="AccessTokensRefused", unit=MetricUnit.Count, value=1)
         raise AuthenticationFailed()
     logger.info("account read", extra={"client_id": grant.client_id, "sub": grant.sub})
-    return account_userinfo(grant, account)
+    body = account_userinfo(grant, account)
+    profiles = delegated_runtime.conferencing_profiles().for_account(account.account_id)
+    body["cronofy.data"]["conferencing_profiles"] = [profile_userinfo(p) for p in profiles]
+    return body
 
 
 def _service_account(grant: AccessGrant) -> dict[str, Any]:
@@ -143,7 +152,10 @@ def _service_account(grant: AccessGrant) -> dict[str, Any]:
 @app.get(
     "/v1/organizational_unit",
     summary="The Organizational Unit of an OU token",
-    description="Its name, service accounts and conferencing connections (provisioning comes later).",
+    description=(
+        "Its name, service accounts and conferencing connections, each with its provisioning "
+        "policy (null for a provider without provisioning: only Zoom has it)."
+    ),
     tags=["Organizational Units"],
     responses={
         200: json_body("The OU", "OrganizationalUnitOut"),
@@ -151,12 +163,19 @@ def _service_account(grant: AccessGrant) -> dict[str, Any]:
     },
 )
 def organizational_unit() -> dict[str, Any]:
-    view = _organizational_unit()
+    # Loaded by the one route that shows policies, not at the function's cold start.
+    from orgconnect.web.provisioning_policy import provisioning_body
+
+    view = _organizational_unit(with_provisioning=True)
+    connections = [
+        {**shown, "provisioning": provisioning_body(c.provisioning) if c.provisioning else None}
+        for shown, c in zip(_connections(view), view.connections, strict=True)
+    ]
     return {
         "sub": view.sub,
         "name": view.name,
         "service_accounts": _service_accounts(view),
-        "conferencing_connections": _connections(view),
+        "conferencing_connections": connections,
     }
 
 

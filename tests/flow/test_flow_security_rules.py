@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -342,7 +343,8 @@ def test_e1_provider_tokens_wait_sealed_and_the_keyring_rotates(flow: FlowStack,
     assert plain["access_token"]
     # Rotation: a JSON keyring with a new current key still opens what k1 sealed.
     sm = flow.aws("secretsmanager")
-    keys_secret = next(s for s in sm.list_secrets()["SecretList"] if "EncryptionKeysSecret" in s["Name"])
+    # This stack's keyring (other stacks of the test session share the in-process AWS emulator).
+    keys_secret = sm.describe_secret(SecretId=os.environ["ORGCONNECT_ENCRYPTION_KEYS_SECRET_ID"])
     material = sm.get_secret_value(SecretId=keys_secret["ARN"])["SecretString"]
     sm.put_secret_value(
         SecretId=keys_secret["ARN"],

@@ -29,10 +29,12 @@ def errors_of(response: httpx.Response, status: int = 422) -> dict[str, list[str
 
 
 def connections_seen(flow: FlowStack, token: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """The connections listed by GET /v1/userinfo and GET /v1/organizational_unit."""
+    """The connections listed by GET /v1/userinfo and GET /v1/organizational_unit (without the
+    latter's provisioning policy, tested in test_provisioning_policy_api.py)."""
     info = call(flow, "GET", "/v1/userinfo", token).json()
     ou = call(flow, "GET", "/v1/organizational_unit", token).json()
-    return info["cronofy.data"]["conferencing_connections"], ou["conferencing_connections"]
+    listed = [{k: v for k, v in c.items() if k != "provisioning"} for c in ou["conferencing_connections"]]
+    return info["cronofy.data"]["conferencing_connections"], listed
 
 
 @pytest.fixture

@@ -35,6 +35,7 @@ pytest_plugins = ["tests.integration.token_fixtures"]
 OPENAPI = Path(__file__).resolve().parents[2] / "docs" / "openapi.json"
 LINK_TOKENS = "/v1/organizational_unit_authorization_link_tokens"
 CONNECTIONS = "/v1/organizational_unit/conferencing_connections"
+PROVISIONING = CONNECTIONS + "/{connection_id}/provisioning"
 MAX_EXAMPLES = 200
 SEED = 20261129
 
@@ -141,6 +142,9 @@ def test_the_api_conforms_to_its_openapi_document(
     ou: LinkedOu,
     zoom_simulator: dict[str, Any],
 ) -> None:
+    if case.operation.path == PROVISIONING:
+        # The seeded OU's Zoom connection, so that policies are validated and stored, not 404s.
+        case.path_parameters = {**(case.path_parameters or {}), "connection_id": ou.connection_id}
     if _is_positive(case) and isinstance(case.body, dict):
         _use_real_values(case.operation.path, case.body, seeded, api, ou)
         credentials = case.body.get("server_to_server")

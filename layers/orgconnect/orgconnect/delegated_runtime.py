@@ -13,8 +13,11 @@ from orgconnect import runtime, settings
 
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import CalendarTenant
+    from orgconnect.providers.conferencing import ConferencingAdapter
     from orgconnect.store.accounts import DynamoAccounts, SqsDelegatedAccessQueue
+    from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
     from orgconnect.workers.delegated_access import DelegatedAccessWorker
+    from orgconnect.workers.directory_sync import ConferencingMatcher
 
 
 @cache
@@ -71,4 +74,34 @@ def worker() -> DelegatedAccessWorker:
         deliver=lambda url, body: deliver_callback(url, body, policy=policy),
         now=lambda: runtime.now(),
         code_ttl_seconds=settings.load(settings.FlowSettings).authorization_code_ttl_seconds,
+        matcher=conferencing_matcher(),
+    )
+
+
+def conferencing_profiles() -> DynamoConferencingProfiles:
+    """Accounts' conferencing profiles and the OU's connections (userinfo, meetings, matching)."""
+    from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
+
+    return DynamoConferencingProfiles(runtime.get_store())
+
+
+def conferencing_adapter(name: str, access_token: str, tenant: str | None) -> ConferencingAdapter:
+    """The conferencing adapter of a connection, with one of its access tokens."""
+    from orgconnect.domain.provider_model import ProviderTokens
+
+    return runtime.get_providers().conferencing(
+        name, ProviderTokens(access_token=access_token), tenant=tenant
+    )
+
+
+def conferencing_matcher() -> ConferencingMatcher:
+    """Matching with the connections' directories synced once (the worker)."""
+    from orgconnect.store.directory import DynamoDirectory
+    from orgconnect.workers.directory_sync import ConferencingMatcher
+
+    return ConferencingMatcher(
+        profiles=conferencing_profiles(),
+        directory=DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now()),
+        tokens=runtime.connection_credentials(),
+        adapters=conferencing_adapter,
     )

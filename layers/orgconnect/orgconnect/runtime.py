@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.connection_credentials import ConnectionCredentials
     from orgconnect.domain.model import ProviderApp
     from orgconnect.domain.ports import FlowDependencies
+    from orgconnect.domain.provisioning_policy_management import PolicyManagement
     from orgconnect.domain.sealing import Sealer
     from orgconnect.providers.connection_tokens import ProviderConnectionTokens
     from orgconnect.providers.registry import ProviderRegistry
@@ -271,3 +272,11 @@ def connection_management() -> ConnectionManagement:
         credentials=connection_credentials(),
         linked_checker=get_connection_tokens(),
     )
+
+
+def policy_management() -> PolicyManagement:
+    """The provisioning-policy routes' ports for one request (``now`` is read per request)."""
+    from orgconnect.domain.provisioning_policy_management import PolicyManagement
+    from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
+
+    return PolicyManagement(policies=DynamoProvisioningPolicies(get_store()), now=now())

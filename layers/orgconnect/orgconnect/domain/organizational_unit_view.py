@@ -4,6 +4,10 @@ the OU with its linked service accounts and conferencing connections (a read mod
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the policy's module loads only where a view holds one (userinfo's cold start)
+    from orgconnect.domain.provisioning_policy import StoredPolicy
 
 
 @dataclass(frozen=True)
@@ -23,6 +27,8 @@ class ConnectionView:
     provider_name: str  # zoom_enterprise, webex_enterprise, ms_teams, google_meet, indeed
     account_name: str
     status: str  # connected | needs_reauthorization | revoked
+    # None: not asked for (userinfo), or the provider has no provisioning (not Zoom).
+    provisioning: StoredPolicy | None = None
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,12 @@ from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit, Provid
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, to_item, transact, write
-from orgconnect.store.organization import DynamoConnections, DynamoOrganizationalUnits, link_item
+from orgconnect.store.organization import (
+    DynamoConnections,
+    DynamoOrganizationalUnits,
+    connection_attributes,
+    link_item,
+)
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -32,20 +37,9 @@ def connection_item(connection: ManagedConnection) -> dict[str, Any]:
     """The item of a connection (the browser flow's layout plus how it is held and last tested)."""
     return {
         **keys.connection_key(connection.connection_id),
-        "type": "connection",
-        "gsi1pk": keys.ou_member_index(connection.ou_id),
-        "gsi1sk": f"CONNECTION#{connection.connection_id}",
-        "connection_id": connection.connection_id,
-        "ou_id": connection.ou_id,
-        "client_id": connection.client_id,
-        "provider_name": connection.provider_name,
-        "provider_account_id": connection.provider_account_id,
-        "account_name": connection.account_name,
-        "status": str(connection.status),
-        "secret_arn": connection.secret_arn,
+        **connection_attributes(connection),
         "authorization_type": str(connection.authorization_type),
         "created_at": connection.created_at,
-        "updated_at": connection.updated_at,
         "last_tested_at": connection.last_tested_at,
     }
 

@@ -6,11 +6,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
 
 from orgconnect.domain.model import (
     Client,
-    Connection,
+    ConnectionStatus,
     OrganizationalUnit,
     ProviderAccountLink,
     ServiceAccount,
@@ -35,7 +35,38 @@ def organizational_unit_from(data: Mapping[str, Any]) -> OrganizationalUnit:
     return OrganizationalUnit(data["ou_id"], data["client_id"], data["name"], data.get("created_at", 0))
 
 
-def connection_attributes(connection: Connection) -> dict[str, Any]:
+class ConnectionFields(Protocol):
+    """What every kind of connection item holds (the browser flow's and the OU API's)."""
+
+    @property
+    def connection_id(self) -> str: ...
+
+    @property
+    def ou_id(self) -> str: ...
+
+    @property
+    def client_id(self) -> str: ...
+
+    @property
+    def provider_name(self) -> str: ...
+
+    @property
+    def provider_account_id(self) -> str: ...
+
+    @property
+    def account_name(self) -> str: ...
+
+    @property
+    def status(self) -> ConnectionStatus: ...
+
+    @property
+    def secret_arn(self) -> str: ...
+
+    @property
+    def updated_at(self) -> int: ...
+
+
+def connection_attributes(connection: ConnectionFields) -> dict[str, Any]:
     """A conferencing connection's attributes (without its key and ``created_at``)."""
     return {
         "type": "connection",

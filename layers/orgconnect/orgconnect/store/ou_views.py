@@ -1,7 +1,8 @@
 """Read model of an Organizational Unit for ``GET /v1/userinfo`` and ``GET /v1/organizational_unit``.
 
 Two reads: the OU item (``OU#{ou}``) and one query of gsi1 (``gsi1pk = OU#{ou}``) that returns
-every service account and conferencing connection linked to it (store/keys.py). Members of
+every service account and conferencing connection linked to it (store/keys.py), each
+connection with its provisioning policy (store/provisioning_policy.py). Members of
 other types that later issues put on the same index are ignored here.
 """
 
@@ -18,6 +19,7 @@ from orgconnect.store import keys
 from orgconnect.store.dynamodb import query_all, to_item
 
 if TYPE_CHECKING:
+    from orgconnect.domain.provisioning_policy import StoredPolicy
     from orgconnect.store.dynamodb import DynamoStore
 
 
@@ -34,8 +36,9 @@ class OrganizationalUnitViews:
         """Views on ``store``'s table, client and read helpers (one client per cold start)."""
         return cls(store)
 
-    def get(self, ou_id: str) -> OrganizationalUnitView | None:
-        """The OU and its members, or None if there is no such OU."""
+    def get(self, ou_id: str, *, with_provisioning: bool = False) -> OrganizationalUnitView | None:
+        """The OU and its members, or None if there is no such OU; with ``with_provisioning``,
+        each connection's provisioning policy (``GET /v1/organizational_unit``)."""
         ou = self._store.read(keys.organizational_unit_key(ou_id))
         if ou is None:
             return None
@@ -54,6 +57,7 @@ class OrganizationalUnitViews:
                         member["provider_name"],
                         member["account_name"],
                         member["status"],
+                        _provisioning(member) if with_provisioning else None,
                     )
                 )
         return OrganizationalUnitView(
@@ -72,3 +76,14 @@ class OrganizationalUnitViews:
             KeyConditionExpression="gsi1pk = :pk",
             ExpressionAttributeValues=to_item({":pk": keys.ou_member_index(ou_id)}),
         )
+
+
+def _provisioning(connection: dict[str, Any]) -> StoredPolicy | None:
+    """The connection's policy, read from its own item (no extra read); None without provisioning."""
+    # Imported here: /v1/userinfo never shows policies, so it never loads them.
+    from orgconnect.domain.provisioning_policy import PROVISIONING_PROVIDERS
+    from orgconnect.store.provisioning_policy import stored_policy_from
+
+    if connection["provider_name"] not in PROVISIONING_PROVIDERS:
+        return None
+    return stored_policy_from(connection)

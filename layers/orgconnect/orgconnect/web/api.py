@@ -46,6 +46,14 @@ SECURITY_SCHEMES: dict[str, Any] = {
             "`Authorization: Bearer …`; other tokens get 403 `insufficient_scope`."
         ),
     },
+    "accountToken": {
+        "type": "http",
+        "scheme": "bearer",
+        "description": (
+            "An account's access token (delegated access, `POST /oauth/token`), as "
+            "`Authorization: Bearer …`; other tokens get 403 `insufficient_scope`."
+        ),
+    },
     "organizationalUnitToken": {
         "type": "oauth2",
         "description": "An access token from `POST /oauth/token`, as `Authorization: Bearer …`.",

@@ -99,9 +99,12 @@ def _form_parameters(raw: str) -> dict[str, Any]:
 
 
 def string_parameter(params: dict[str, Any], name: str) -> str | None:
-    """A parameter as a string; None when absent, null or empty."""
-    value = params.get(name)
-    if value is None or value == "":
+    """A parameter as a string; None when absent or empty (RFC 6749 section 3.1). A JSON null is
+    not a string, so it is refused like any other non-string value."""
+    if name not in params:
+        return None
+    value = params[name]
+    if value == "":
         return None
     if not isinstance(value, str):
         raise InvalidOAuthRequest(f"The parameter {name} must be a string.")

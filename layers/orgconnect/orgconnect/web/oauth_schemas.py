@@ -96,15 +96,24 @@ REVOCATION_REQUEST = BodySchema(
             "`client_id` and `client_secret` body parameters (not both)."
         ),
         "properties": {
-            "token": _described(_VSCHAR, "An access or refresh token of the grant to revoke."),
+            # Empty values count as absent (RFC 6749 section 3.1); the anyOf needs one non-empty.
+            "token": {
+                "type": "string",
+                "pattern": "^[ -~]*$",
+                "maxLength": MAX_CREDENTIAL_LENGTH,
+                "description": "An access or refresh token of the grant to revoke.",
+            },
             "sub": {
                 "type": "string",
-                "pattern": "^[a-z]{2,4}_[0-9a-f]{24}$",
+                "pattern": "^([a-z]{2,4}_[0-9a-f]{24})?$",
                 "description": "Revoke every grant of this application for this sub (ou_…).",
             },
             "token_type_hint": {"type": "string", "description": "Ignored (RFC 7009 section 2.1)."},
         },
-        "anyOf": [{"required": ["token"]}, {"required": ["sub"]}],
+        "anyOf": [
+            {"required": ["token"], "properties": {"token": {"minLength": 1}}},
+            {"required": ["sub"], "properties": {"sub": {"minLength": 1}}},
+        ],
     },
     media_types=(JSON, FORM),
 )

@@ -49,6 +49,9 @@ def json_object_body(app: APIGatewayRestResolver) -> dict[str, Any]:
         body = json.loads(raw)
     except (json.JSONDecodeError, UnicodeDecodeError):
         raise MalformedRequest("the body is not valid JSON") from None
+    except RecursionError:
+        # Under 64 KiB, JSON can still nest deeper than the parser's recursion limit.
+        raise MalformedRequest("the body is nested too deeply") from None
     if not isinstance(body, dict):
         raise InvalidRequest.single("body", "errors.invalid", "the body must be a JSON object")
     return body

@@ -7,7 +7,11 @@ plain data, so no function imports pydantic (~50 ms of every cold start); the do
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema
+
+from orgconnect.web.provisioning_policy import PROVISIONING_SCHEMA
 
 
 class ErrorDetail(BaseModel):
@@ -162,6 +166,10 @@ class OrganizationalUnitConnection(BaseModel):
     provider_name: str = Field(examples=["zoom_enterprise"])
     account_name: str
     status: str = Field(examples=["connected"], description="connected, needs_reauthorization or revoked")
+    # The same object as GET …/provisioning answers; null for providers without provisioning.
+    provisioning: Annotated[
+        dict[str, Any] | None, WithJsonSchema({"anyOf": [PROVISIONING_SCHEMA, {"type": "null"}]})
+    ]
 
 
 class OrganizationalUnitOut(BaseModel):
@@ -169,3 +177,19 @@ class OrganizationalUnitOut(BaseModel):
     name: str
     service_accounts: list[ServiceAccountOut]
     conferencing_connections: list[OrganizationalUnitConnection]
+
+
+class ConferencingDetails(BaseModel):
+    provider_name: str = Field(
+        examples=["zoom"], description="zoom, webex, ms_teams, google_meet_api or indeed"
+    )
+    profile_id: str = Field(examples=["pro_5f2c8e1a9b3d4c6e7f8a9b0c"])
+    join_url: str = Field(examples=["https://zoom.us/j/85012345678?pwd=abc"])
+    meeting_id: str = Field(examples=["85012345678"])
+    password: str | None = Field(default=None, description="when the provider set one")
+
+
+class ConferencingOut(BaseModel):
+    """``POST /v1/conferencing``'s answer (SPEC 2.4)."""
+
+    conferencing: ConferencingDetails

@@ -25,6 +25,7 @@ from orgconnect.domain.delegated_access import DelegatedAccessRequest
 from orgconnect.domain.secrets import SecretHasher, new_id
 from orgconnect.observability import logger
 from orgconnect.providers.directory import TenantUnusable
+from orgconnect.workers.directory_sync import ConferencingMatcher
 
 # Cronofy documents the callback's fields but not their values: these are orgconnect's.
 UNKNOWN_EMAIL = ("not_found", "account_not_found")
@@ -59,6 +60,8 @@ class DelegatedAccessWorker:
     deliver: Callable[[str, dict[str, Any]], None]
     now: Callable[[], int]
     code_ttl_seconds: int
+    #: Matches each new or reused account against its OU's conferencing connections (None: no matching).
+    matcher: ConferencingMatcher | None = None
 
     def handle(self, request: DelegatedAccessRequest, message_id: str) -> str:
         """Process one request; returns the outcome (``code``, an error key, or ``already_delivered``)."""
@@ -85,6 +88,8 @@ class DelegatedAccessWorker:
             )
         tenant, user = found
         account, created = self._account(request, tenant, user)
+        if self.matcher is not None:  # idempotent: a redelivery finds the same profiles
+            self.matcher.match_account(account, own.service_account.organizational_unit_id)
         code = new_code()
         now = self.now()
         self.accounts.issue_code(

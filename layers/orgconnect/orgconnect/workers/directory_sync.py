@@ -1,0 +1,172 @@
+"""Matching an account against every conferencing connection of its Organizational Unit, with the
+connection's user directory listed once and reused (docs/matching.md).
+
+Per connection: the directory's item for the account's email (no provider call on a hit); on a
+miss, if the directory was never listed, this worker claims the listing, lists it page by page
+(Zoom ``page_size=300``), stores every user (batched) and looks the email up in what it listed;
+otherwise (listed already, or another worker is listing it) one ``lookup_user`` call. Then the
+pure ``domain.matching.match`` decides the profile, written idempotently.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
+
+from orgconnect.domain.conferencing import DirectoryUser
+from orgconnect.domain.conferencing_connections import ManagedConnection
+from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
+from orgconnect.domain.errors import TemporarilyUnavailable
+from orgconnect.domain.matching import (
+    AccessTokens,
+    ConferencingProfile,
+    match,
+    profile_provider_name,
+    with_connection_token,
+)
+from orgconnect.domain.model import ConnectionStatus
+from orgconnect.domain.provider_model import ProviderError
+from orgconnect.domain.secrets import new_id
+from orgconnect.observability import logger
+
+if TYPE_CHECKING:
+    from orgconnect.domain.accounts import Account
+    from orgconnect.providers.conferencing import ConferencingAdapter
+
+#: The conferencing adapter of a connection: (profile provider name, access token, tenant) -> adapter.
+AdapterFactory = Callable[[str, str, "str | None"], "ConferencingAdapter"]
+
+
+class ProfileStore(Protocol):
+    """``orgconnect.store.conferencing_profiles.DynamoConferencingProfiles``."""
+
+    def for_account(self, account_id: str) -> list[ConferencingProfile]: ...
+
+    def save(self, profile: ConferencingProfile) -> ConferencingProfile: ...
+
+    def connections(self, ou_id: str) -> list[ManagedConnection]: ...
+
+
+class DirectoryStore(Protocol):
+    """``orgconnect.store.directory.DynamoDirectory``."""
+
+    def get(self, connection_id: str, email: str) -> DirectoryUser | None: ...
+
+    def synced(self, connection_id: str) -> bool: ...
+
+    def claim_sync(self, connection_id: str) -> bool: ...
+
+    def store(self, connection_id: str, users: Iterable[DirectoryUser]) -> int: ...
+
+    def finish_sync(self, connection_id: str, users: int) -> None: ...
+
+
+@dataclass
+class ConferencingMatcher:
+    """Matches accounts to the conferencing users of their OU's connections."""
+
+    profiles: ProfileStore
+    directory: DirectoryStore
+    tokens: AccessTokens
+    adapters: AdapterFactory
+
+    def match_account(self, account: Account, ou_id: str | None) -> list[ConferencingProfile]:
+        """Match ``account`` against every linked conferencing connection of ``ou_id``; returns
+        its profiles. A connection that cannot be reached now is skipped (its profile, if any,
+        is kept) and matched again on the account's next request."""
+        if not ou_id:
+            return []
+        existing = {p.connection_id: p for p in self.profiles.for_account(account.account_id)}
+        out: list[ConferencingProfile] = []
+        for connection in self.profiles.connections(ou_id):
+            name = profile_provider_name(connection.provider_name)
+            if name is None or connection.status is ConnectionStatus.REVOKED:
+                continue
+            before = existing.get(connection.connection_id)
+            try:
+                found = self.find(connection, name, account.email)
+            except (
+                ProviderError,
+                TemporarilyUnavailable,
+                ConnectionNeedsReauthorization,
+                CredentialsMissing,
+            ) as e:
+                logger.warning(
+                    "conferencing match skipped",
+                    extra={"connection_id": connection.connection_id, "why": type(e).__name__},
+                )
+                found = None
+                if before is None:
+                    continue
+            profile = match(before, found, None, new_profile=self._new_profile(account, connection, name))
+            if profile is None:
+                continue
+            if profile != before:
+                profile = self.profiles.save(profile)
+            out.append(profile)
+        return out
+
+    def find(self, connection: ManagedConnection, name: str, email: str) -> DirectoryUser | None:
+        """The connection's user with ``email``: stored, else listed once, else looked up."""
+        email = email.strip().lower()
+        stored = self.directory.get(connection.connection_id, email)
+        if stored is not None:
+            return stored
+        if not self.directory.synced(connection.connection_id) and self.directory.claim_sync(
+            connection.connection_id
+        ):
+            listed = self.sync(connection, name)
+            if listed is not None:
+                return listed.get(email)
+        user = with_connection_token(
+            self.tokens, connection, lambda token: self._adapter(connection, name, token).lookup_user(email)
+        )
+        if user is not None:
+            self.directory.store(connection.connection_id, [user])
+        return user
+
+    def sync(self, connection: ManagedConnection, name: str) -> dict[str, DirectoryUser] | None:
+        """List and store the connection's directory (the caller holds the claim); None when the
+        provider offers no listing (Indeed: each email is looked up)."""
+
+        def listing(token: str) -> tuple[list[DirectoryUser], int] | None:
+            adapter = self._adapter(connection, name, token)
+            if not adapter.lists_directory:
+                return None
+            users = list(adapter.list_users())
+            return users, adapter.calls["list"]
+
+        result = with_connection_token(self.tokens, connection, listing)
+        if result is None:
+            self.directory.finish_sync(connection.connection_id, 0)
+            return None
+        users, pages = result
+        stored = self.directory.store(connection.connection_id, users)
+        self.directory.finish_sync(connection.connection_id, stored)
+        logger.info(
+            "conferencing directory synced",
+            extra={"connection_id": connection.connection_id, "users": stored, "pages": pages},
+        )
+        return {u.email: u for u in users}
+
+    @staticmethod
+    def _new_profile(
+        account: Account, connection: ManagedConnection, name: str
+    ) -> Callable[[DirectoryUser], ConferencingProfile]:
+        def new(user: DirectoryUser) -> ConferencingProfile:
+            return ConferencingProfile(
+                profile_id=new_id("pro"),
+                account_id=account.account_id,
+                connection_id=connection.connection_id,
+                provider_name=name,
+                provider_user_id=user.provider_user_id,
+                profile_name=user.email,
+                status=user.status,
+            )
+
+        return new
+
+    def _adapter(self, connection: ManagedConnection, name: str, token: str) -> ConferencingAdapter:
+        tenant = connection.provider_account_id if name == "ms_teams" else None
+        return self.adapters(name, token, tenant)
