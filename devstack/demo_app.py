@@ -46,13 +46,10 @@ _DELEGATED = re.compile(r"^/delegated/([A-Za-z0-9_-]{16,64})/(userinfo|meeting)$
 class DemoPage:
     """State and handlers of the demo page; :meth:`route` answers one request or None."""
 
-    def __init__(
-        self, config: IntegratorConfig, *, meetings: bool = False, http: httpx.Client | None = None
-    ) -> None:
+    def __init__(self, config: IntegratorConfig, *, http: httpx.Client | None = None) -> None:
         self.config = config
         self.api = DemoApi(config, http)
         self.sessions = SessionStore()
-        self.meetings = meetings
         self.background = ThreadPoolExecutor(max_workers=4, thread_name_prefix="demo-redeem")
 
     # Sessions -----------------------------------------------------------------------------
@@ -81,7 +78,7 @@ class DemoPage:
             session, new = self.ensure_session(request)
             ready = bool(self.config.service_account_token)
             with self.sessions.lock:  # another tab of this session may be adding requests
-                response = home(session, self.config.demo, delegated_ready=ready, meetings=self.meetings)
+                response = home(session, self.config.demo, delegated_ready=ready)
             return self.with_cookie(response, session) if new else response
         if path.startswith("/delegated/callback/"):
             return self.receive_callback(request, path.removeprefix("/delegated/callback/"))

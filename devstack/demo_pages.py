@@ -26,6 +26,7 @@ _STYLE = (
     "overflow-wrap:anywhere}.ok{color:#26a269}.bad{color:#c01c28}.muted{color:#666}"
     "label{display:block;overflow-wrap:anywhere}input[type=email]{width:100%;box-sizing:border-box;"
     "padding:.4rem;font:inherit}fieldset{border:1px solid #ddd;margin:.5rem 0}"
+    ".actions{display:flex;gap:.5rem;flex-wrap:wrap;margin-top:.4rem}"
     ".notice{background:#fdf3d8;padding:.5rem .8rem;border-radius:.3rem}"
     "dl{margin:.3rem 0}dt{font-weight:600}dd{margin:0 0 .3rem 0}"
 )
@@ -76,9 +77,7 @@ def form(session: DemoSession, action: str, inner: str, testid: str) -> str:
     )
 
 
-def home(
-    session: DemoSession, demo: Mapping[str, list[str]], *, delegated_ready: bool, meetings: bool
-) -> Response:
+def home(session: DemoSession, demo: Mapping[str, list[str]], *, delegated_ready: bool) -> Response:
     """The demo: connect the organization, see it, request delegated access, see the results."""
     notice = f"<p class=notice data-testid=notice>{e(session.notice)}</p>" if session.notice else ""
     session.notice = None
@@ -91,7 +90,7 @@ def home(
         "<p><a href='/start?provider=none'>Start with the provider chooser</a></p></section>"
         + _organization(session)
         + _request_form(session, demo, delegated_ready)
-        + _results(session, meetings)
+        + _results(session)
     )
     return page("Demo integrator", body, refresh=session.waiting)
 
@@ -166,10 +165,10 @@ def _request_form(session: DemoSession, demo: Mapping[str, list[str]], ready: bo
     )
 
 
-def _results(session: DemoSession, meetings: bool) -> str:
+def _results(session: DemoSession) -> str:
     if not session.requests:
         return ""
-    cards = "".join(_request_card(session, r, meetings) for r in reversed(session.requests.values()))
+    cards = "".join(_request_card(session, r) for r in reversed(session.requests.values()))
     return (
         "<section><h2>3. Callbacks received</h2><p>Each code is redeemed at "
         "<code>POST /oauth/token</code> with <code>redirect_uri</code> = its callback URL, then "
@@ -178,7 +177,7 @@ def _results(session: DemoSession, meetings: bool) -> str:
     )
 
 
-def _request_card(session: DemoSession, request: DelegatedRequest, meetings: bool) -> str:
+def _request_card(session: DemoSession, request: DelegatedRequest) -> str:
     head = f"<strong>{e(request.email)}</strong><br>"
     callback = request.callback
     if callback is None:
@@ -203,7 +202,7 @@ def _request_card(session: DemoSession, request: DelegatedRequest, meetings: boo
     if request.account:
         parts.append(_account(request))
     if request.access_token:
-        parts.append(_account_actions(session, request, meetings))
+        parts.append(_account_actions(session, request))
     return f"<div class=card data-testid=account data-email='{e(request.email)}'>{''.join(parts)}</div>"
 
 
@@ -239,7 +238,7 @@ def _conferencing_profile(profile: Mapping[str, Any]) -> str:
     )
 
 
-def _account_actions(session: DemoSession, request: DelegatedRequest, meetings: bool) -> str:
+def _account_actions(session: DemoSession, request: DelegatedRequest) -> str:
     key = e(request.key)
     actions = form(
         session,
@@ -247,24 +246,24 @@ def _account_actions(session: DemoSession, request: DelegatedRequest, meetings: 
         "<button class=small>Reload profiles</button>",
         "reload-profiles",
     )
-    if meetings and not _connected_conferencing(request):
-        actions += "<p class=muted>No connected conferencing profile: no meeting link.</p>"
-    elif meetings:
-        meeting = request.meeting
-        if meeting:
-            url = str(meeting.get("join_url", ""))
-            link = f"<a data-testid=join-url href='{e(url)}' rel=noreferrer>{e(url)}</a>"
-            actions += (
-                f"<p>Meeting <code>{e(meeting.get('meeting_id', ''))}</code>: "
-                f"{link if _web_url(url) else f'<code>{e(url)}</code>'}</p>"
-            )
-        actions += form(
-            session,
-            f"/delegated/{key}/meeting",
-            "<button data-testid=create-meeting>Create a meeting link</button>",
-            "meeting-form",
+    if not _connected_conferencing(request):
+        note = "<p class=muted>No connected conferencing profile: no meeting link.</p>"
+        return f"<div class=actions>{actions}</div>{note}"
+    actions += form(
+        session,
+        f"/delegated/{key}/meeting",
+        "<button data-testid=create-meeting>Create a meeting link</button>",
+        "meeting-form",
+    )
+    meeting, shown = request.meeting, ""
+    if meeting:
+        url = str(meeting.get("join_url", ""))
+        link = f"<a data-testid=join-url href='{e(url)}' rel=noreferrer>{e(url)}</a>"
+        shown = (
+            f"<p>Meeting <code>{e(meeting.get('meeting_id', ''))}</code>: "
+            f"{link if _web_url(url) else f'<code>{e(url)}</code>'}</p>"
         )
-    return f"<div style='display:flex;gap:.5rem;flex-wrap:wrap;margin-top:.4rem'>{actions}</div>"
+    return f"<div class=actions>{actions}</div>{shown}"
 
 
 def _connected_conferencing(request: DelegatedRequest) -> bool:

@@ -135,11 +135,10 @@ def mint_link_token(config: IntegratorConfig, client: httpx.Client | None = None
 
 
 def create_integrator_app(
-    config: IntegratorConfig, *, meetings: bool = False, http: httpx.Client | None = None
+    config: IntegratorConfig, *, http: httpx.Client | None = None
 ) -> Callable[..., Any]:
-    """The demo integrator as a WSGI app (``meetings``: offer ``POST /v1/conferencing``;
-    ``http``: the client for orgconnect's API, a default one when None)."""
-    demo = DemoPage(config, meetings=meetings, http=http)
+    """The demo integrator as a WSGI app (``http``: the client for orgconnect's API; None: its own)."""
+    demo = DemoPage(config, http=http)
 
     def app(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
         request = Request(environ)

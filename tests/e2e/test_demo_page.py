@@ -1,6 +1,7 @@
 """A newcomer's tour of the demo integrator page in headless Chromium, against `make dev`'s stack:
 connect the organization, see it, ask for delegated access for demo emails (a batch with an
-unknown one), see the callbacks, the accounts' profiles; photographed into docs/screens/."""
+unknown one), see the callbacks, the accounts' profiles, create a meeting link; photographed into
+docs/screens/."""
 
 from __future__ import annotations
 
@@ -51,14 +52,16 @@ def test_a_newcomer_sees_the_payoff_on_the_demo_page(dev_stack: dict[str, Any], 
     assert page.inner_text("[data-testid=ou-token]").endswith("…")
     shoot(page, "08-demo-organization")
 
-    # A batch: one demo user who has Zoom, and an address no tenant knows.
-    email = dev_stack["demo"]["zoom_active"][1]
+    # A batch: a demo user who has Zoom, one whose Zoom user is only invited, an unknown address.
+    email, pending_email = dev_stack["demo"]["zoom_active"][1], dev_stack["demo"]["zoom_pending"][0]
     page.check(f"[data-testid='pick-{email}']")
+    page.check(f"[data-testid='pick-{pending_email}']")
     page.fill("[data-testid=other-email]", UNKNOWN_EMAIL)
     page.click("[data-testid=request-access]")
 
-    known, unknown = card(page, email), card(page, UNKNOWN_EMAIL)
+    known, pending, unknown = card(page, email), card(page, pending_email), card(page, UNKNOWN_EMAIL)
     known.locator("[data-testid=account-id]").wait_for(timeout=WAIT_MS)
+    pending.locator("[data-testid=account-id]").wait_for(timeout=WAIT_MS)
     unknown.locator("[data-testid=callback-error]").wait_for(timeout=WAIT_MS)
 
     assert known.locator("[data-testid=callback-code]").inner_text().endswith("…")
@@ -68,11 +71,31 @@ def test_a_newcomer_sees_the_payoff_on_the_demo_page(dev_stack: dict[str, Any], 
     assert calendar.get_attribute("data-provider") == "google_workspace"
     assert email in calendar.inner_text()
     assert known.locator("[data-testid=problem]").count() == 0
+    # Matching: the active Zoom user's profile is connected; the invited one's is not.
+    zoom_profile = known.locator("[data-testid=conferencing-profile][data-provider=zoom]")
+    assert zoom_profile.get_attribute("data-connected") == "true"
+    assert email in zoom_profile.inner_text()
+    invited = pending.locator("[data-testid=conferencing-profile][data-provider=zoom]")
+    assert invited.get_attribute("data-connected") == "false"
+    assert pending.locator("[data-testid=create-meeting]").count() == 0
 
     assert unknown.locator("[data-testid=callback-error]").inner_text() == "not_found"
     assert unknown.locator("[data-testid=callback-error-key]").inner_text() == "account_not_found"
     assert unknown.locator("[data-testid=account-id]").count() == 0
+
+    # One click: POST /v1/conferencing with the account token; the Zoom simulator knows the meeting.
+    known.locator("[data-testid=create-meeting]").click()
+    join = card(page, email).locator("[data-testid=join-url]")
+    join.wait_for()
+    join_url = join.get_attribute("href")
+    assert join_url and join_url.startswith(dev_stack["simulators"]["zoom"]["base_url"] + "/j/")
+    assert card(page, email).locator("[data-testid=problem]").count() == 0
     shoot(page, "09-demo-delegated-access")
+    meeting = context.new_page()
+    meeting.goto(join_url)
+    assert meeting.inner_text("[data-testid=meeting-topic]") == f"Demo meeting for {email}"
+    assert email in meeting.inner_text("body")  # hosted by the matched Zoom user
+    meeting.close()
 
     # No token in full on the page: the service account's, for one.
     assert dev_stack["service_account_token"] not in page.content()

@@ -88,7 +88,7 @@ def demo() -> Iterator[tuple[Client, ScriptedApi]]:
         demo={"zoom_active": ["ada@example.com", "bob@example.com"]},
     )
     http = httpx.Client(transport=httpx.MockTransport(api))
-    yield Client(create_integrator_app(config, meetings=True, http=http)), api
+    yield Client(create_integrator_app(config, http=http)), api
     http.close()
 
 
