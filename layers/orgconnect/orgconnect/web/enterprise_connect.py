@@ -9,9 +9,9 @@ provider's answer comes back to ``/oauth/callback/{provider}`` (``enterprise_con
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Concatenate
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -40,36 +40,14 @@ from orgconnect.domain.provider_model import Purpose
 from orgconnect.domain.secrets import new_id, new_secret
 from orgconnect.observability import logger
 from orgconnect.web import browser, pages
-from orgconnect.web.flow_session import base_url, page_for, response_for
+from orgconnect.web.flow_session import base_url, ending_for
 from orgconnect.web.flow_start import STATE_PURPOSE
 
 PATH = "/enterprise_connect/oauth"
 
 
-def ec_ending[**P](
-    step: Callable[Concatenate[FlowDependencies, APIGatewayProxyEvent, P], Response[Any]],
-) -> Callable[Concatenate[FlowDependencies, APIGatewayProxyEvent, P], Response[Any]]:
-    """Run a step; an error that ends this browser's request is answered here and clears the
-    Enterprise Connect cookie (a refusal before a request began leaves any cookie alone)."""
-
-    def run(
-        deps: FlowDependencies, event: APIGatewayProxyEvent, /, *args: P.args, **kwargs: P.kwargs
-    ) -> Response[Any]:
-        try:
-            return step(deps, event, *args, **kwargs)
-        except FlowError as error:
-            response = response_for(error)
-            if not error.ends_request:
-                return response
-        except PageError as error:
-            if not error.ends_flow:
-                raise
-            response = page_for(error)
-        response.cookies.append(browser.clear_cookie(base_url(deps, event), COOKIE_NAME))
-        return response
-
-    run.__doc__ = step.__doc__
-    return run
+#: Enterprise Connect's steps: the same endings, its own cookie (an OU flow in this browser goes on).
+ec_ending = ending_for(COOKIE_NAME)
 
 
 def end(

@@ -47,31 +47,40 @@ def flow_cookie(deps: FlowDependencies, event: APIGatewayProxyEvent) -> browser.
     return browser.read_flow_cookie(event, base_url(deps, event))
 
 
-def ending[**P](
-    step: Callable[Concatenate[FlowDependencies, APIGatewayProxyEvent, P], Response[Any]],
-) -> Callable[Concatenate[FlowDependencies, APIGatewayProxyEvent, P], Response[Any]]:
-    """Run a step; when it ends this browser's request with an error (a redirect to the integrator,
-    or a page after which the flow cannot go on), answer it here and clear the flow cookie. A start
-    refused before any request began leaves the cookie alone (it may be another tab's flow)."""
+type FlowStep[**P] = Callable[Concatenate[FlowDependencies, APIGatewayProxyEvent, P], Response[Any]]
 
-    def run(
-        deps: FlowDependencies, event: APIGatewayProxyEvent, /, *args: P.args, **kwargs: P.kwargs
-    ) -> Response[Any]:
-        try:
-            return step(deps, event, *args, **kwargs)
-        except FlowError as error:
-            response = response_for(error)
-            if not error.ends_request:
-                return response
-        except PageError as error:
-            if not error.ends_flow:
-                raise
-            response = page_for(error)
-        response.cookies.append(browser.clear_cookie(base_url(deps, event)))
-        return response
 
-    run.__doc__ = step.__doc__
-    return run
+def ending_for[**P](cookie_name: str = browser.COOKIE_NAME) -> Callable[[FlowStep[P]], FlowStep[P]]:
+    """A decorator that runs a step; when it ends this browser's request with an error (a redirect
+    to the integrator, or a page after which the flow cannot go on), it answers it and clears the
+    flow's cookie ``cookie_name``. A start refused before any request began leaves the cookie
+    alone (it may be another tab's flow)."""
+
+    def decorate(step: FlowStep[P]) -> FlowStep[P]:
+        def run(
+            deps: FlowDependencies, event: APIGatewayProxyEvent, /, *args: P.args, **kwargs: P.kwargs
+        ) -> Response[Any]:
+            try:
+                return step(deps, event, *args, **kwargs)
+            except FlowError as error:
+                response = response_for(error)
+                if not error.ends_request:
+                    return response
+            except PageError as error:
+                if not error.ends_flow:
+                    raise
+                response = page_for(error)
+            response.cookies.append(browser.clear_cookie(base_url(deps, event), cookie_name))
+            return response
+
+        run.__doc__ = step.__doc__
+        return run
+
+    return decorate
+
+
+#: The OU authorization flow's steps.
+ending = ending_for()
 
 
 def end(
