@@ -244,3 +244,28 @@ def header(response: dict[str, Any], name: str) -> str | None:
         if key.lower() == name.lower() and values:
             return str(values[-1])
     return None
+
+
+@pytest.fixture
+def service_logs() -> Iterator[list[str]]:
+    """Every line the service logger writes during the test, formatted as in production (DEBUG)."""
+    import logging
+
+    from orgconnect.observability import logger
+
+    lines: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            lines.append(self.format(record))
+
+    handler = Collect()
+    handler.setFormatter(logger.registered_formatter)
+    previous = logger.log_level
+    logger.addHandler(handler)
+    logger.setLevel("DEBUG")
+    try:
+        yield lines
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(previous)

@@ -110,28 +110,3 @@ def _clean_simulators(flow: FlowStack) -> Iterator[None]:
     yield
     for started in flow.stack.simulators.values():
         started.simulator.clear_faults()
-
-
-@pytest.fixture
-def service_logs() -> Iterator[list[str]]:
-    """Every line the service logger writes during the test, formatted as in production (DEBUG)."""
-    import logging
-
-    from orgconnect.web.api import logger
-
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    handler = Collect()
-    handler.setFormatter(logger.registered_formatter)
-    previous = logger.log_level
-    logger.addHandler(handler)
-    logger.setLevel("DEBUG")
-    try:
-        yield lines
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(previous)

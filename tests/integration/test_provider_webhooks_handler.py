@@ -5,9 +5,8 @@ from __future__ import annotations
 
 import base64
 import json
-import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import boto3
@@ -45,27 +44,6 @@ def handler(aws: dict[str, str]) -> Handler:
     return load_handler(spec)
 
 
-@pytest.fixture
-def logged() -> Iterator[list[str]]:
-    from orgconnect.observability import logger
-
-    lines: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            lines.append(self.format(record))
-
-    collect = Collect()
-    collect.setFormatter(logger.registered_formatter)
-    previous = logger.log_level
-    underlying = logging.getLogger(logger.name)
-    underlying.addHandler(collect)
-    logger.setLevel("DEBUG")
-    yield lines
-    underlying.removeHandler(collect)
-    logger.setLevel(previous)
-
-
 def call(
     handler: Handler, provider: str, body: bytes, headers: dict[str, str], *, base64_body: bool = False
 ) -> Any:
@@ -98,7 +76,7 @@ def challenge(plain: str = "plain-token-1") -> tuple[bytes, dict[str, str]]:
 def test_without_a_secret_token_every_delivery_is_refused_and_the_log_says_why(
     handler: Handler,
     configure_apps: Callable[[dict[str, Any]], None],
-    logged: list[str],
+    service_logs: list[str],
     apps: dict[str, Any],
 ) -> None:
     configure_apps(apps)
@@ -106,11 +84,11 @@ def test_without_a_secret_token_every_delivery_is_refused_and_the_log_says_why(
     # Even one signed with the secret Zoom has: we cannot check it, so it is not accepted.
     response = call(handler, "zoom", body, headers)
     assert response["statusCode"] == 401
-    assert any("no webhook secret token is configured" in line for line in logged)
+    assert any("no webhook secret token is configured" in line for line in service_logs)
 
 
 def test_a_configured_token_answers_the_challenge_even_base64_encoded(
-    handler: Handler, configure_apps: Callable[[dict[str, Any]], None], logged: list[str]
+    handler: Handler, configure_apps: Callable[[dict[str, Any]], None], service_logs: list[str]
 ) -> None:
     configure_apps({"zoom": {"client_id": "zc", "client_secret": "zs", "webhook_secret_token": SECRET}})
     body, headers = challenge("plain-token-2")
@@ -121,7 +99,7 @@ def test_a_configured_token_answers_the_challenge_even_base64_encoded(
         assert answer["plainToken"] == "plain-token-2"
         assert len(answer["encryptedToken"]) == 64
     for secret in (SECRET, headers["x-zm-signature"], "plain-token-2", answer["encryptedToken"]):
-        assert not any(secret in line for line in logged)
+        assert not any(secret in line for line in service_logs)
 
 
 @pytest.mark.parametrize("body", [b"not json", b"[1]", b'{"event":"app_deauthorized","payload":{}}'])
