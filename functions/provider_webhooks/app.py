@@ -1,12 +1,13 @@
 """POST /webhooks/{provider}: signed events from the providers about orgconnect's app (docs/webhooks.md).
 
 Zoom so far: the ``endpoint.url_validation`` challenge, ``app_deauthorized`` (the account's
-connections become ``revoked`` and their credentials are deleted) and user events (acknowledged).
+connections become ``revoked`` and their credentials are deleted) and user events (the account's
+connections' directory items and matched profiles are updated).
 """
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
@@ -23,9 +24,25 @@ from orgconnect.web.provider_webhooks import (
     receive,
 )
 
+if TYPE_CHECKING:
+    from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
+    from orgconnect.store.directory import DynamoDirectory
+
 settings.validate(settings.WORKER_FUNCTION)
 app = create_api()
 PATH = "/webhooks/<provider>"
+
+
+def _directory() -> DynamoDirectory:
+    from orgconnect.store.directory import DynamoDirectory
+
+    return DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now())
+
+
+def _profiles() -> DynamoConferencingProfiles:
+    from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
+
+    return DynamoConferencingProfiles(runtime.get_store())
 
 
 def _secret_token(provider: str) -> str | None:
@@ -42,7 +59,8 @@ def _secret_token(provider: str) -> str | None:
         "`v0:{timestamp}:{body}`, at most 5 minutes old); anything else is 401. "
         "`endpoint.url_validation` is answered with `{plainToken, encryptedToken}`; "
         "`app_deauthorized` revokes the account's connections and deletes their credentials; "
-        "user events are acknowledged. Other providers: 404."
+        "user events update the directory and the matched conferencing profiles (older or "
+        "replayed events change nothing). Other providers: 404."
     ),
     tags=["Provider webhooks"],
     responses={**WEBHOOK_RESPONSES, **documented_errors(400, 401, 429, 503)},
@@ -52,6 +70,8 @@ def provider_webhook(provider: str) -> Response[Any]:
         load_secret_token=_secret_token,
         load_connections=runtime.get_account_connections,
         load_vault=runtime.get_connection_vault,
+        load_directory=_directory,
+        load_profiles=_profiles,
         now=runtime.now(),
     )
     return receive(deps, app.current_event, provider)

@@ -18,9 +18,10 @@ from orgconnect import delegated_runtime, runtime, settings
 from orgconnect.domain.codes import GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
 from orgconnect.domain.grants import AccessGrant
-from orgconnect.domain.matching import profile_userinfo
 from orgconnect.domain.organizational_unit_view import OrganizationalUnitView
+from orgconnect.domain.profile_connection import profile_body
 from orgconnect.observability import logger, metrics, observed
+from orgconnect.web import browser
 from orgconnect.web.accounts import account_userinfo
 from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
@@ -119,8 +120,14 @@ def _account(grant: AccessGrant) -> dict[str, Any]:
         raise AuthenticationFailed()
     logger.info("account read", extra={"client_id": grant.client_id, "sub": grant.sub})
     body = account_userinfo(grant, account)
-    profiles = delegated_runtime.conferencing_profiles().for_account(account.account_id)
-    body["cronofy.data"]["conferencing_profiles"] = [profile_userinfo(p) for p in profiles]
+    store = delegated_runtime.conferencing_profiles()
+    profiles = store.for_account(account.account_id)
+    # A profile is connected only while its connection is (docs/connections.md, Re-authorization).
+    statuses = store.connection_statuses(p.connection_id for p in profiles)
+    app_url = browser.app_base_url(app.current_event, settings.load(settings.FlowSettings).app_url)
+    body["cronofy.data"]["conferencing_profiles"] = [
+        profile_body(p, statuses.get(p.connection_id), app_url=app_url) for p in profiles
+    ]
     return body
 
 

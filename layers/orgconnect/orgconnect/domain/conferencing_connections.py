@@ -315,14 +315,16 @@ def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: Connecti
     if isinstance(found, RemovedConnection):
         if found.ou_id != ou.ou_id:
             raise ConnectionNotFound()
-        deps.secrets.delete(found.secret_arn)
+        if found.secret_arn:  # a revoked connection's secret may be gone already
+            deps.secrets.delete(found.secret_arn)
         return False
     connection = _owned(ou, found)
-    stored = deps.secrets.read(connection.secret_arn)
+    stored = deps.secrets.read(connection.secret_arn) if connection.secret_arn else None
     revoked = False
     if stored and stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:
         # Server-to-Server tokens cannot be revoked by a third party; they expire within the hour.
         revoked = deps.revoker.revoke(connection.provider_name, stored)
     deps.connections.remove(connection, now=deps.now, keep_until=deps.now + TOMBSTONE_SECONDS)
-    deps.secrets.delete(connection.secret_arn)
+    if connection.secret_arn:
+        deps.secrets.delete(connection.secret_arn)
     return revoked

@@ -54,7 +54,8 @@ def connection_from(data: Mapping[str, Any]) -> ManagedConnection:
         provider_account_id=data["provider_account_id"],
         account_name=data["account_name"],
         status=ConnectionStatus(data["status"]),
-        secret_arn=data["secret_arn"],
+        # A deauthorized connection's secret was deleted and forgotten (docs/webhooks.md): "".
+        secret_arn=data.get("secret_arn", ""),
         authorization_type=AuthorizationType(data.get("authorization_type", AuthorizationType.OAUTH)),
         created_at=data.get("created_at", 0),
         updated_at=data.get("updated_at", 0),
@@ -81,7 +82,7 @@ class DynamoConferencingConnections:
         if data.get("type") == "connection":
             return connection_from(data)
         if data.get("type") == REMOVED_TYPE and data.get("expires_at", 0) > self._clock():
-            return RemovedConnection(data["connection_id"], data["ou_id"], data["secret_arn"])
+            return RemovedConnection(data["connection_id"], data["ou_id"], data.get("secret_arn", ""))
         return None
 
     def get_organizational_unit(self, ou_id: str) -> OrganizationalUnit | None:

@@ -19,6 +19,9 @@ from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, aws_errors, to_item, write
 
 if TYPE_CHECKING:
+    from orgconnect.domain.webhooks_users import UserChange
+
+if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 BATCH_WRITE = 25  # BatchWriteItem's limit
@@ -136,3 +139,84 @@ class DynamoDirectory:
             if not request:
                 return len(items)
         raise TemporarilyUnavailable("BatchWriteItem left items unprocessed")
+
+    # -- provider webhooks (domain/webhooks_users.py): one user event at a time ---------------
+
+    def apply_user_change(self, connection_id: str, change: UserChange) -> bool:
+        """Apply a user event to the items of its email(s), each unless a later event wrote it
+        (``event_ts``, ms). A removed user, or the old address of a renamed one, leaves a
+        tombstone (``type`` ``directory_user_removed``/``_moved``) that a matcher reads as a miss
+        and that stops an older event from bringing the address back. False: nothing written."""
+        if change.email is None:
+            return False  # a name change without the email: matching does not use names
+        if change.removed:
+            return self._tombstone(connection_id, change.email, change, "directory_user_removed")
+        status, name = change.status, change.display_name
+        if change.renamed and change.old_email is not None:
+            before = self._store.read(user_key(connection_id, change.old_email))
+            moved = self._tombstone(connection_id, change.old_email, change, "directory_user_moved")
+            was = user_from(before)
+            if not moved or was is None or was.provider_user_id != change.provider_user_id:
+                return moved  # nothing known to carry over: the next match looks the address up
+            status, name = was.status, name or was.display_name
+        if status is None:
+            return False
+        # A name the event brings replaces the stored one; else the item keeps its own.
+        shown = ":name" if name else "if_not_exists(display_name, :name)"
+        return self._event_write(
+            connection_id,
+            change.email,
+            change.event_ts,
+            "SET #type = :type, connection_id = :cnx, email = :email, provider_user_id = :id, "
+            f"#status = :status, display_name = {shown}, event_ts = :ts",
+            {
+                ":type": "directory_user",
+                ":cnx": connection_id,
+                ":email": change.email,
+                ":id": change.provider_user_id,
+                ":status": str(status),
+                ":name": name or change.email,
+            },
+            names={"#status": "status"},
+        )
+
+    def _tombstone(self, connection_id: str, email: str, change: UserChange, kind: str) -> bool:
+        return self._event_write(
+            connection_id,
+            email,
+            change.event_ts,
+            "SET #type = :type, connection_id = :cnx, provider_user_id = :id, event_ts = :ts"
+            + (", moved_to = :to" if change.email != email else ""),
+            {
+                ":type": kind,
+                ":cnx": connection_id,
+                ":id": change.provider_user_id,
+                ":to": change.email if change.email != email else None,
+            },
+        )
+
+    def _event_write(
+        self,
+        connection_id: str,
+        email: str,
+        event_ts: int,
+        update: str,
+        values: dict[str, Any],
+        *,
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        """One UpdateItem of ``USER#{email}``, conditional on no later event having written it."""
+        try:
+            write(
+                lambda: self._db.update_item(
+                    TableName=self.table_name,
+                    Key=to_item(user_key(connection_id, email)),
+                    UpdateExpression=update,
+                    ConditionExpression="attribute_not_exists(event_ts) OR event_ts < :ts",
+                    ExpressionAttributeNames={"#type": "type", **(names or {})},
+                    ExpressionAttributeValues=to_item({**values, ":ts": event_ts}),
+                )
+            )
+        except ConditionFailed:
+            return False
+        return True

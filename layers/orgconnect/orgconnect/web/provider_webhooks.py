@@ -3,7 +3,7 @@
 Zoom only, so far: every request is verified first (signature over the raw body, a bounded
 timestamp window) and refused with 401 otherwise, before its body is even parsed. Then:
 ``endpoint.url_validation`` is answered, ``app_deauthorized`` revokes the account's connections,
-user events are acknowledged (they will update profiles once profiles exist), others ignored.
+user events update the account's connections' directories and profiles, others are ignored.
 Nothing of the body, the headers or the secret is logged.
 """
 
@@ -33,6 +33,7 @@ from orgconnect.domain.webhooks import (
     verify_zoom_request,
 )
 from orgconnect.domain.webhooks_deauthorization import AccountConnections, deauthorize_account
+from orgconnect.domain.webhooks_users import ProfileUpdates, UserDirectory, apply_user_event, user_change
 from orgconnect.observability import logger, metrics
 from orgconnect.web.api import BodySchema
 from orgconnect.web.errors import json_response
@@ -96,13 +97,15 @@ WEBHOOK_RESPONSES: dict[int, Any] = {
 class WebhookDependencies:
     """What the webhook function uses, built by ``orgconnect.runtime`` (fakes in unit tests).
 
-    Each is loaded on first use: a request for an unknown provider needs none, and only a
-    deauthorization needs the table and the vault.
+    Each is loaded on first use: a request for an unknown provider needs none, only a
+    deauthorization needs the vault, and only user events the directory and the profiles.
     """
 
     load_secret_token: Callable[[str], str | None]  # provider -> its app's webhook secret token
     load_connections: Callable[[], AccountConnections]
     load_vault: Callable[[], CredentialVault]
+    load_directory: Callable[[], UserDirectory]
+    load_profiles: Callable[[], ProfileUpdates]
     now: int
 
 
@@ -169,9 +172,7 @@ def _handle(secret_token: str, deps: WebhookDependencies, provider: str, event: 
     if event.name == APP_DEAUTHORIZED:
         return _deauthorized(deps, provider, event)
     if event.name in USER_EVENTS:
-        # Profiles do not exist yet: acknowledged so Zoom does not retry (docs/webhooks.md).
-        logger.info("webhook user event acknowledged", extra={"provider": provider, "event": event.name})
-        return json_response(200, RECEIVED)
+        return _user_event(deps, provider, event)
     logger.info("webhook event ignored", extra={"provider": provider, "event": event.name})
     return json_response(200, RECEIVED)
 
@@ -206,4 +207,36 @@ def _deauthorized(deps: WebhookDependencies, provider: str, event: ZoomEvent) ->
             },
         )
     metrics.add_metric(name="ConnectionsRevoked", unit=MetricUnit.Count, value=len(outcome.revoked))
+    return json_response(200, RECEIVED)
+
+
+def _user_event(deps: WebhookDependencies, provider: str, event: ZoomEvent) -> Response[Any]:
+    """Apply a user event to every connection of its account (domain/webhooks_users.py)."""
+    account_id = event.account_id
+    change = user_change(event, default_ts=deps.now * 1000)
+    if account_id is None or change is None:
+        raise MalformedEvent(f"{event.name} has no account_id or user")
+    outcome = apply_user_event(
+        provider_names=WEBHOOK_PROVIDERS[provider],
+        account_id=account_id,
+        change=change,
+        links=deps.load_connections(),
+        directory=deps.load_directory(),
+        profiles=deps.load_profiles(),
+    )
+    # The user's id only: never an email or a name in the log.
+    logger.info(
+        "webhook user event applied",
+        extra={
+            "provider": provider,
+            "event": event.name,
+            "provider_user_id": change.provider_user_id,
+            "connections": outcome.connections,
+            "directory_items_changed": outcome.directory_items_changed,
+            "profiles_changed": outcome.profiles_changed,
+        },
+    )
+    metrics.add_metric(
+        name="ProfilesChangedByWebhooks", unit=MetricUnit.Count, value=outcome.profiles_changed
+    )
     return json_response(200, RECEIVED)
