@@ -7,13 +7,13 @@ connections' directory items and matched profiles are updated).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgconnect import runtime, settings
+from orgconnect import delegated_runtime, runtime, settings
 from orgconnect.observability import observed
 from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
@@ -24,25 +24,9 @@ from orgconnect.web.provider_webhooks import (
     receive,
 )
 
-if TYPE_CHECKING:
-    from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
-    from orgconnect.store.directory import DynamoDirectory
-
 settings.validate(settings.WORKER_FUNCTION)
 app = create_api()
 PATH = "/webhooks/<provider>"
-
-
-def _directory() -> DynamoDirectory:
-    from orgconnect.store.directory import DynamoDirectory
-
-    return DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now())
-
-
-def _profiles() -> DynamoConferencingProfiles:
-    from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
-
-    return DynamoConferencingProfiles(runtime.get_store())
 
 
 def _secret_token(provider: str) -> str | None:
@@ -70,8 +54,8 @@ def provider_webhook(provider: str) -> Response[Any]:
         load_secret_token=_secret_token,
         load_connections=runtime.get_account_connections,
         load_vault=runtime.get_connection_vault,
-        load_directory=_directory,
-        load_profiles=_profiles,
+        load_directory=delegated_runtime.conferencing_directory,
+        load_profiles=delegated_runtime.conferencing_profiles,
         now=runtime.now(),
     )
     return receive(deps, app.current_event, provider)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from orgconnect.providers.conferencing import ConferencingAdapter
     from orgconnect.store.accounts import DynamoAccounts, SqsDelegatedAccessQueue
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
+    from orgconnect.store.directory import DynamoDirectory
     from orgconnect.workers.delegated_access import DelegatedAccessWorker
     from orgconnect.workers.directory_sync import ConferencingMatcher
 
@@ -83,6 +84,13 @@ def conferencing_profiles() -> DynamoConferencingProfiles:
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
 
     return DynamoConferencingProfiles(runtime.get_store())
+
+
+def conferencing_directory() -> DynamoDirectory:
+    """The connections' user directories (matching, provider webhooks)."""
+    from orgconnect.store.directory import DynamoDirectory
+
+    return DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now())
 
 
 def conferencing_adapter(name: str, access_token: str, tenant: str | None) -> ConferencingAdapter:
