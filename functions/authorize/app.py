@@ -28,6 +28,12 @@ def start() -> Response[Any]:
     return flow.start(runtime.flow_dependencies(), app.current_event)
 
 
+@app.get("/organizational_unit_oauth/relink", include_in_schema=False)
+def relink() -> Response[Any]:
+    metrics.add_metric(name="RelinksStarted", unit="Count", value=1)
+    return flow.relink(runtime.flow_dependencies(), app.current_event)
+
+
 @app.get("/organizational_unit_oauth/continue", include_in_schema=False)
 def resume() -> Response[Any]:
     return flow.resume(runtime.flow_dependencies(), app.current_event)

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.model import ProviderApp
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.provisioning_policy_management import PolicyManagement
+    from orgconnect.domain.relink import RelinkStore
     from orgconnect.domain.sealing import Sealer
     from orgconnect.providers.connection_tokens import ProviderConnectionTokens
     from orgconnect.providers.registry import ProviderRegistry
@@ -243,7 +244,14 @@ def flow_dependencies() -> FlowDependencies:
         load_vault=get_connection_vault,
         load_enterprise_connect=get_enterprise_connect,
         load_service_account_vault=get_service_account_vault,
+        load_relink=lambda: _relink(store),
     )
+
+
+def _relink(store: DynamoStore) -> RelinkStore:
+    from orgconnect.store.relink import DynamoRelink
+
+    return DynamoRelink(store)
 
 
 def connection_management() -> ConnectionManagement:

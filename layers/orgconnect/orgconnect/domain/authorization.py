@@ -257,6 +257,8 @@ class AuthorizationRequest:
     pending: PendingAccount | None = None
     outcome: str | None = None  # approved | denied | failed (once step is done)
     code_challenge: str | None = None  # the integrator's RFC 7636 S256 challenge, if it sent one
+    # Started from a profile's relink url: only this connection's provider account may be linked.
+    relink_connection_id: str | None = None
 
     def error(self, error: str, description: str, *, show_page: bool = False) -> FlowError:
         return FlowError(

@@ -25,6 +25,7 @@ from orgconnect.domain.provider_model import ProviderAccount, ProviderTokens, Pu
 if TYPE_CHECKING:
     from orgconnect.domain.authorization import Approval, AuthorizationRequest, ProviderState, Step
     from orgconnect.domain.enterprise_connect import EnterpriseConnectRepository
+    from orgconnect.domain.relink import RelinkStore
     from orgconnect.domain.sealing import Sealer
     from orgconnect.domain.secrets import SecretHasher
 
@@ -227,6 +228,14 @@ class FlowDependencies:
     # Enterprise Connect: its repository and the vault of service-account credentials.
     load_enterprise_connect: Callable[[], EnterpriseConnectRepository] | None = None
     load_service_account_vault: Callable[[], CredentialVault] | None = None
+    # A profile's relink url (domain/relink.py): the connection it names, and its requests.
+    load_relink: Callable[[], RelinkStore] | None = None
+
+    @property
+    def relink(self) -> RelinkStore:
+        if self.load_relink is None:
+            raise RuntimeError("relinking is not wired")
+        return self.load_relink()
 
     @property
     def enterprise_connect(self) -> EnterpriseConnectRepository:

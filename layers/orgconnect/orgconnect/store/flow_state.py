@@ -41,6 +41,7 @@ def request_to_item(request: AuthorizationRequest) -> dict[str, Any]:
             "admin_proved": request.admin_proved,
             "outcome": request.outcome,
             "code_challenge": request.code_challenge,
+            "relink_connection_id": request.relink_connection_id,
             "pending": None
             if pending is None
             else {
@@ -88,6 +89,7 @@ def request_from_item(data: Mapping[str, Any]) -> AuthorizationRequest:
         pending=pending,
         outcome=data.get("outcome"),
         code_challenge=data.get("code_challenge"),
+        relink_connection_id=data.get("relink_connection_id"),
     )
 
 

@@ -11,7 +11,7 @@ page, never a redirect), and every ending clears the flow cookie.
 
 from __future__ import annotations
 
-from orgconnect.web import flow_callback, flow_consent, flow_start
+from orgconnect.web import flow_callback, flow_consent, flow_relink, flow_start
 from orgconnect.web.flow_session import ending, page_for, response_for
 
 start = ending(flow_start.start)
@@ -19,5 +19,6 @@ resume = ending(flow_start.resume)
 choose = ending(flow_start.choose)
 callback = ending(flow_callback.callback)
 decide = ending(flow_consent.decide)
+relink = ending(flow_relink.relink)
 
-__all__ = ["callback", "choose", "decide", "page_for", "response_for", "resume", "start"]
+__all__ = ["callback", "choose", "decide", "page_for", "relink", "response_for", "resume", "start"]

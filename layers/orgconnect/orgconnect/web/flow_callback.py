@@ -33,6 +33,7 @@ from orgconnect.domain.provider_model import (
     ProviderUnavailable,
     Purpose,
 )
+from orgconnect.domain.relink import relinks_its_connection
 from orgconnect.domain.sealing import SealingError
 from orgconnect.observability import logger
 from orgconnect.web import browser, pages
@@ -148,6 +149,19 @@ def _exchange(
                 show_page=True,
             ),
         )
+    if s.request.relink_connection_id is not None:
+        link = deps.connections.get_link(s.client.client_id, held.option or provider_key, account.account_id)
+        if not relinks_its_connection(s.request, link):
+            raise end(
+                deps,
+                s.request,
+                s.request.error(
+                    "access_denied",
+                    f"{account.account_name} is not the {label} account of this connection: "
+                    f"sign in to {label} as an administrator of the account that was connected.",
+                    show_page=True,
+                ),
+            )
     sealed = deps.sealer.seal(
         json.dumps(tokens.to_dict()).encode(), associated_data=s.request.request_id.encode()
     )

@@ -32,6 +32,7 @@ from orgconnect.domain.sealing import SealingError
 from orgconnect.domain.secrets import new_id
 from orgconnect.observability import logger
 from orgconnect.web import browser, pages
+from orgconnect.web.flow_relink import relinked_page
 from orgconnect.web.flow_session import Session, base_url, done_page, end, session
 from orgconnect.web.request import body_text
 
@@ -129,6 +130,12 @@ def _approve(
     chosen = next((ou for ou in c.existing if ou.ou_id == choice), None)
     if chosen is None and not (choice == "new" and c.new_allowed):
         raise PageError("Choose one of the organizational units offered.", status=400)
+    relink = s.request.relink_connection_id
+    if relink is not None and (
+        c.link is None or c.link.connection_id != relink or chosen is None or chosen.ou_id != c.link.ou_id
+    ):
+        # A relink url's flow restores that connection in its own OU, nothing else (domain/relink.py).
+        raise PageError("This relink can only restore the connection in its organizational unit.", status=409)
     ou_is_new = chosen is None
     if chosen is None:
         name = " ".join(form.get("ou_name", "").split())[:MAX_OU_NAME] or s.service_account.domain
@@ -198,6 +205,8 @@ def _approve(
             "provider": pending.option,
         },
     )
+    if relink is not None:
+        return relinked_page(deps, event, CONFERENCING[pending.option].label, pending.account_name)
     return pages.redirect(
         flow.redirect_with(s.request.redirect_uri, code=code, state=s.request.state),
         cookies=[browser.clear_cookie(base_url(deps, event))],
@@ -263,6 +272,11 @@ def _member(
     if link is not None and link.connection_id and link.secret_arn:
         member_id, secret_arn = link.connection_id, link.secret_arn
         deps.vault.replace(secret_arn, tokens)
+    elif link is not None and link.connection_id and link.ou_id == ou.ou_id:
+        # Revoked (deauthorized), its secret deleted: the same connection comes back with new
+        # credentials, so its profiles reconnect without a new match (docs/connections.md).
+        member_id = link.connection_id
+        secret_arn = created = deps.vault.create(member_id, tokens)
     else:
         member_id = new_id("cnx")
         secret_arn = created = deps.vault.create(member_id, tokens)
