@@ -145,3 +145,19 @@ def test_the_relink_url_of_a_disconnected_connection_starts_the_flow_for_it() ->
     assert pending["profile_relink_url"] == "https://zoom.us/signin"
     removed = profile_body(_profile(UserStatus.ACTIVE), None, app_url=app)
     assert removed["profile_connected"] is False and "profile_relink_url" not in removed
+
+
+def test_a_relink_flow_accepts_only_the_account_its_connection_holds() -> None:
+    from orgconnect.domain.authorization import AuthorizationRequest, Step
+    from orgconnect.domain.relink import relinks_its_connection
+
+    request = AuthorizationRequest(
+        "arq_1", "cli_1", "https://app/cb", None, "conferencing", "ser_1", "d", "b", Step.CHOOSE, 0, 1
+    )
+    own = ProviderAccountLink("cli_1", "zoom_enterprise", "acct", "ou_1", connection_id="cnx_1")
+    other = ProviderAccountLink("cli_1", "zoom_enterprise", "other", "ou_1", connection_id="cnx_2")
+    assert relinks_its_connection(request, None) and relinks_its_connection(request, other)  # not a relink
+    relink = request.advanced(relink_connection_id="cnx_1")
+    assert relinks_its_connection(relink, own)
+    assert not relinks_its_connection(relink, other)  # another account of the OU
+    assert not relinks_its_connection(relink, None)  # an account never linked
