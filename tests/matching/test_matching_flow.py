@@ -105,4 +105,7 @@ def test_an_email_change_at_zoom_keeps_the_profile(
     assert moved.status_code == 200, moved.text
     again = account_token(flow, receiver, email)  # the same calendar account, matched again
     assert again["sub"] == first["sub"]
-    assert conferencing_profiles(flow, again["access_token"]) == [profile]
+    # The same profile; Zoom's user.updated webhook (docs/webhooks.md) brought the new address.
+    assert conferencing_profiles(flow, again["access_token"]) == [
+        {**profile, "profile_name": f"renamed.{email}".lower()}
+    ]
