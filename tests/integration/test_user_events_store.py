@@ -47,12 +47,12 @@ def test_status_events_apply_in_event_order_whatever_the_delivery_order(seeded: 
     deactivated = UserChange("zu_ada", 2_000, email="ada@example.com", status=UserStatus.INACTIVE)
     activated = UserChange("zu_ada", 3_000, email="ada@example.com", status=UserStatus.ACTIVE)
 
-    assert _profiles().apply_user_change(connection, deactivated) == 1
+    assert len(_profiles().apply_user_change(connection, deactivated)) == 1
     assert _now(ada).status is UserStatus.INACTIVE and not _now(ada).connected
-    assert _profiles().apply_user_change(connection, deactivated) == 0  # a replay
-    assert _profiles().apply_user_change(connection, activated) == 1
+    assert len(_profiles().apply_user_change(connection, deactivated)) == 0  # a replay
+    assert len(_profiles().apply_user_change(connection, activated)) == 1
     assert _now(ada).status is UserStatus.ACTIVE
-    assert _profiles().apply_user_change(connection, deactivated) == 0  # older than the last applied
+    assert len(_profiles().apply_user_change(connection, deactivated)) == 0  # older than the last applied
     assert _now(ada).status is UserStatus.ACTIVE
     assert _now(other).status is UserStatus.ACTIVE  # another user's profile is not touched
 
@@ -62,9 +62,9 @@ def test_a_same_valued_newer_event_still_stops_an_older_one(seeded: object) -> N
     ada = _matched(connection, "zu_ada", "ada@example.com", UserStatus.ACTIVE)
     # Delivered out of order: activated (t=3) first (no visible change), then deactivated (t=2).
     activated = UserChange("zu_ada", 3_000, email="ada@example.com", status=UserStatus.ACTIVE)
-    assert _profiles().apply_user_change(connection, activated) == 0
+    assert len(_profiles().apply_user_change(connection, activated)) == 0
     deactivated = UserChange("zu_ada", 2_000, email="ada@example.com", status=UserStatus.INACTIVE)
-    assert _profiles().apply_user_change(connection, deactivated) == 0
+    assert len(_profiles().apply_user_change(connection, deactivated)) == 0
     assert _now(ada).status is UserStatus.ACTIVE
 
 
@@ -72,16 +72,16 @@ def test_an_email_change_keeps_the_profile_and_an_older_status_event_still_appli
     connection = new_id("cnx")
     ada = _matched(connection, "zu_ada", "ada@example.com", UserStatus.ACTIVE)
     renamed = UserChange("zu_ada", 5_000, email="ada.l@example.com", old_email="ada@example.com")
-    assert _profiles().apply_user_change(connection, renamed) == 1
+    assert len(_profiles().apply_user_change(connection, renamed)) == 1
     assert _now(ada).profile_id == ada.profile_id and _now(ada).profile_name == "ada.l@example.com"
     # A deactivation from before the rename, delivered late: the status is still newer than the
     # status's own last change; the email is not taken back.
     late = UserChange("zu_ada", 4_000, email="ada@example.com", status=UserStatus.INACTIVE)
-    assert _profiles().apply_user_change(connection, late) == 1
+    assert len(_profiles().apply_user_change(connection, late)) == 1
     assert (_now(ada).profile_name, _now(ada).status) == ("ada.l@example.com", UserStatus.INACTIVE)
     # A removed user's profile stays, not connected.
     removed = UserChange("zu_ada", 6_000, email="ada.l@example.com", removed=True)
-    assert _profiles().apply_user_change(connection, removed) == 0  # already inactive
+    assert len(_profiles().apply_user_change(connection, removed)) == 0  # already inactive
     assert [p.profile_id for p in _profiles().of_connection(connection)] != []
 
 

@@ -4,6 +4,7 @@ ends on a page; anything else is a page, and nothing reaches the integrator as a
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -76,9 +77,7 @@ def _relink_url(world: World, connection_id: str) -> str:
 def test_the_relink_url_restores_the_same_connection_and_ends_on_a_page() -> None:
     world, connection_id = _linked()
     before = world.store.connections[connection_id]
-    world.store.connections[connection_id] = before.__class__(
-        **{**before.__dict__, "status": ConnectionStatus.NEEDS_REAUTHORIZATION}
-    )
+    world.store.connections[connection_id] = replace(before, status=ConnectionStatus.NEEDS_REAUTHORIZATION)
     browser = _Browser(world)
     consent = browser.to_consent(_relink_url(world, connection_id))
     assert "Acme Zoom" in str(consent.body)

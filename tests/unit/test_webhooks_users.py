@@ -90,9 +90,9 @@ class _Fakes:
         ]
 
     def apply_user_change(self, connection_id: str, change: UserChange) -> Any:
-        # Serves as both the directory (bool) and the profiles (count).
+        # Serves as both the directory (True: written) and the profiles (the ones changed).
         self.directory.append(connection_id)
-        return 1
+        return [_profile(UserStatus.INACTIVE)]
 
 
 def test_a_user_event_reaches_every_connection_of_the_account_and_nothing_else() -> None:
@@ -112,7 +112,7 @@ def test_a_user_event_reaches_every_connection_of_the_account_and_nothing_else()
         profiles=fakes,
     )
     assert outcome.connections == ["cnx_a", "cnx_b"]
-    assert (outcome.directory_items_changed, outcome.profiles_changed) == (2, 2)
+    assert outcome.directory_items_changed == 2 and len(outcome.profiles_changed) == 2
 
 
 def _profile(status: UserStatus) -> ConferencingProfile:

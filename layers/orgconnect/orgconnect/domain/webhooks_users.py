@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from orgconnect.domain.conferencing import UserStatus
+from orgconnect.domain.matching import ConferencingProfile
 from orgconnect.domain.model import ProviderAccountLink
 from orgconnect.domain.webhooks import ZoomEvent
 
@@ -96,9 +97,9 @@ class UserDirectory(Protocol):
 class ProfileUpdates(Protocol):
     """The profiles matched to a provider user (store/conferencing_profiles.py)."""
 
-    def apply_user_change(self, connection_id: str, change: UserChange) -> int:
-        """Apply ``change`` to every profile of ``connection_id`` matched to its user; the number
-        of profiles changed (a replay or an older event changes none)."""
+    def apply_user_change(self, connection_id: str, change: UserChange) -> list[ConferencingProfile]:
+        """Apply ``change`` to every profile of ``connection_id`` matched to its user; the profiles
+        whose status or email changed, as they are now (a replay or an older event changes none)."""
         ...
 
 
@@ -114,7 +115,9 @@ class UserEventOutcome:
 
     connections: list[str] = field(default_factory=list)
     directory_items_changed: int = 0
-    profiles_changed: int = 0
+    # Each profile whose status or email the event changed, as it is now (``connected`` tells
+    # whether the user can host; the connection's own status is not the event's to change).
+    profiles_changed: list[ConferencingProfile] = field(default_factory=list)
 
 
 def apply_user_event(

@@ -17,6 +17,7 @@ replayed or older event changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from orgconnect.domain.conferencing import UserStatus
@@ -154,26 +155,27 @@ class DynamoConferencingProfiles:
         )
         return [p for p in (profile_from(i) for i in items) if p is not None]
 
-    def apply_user_change(self, connection_id: str, change: UserChange) -> int:
+    def apply_user_change(self, connection_id: str, change: UserChange) -> list[ConferencingProfile]:
         """Set the status and email a user event brings on each profile of its user, each unless a
         later event set it already (one conditional UpdateItem per attribute and profile); the
-        number of profiles changed."""
+        profiles whose value changed, as they are now."""
         status = UserStatus.INACTIVE if change.removed else change.status
-        changed = 0
+        changed: list[ConferencingProfile] = []
         for profile in self.of_connection(connection_id, change.provider_user_id):
             # Written even when the value is the same: its time must stop an older, different event.
-            updated = False
+            now = profile
             if status is not None and self._set_attribute(
                 profile, "status", str(status), "status_ts", change.event_ts
             ):
-                updated |= status is not profile.status
+                now = replace(now, status=status)
             if (
                 change.renamed
                 and change.email is not None
                 and self._set_attribute(profile, "profile_name", change.email, "email_ts", change.event_ts)
             ):
-                updated |= change.email != profile.profile_name
-            changed += updated
+                now = replace(now, profile_name=change.email)
+            if now != profile:
+                changed.append(now)
         return changed
 
     def _set_attribute(

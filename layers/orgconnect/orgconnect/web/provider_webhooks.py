@@ -233,10 +233,10 @@ def _user_event(deps: WebhookDependencies, provider: str, event: ZoomEvent) -> R
             "provider_user_id": change.provider_user_id,
             "connections": outcome.connections,
             "directory_items_changed": outcome.directory_items_changed,
-            "profiles_changed": outcome.profiles_changed,
+            "profiles_changed": [p.profile_id for p in outcome.profiles_changed],
         },
     )
     metrics.add_metric(
-        name="ProfilesChangedByWebhooks", unit=MetricUnit.Count, value=outcome.profiles_changed
+        name="ProfilesChangedByWebhooks", unit=MetricUnit.Count, value=len(outcome.profiles_changed)
     )
     return json_response(200, RECEIVED)
