@@ -16,8 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from orgconnect.domain.codes import MAX_CODE_TTL_SECONDS
-from orgconnect.domain.link_tokens import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS
+from orgconnect.domain.lifetimes import (
+    LINK_TOKEN_DEFAULT_TTL_SECONDS,
+    LINK_TOKEN_MAX_TTL_SECONDS,
+    LINK_TOKEN_MIN_TTL_SECONDS,
+    MAX_CODE_TTL_SECONDS,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -107,7 +111,9 @@ class LinkTokenSettings:
     """The link-token endpoint."""
 
     link_token_ttl_seconds: int = env(
-        "ORGCONNECT_LINK_TOKEN_TTL_SECONDS", integer(MIN_TTL_SECONDS, MAX_TTL_SECONDS), DEFAULT_TTL_SECONDS
+        "ORGCONNECT_LINK_TOKEN_TTL_SECONDS",
+        integer(LINK_TOKEN_MIN_TTL_SECONDS, LINK_TOKEN_MAX_TTL_SECONDS),
+        LINK_TOKEN_DEFAULT_TTL_SECONDS,
     )
 
 
