@@ -144,13 +144,15 @@ class ProviderApi(ABC):
     def limit_rate(self, account_id: str, plan: str | None = None) -> RateLimiter:
         """Pace this client with the process's limiter of the provider account ``account_id`` (so
         every client of that account in this process shares one window), set to ``plan`` when
-        given, else to the plan this client knows (unknown: the provider's conservative default)."""
+        given or known to this client; else it keeps the plan another client set (first use: the
+        provider's conservative default)."""
         if plan is not None:
             self.rate_plan = plan
         self.rate_limiter = shared_limiter(
             self.key,
             account_id,
-            self.rate_table(self.rate_plan),
+            self.rate_table(self.rate_plan) if self.rate_plan is not None else None,
+            default=self.rate_table(None),
             label=self.label,
             clock=self._clock,
             sleep=self._sleep,

@@ -358,18 +358,20 @@ def shared_limiter(
     table: RateTable | None,
     *,
     label: str,
+    default: RateTable | None = None,
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], Any] = time.sleep,
 ) -> RateLimiter:
-    """The process's limiter of one provider account, set to ``table`` (created on first use,
-    with ``clock`` and ``sleep``)."""
+    """The process's limiter of one provider account, set to ``table`` when given (a known
+    plan); created on first use with ``table`` or else ``default``, ``clock`` and ``sleep``."""
     key = (provider, account_id)
     with _shared_lock:
         limiter = _shared.get(key)
         if limiter is None:
             if len(_shared) >= MAX_SHARED_LIMITERS:
                 _shared.pop(next(iter(_shared)))  # the oldest account: its window is long past
-            limiter = _shared[key] = RateLimiter(table, label=label, clock=clock, sleep=sleep)
+            chosen = table if table is not None else default
+            limiter = _shared[key] = RateLimiter(chosen, label=label, clock=clock, sleep=sleep)
             return limiter
     if table is not None:
         limiter.use_table(table)
