@@ -237,3 +237,21 @@ def test_zoom_plans_and_their_names() -> None:
     assert zoom_rate_table(None) == zoom_rate_table("pro") == zoom_rate_table("unheard-of")
     free = zoom_rate_table("free")
     assert free["Medium"] == CategoryLimits(Quota(2), 2000)
+
+
+def test_a_daily_limit_of_one_user_or_endpoint_does_not_stop_the_accounts_other_calls() -> None:
+    clock = FakeClock()
+    pacer = limiter(dict(zoom_rate_table("business")), clock)
+    headers = {  # Zoom's 101st meeting create of one user in a day
+        "x-ratelimit-category": "Medium",
+        "x-ratelimit-type": "Daily-limit",
+        "x-ratelimit-limit": "100",
+        "x-ratelimit-remaining": "0",
+    }
+    answer = pacer.observe("Medium", 429, headers, retry_after=7200.0)
+    assert answer is not None and answer.daily and not answer.shared
+    assert pacer.exhausted(answer).description == (
+        "Zoom: the daily limit of this call (Medium) of 100 requests is used up until 2023-11-15T00:13:20Z"
+    )
+    assert pacer.acquire("Medium") == 0.0  # listing goes on: no hold, no daily stop
+    assert pacer.limits("Medium").daily is None

@@ -149,6 +149,8 @@ class RateLimitAnswer:
     limit: int | None
     remaining: int | None
     retry_after: float | None
+    #: The account's quota of the category (not a limit of one endpoint or one user).
+    shared: bool = True
 
     @property
     def daily(self) -> bool:
@@ -318,26 +320,29 @@ class RateLimiter:
             now = self._clock()
             lane = self._lane(counted)
             pool = self._pool(counted, lane.limits)
-            if limit_type == QPS and limit and lane.limits.quota is not None:
-                if lane.limits.quota.limit != limit:
-                    quota = Quota(limit, lane.limits.quota.per)
-                    lane.limits = CategoryLimits(quota, lane.limits.daily, lane.limits.daily_pool)
-            elif limit_type == DAILY and limit:
-                lane.limits = CategoryLimits(lane.limits.quota, limit, lane.limits.daily_pool)
-            if limit_type == DAILY and (status == 429 or remaining == 0):
+            paced = lane.limits.quota
+            if limit_type == QPS and limit and paced is not None and paced.limit != limit:
+                quota = Quota(limit, paced.per)
+                lane.limits = CategoryLimits(quota, lane.limits.daily, lane.limits.daily_pool)
+            # Zoom also has daily limits of one endpoint or one user (100 meeting creates a user):
+            # only the category's own daily quota stops the account's other calls.
+            shared = limit_type == DAILY and limit is not None and limit == lane.limits.daily
+            if shared and (status == 429 or remaining == 0):
                 reset = now + retry_after if retry_after is not None else float((int(now // DAY) + 1) * DAY)
                 self._exhausted_until[pool] = reset
-            elif status == 429:
+            elif status == 429 and limit_type != DAILY:
                 lane.hold_until = max(
                     lane.hold_until, now + (retry_after if retry_after is not None else FALLBACK_HOLD)
                 )
         if status != 429:
             return None
-        return RateLimitAnswer(counted, limit_type, limit, remaining, retry_after)
+        return RateLimitAnswer(counted, limit_type, limit, remaining, retry_after, shared)
 
     def exhausted(self, answer: RateLimitAnswer) -> RateLimitExhausted:
         """The error for a 429 that is not retried (a daily quota, or too long a wait)."""
         what = f"daily {answer.category} quota" if answer.daily else f"{answer.category} quota"
+        if not answer.shared:
+            what = f"daily limit of this call ({answer.category})"
         size = f" of {answer.limit} requests" if answer.limit else ""
         when = f" until {_utc(self._clock() + answer.retry_after)}" if answer.retry_after is not None else ""
         return RateLimitExhausted(
