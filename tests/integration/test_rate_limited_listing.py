@@ -111,6 +111,10 @@ def test_paced_at_the_accounts_plan_the_listing_meets_no_429(served: tuple[Runni
     assert zoom.api.rate_stats.requests_by_category == {"Medium": exact}
     assert exact == len(user_list_requests(sim))
     assert all(r["status"] == 200 and r["params"]["page_size"] == "300" for r in user_list_requests(sim))
+    params = [r["params"] for r in user_list_requests(sim)]
+    assert not any("page_number" in p for p in params)  # the cursor, never page numbers
+    first_pages = [p["status"] for p in params if "next_page_token" not in p]
+    assert first_pages == list(LISTED_STATUSES)  # one listing per status, each started once
     # Paced, not throttled by the server: 20 Medium calls a second (1.05 s windows) on Pro.
     assert clock.now - START <= math.ceil(exact / 20) * 1.05
 
