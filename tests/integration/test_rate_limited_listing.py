@@ -6,13 +6,16 @@ fake clock that moves only when the client sleeps, so the quotas bite without an
 - told a higher plan than the account has, the client meets Zoom's 429, waits its Retry-After,
   learns the real limit from X-RateLimit-Limit and finishes: zero 429s left unhandled;
 - either way, the fewest list calls: ⌈N/300⌉ per status, page_size=300 with next_page_token;
-- a page-wise listing (list_page) resumes from a cursor, and an expired cursor says so.
+- a page-wise listing (list_page) resumes from a cursor, and an expired cursor says so;
+- a daily limit of one user (Zoom's 100 meeting creates a day) fails that call at once with a
+  clear error, and the account's listing goes on.
 """
 
 from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -20,8 +23,10 @@ import pytest
 from devstack.servers import RunningServer, serve_wsgi
 from devstack.simulators.zoom import ZoomSimulator
 from devstack.simulators.zoom_model import Plan
+from orgconnect.domain.conferencing import DirectoryUser, MeetingRequest, UserStatus
 from orgconnect.domain.model import ProviderApp
 from orgconnect.providers.api import close_pooled_clients
+from orgconnect.providers.rate_limit import RateLimitExhausted
 from orgconnect.providers.zoom import ZoomApi
 from orgconnect.providers.zoom_conferencing import LISTED_STATUSES, ListingCursorExpired, ZoomConferencing
 
@@ -152,3 +157,25 @@ def test_the_listing_resumes_page_by_page_from_a_cursor(served: tuple[RunningSer
         zoom.list_page("active", stale)
     with pytest.raises(ValueError, match="suspended"):
         zoom.list_page("suspended")
+
+
+def test_a_users_daily_meeting_limit_fails_that_call_and_the_listing_goes_on(
+    served: tuple[RunningServer, Slot],
+) -> None:
+    sim, clock, zoom = listing(served, account_plan="business", client_plan="business")
+    host = next(u for u in sim.list_users() if u["status"] == "active" and u["account_plan"] != "free")
+    user = DirectoryUser(host["id"], host["email"], host["email"], UserStatus.ACTIVE)
+    request = MeetingRequest(
+        "Interview", datetime(2023, 11, 20, 15, tzinfo=UTC), datetime(2023, 11, 20, 16, tzinfo=UTC), "UTC"
+    )
+    for _ in range(100):
+        zoom.create_meeting(user, request)
+    slept = len(clock.slept)
+    with pytest.raises(RateLimitExhausted) as raised:
+        zoom.create_meeting(user, request)
+    assert raised.value.description.startswith("Zoom: the daily limit of this call (Medium) of 100 requests")
+    assert raised.value.retry_after is not None and raised.value.retry_after > 0
+    assert len(clock.slept) == slept  # no sleeping until midnight, no retry
+    creates = [r for r in sim.requests() if r["method"] == "POST"]
+    assert [r["status"] for r in creates[-2:]] == [201, 429] and len(creates) == 101
+    assert len(list(zoom.list_users())) == USERS  # the account's Medium quota is not stopped
