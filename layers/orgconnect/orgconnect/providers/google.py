@@ -116,6 +116,15 @@ class GoogleApi(ProviderApi):
         return f"{self.host('oauth2')}/token"
 
     def error_code(self, body: Mapping[str, Any]) -> str | None:
+        """The ``ErrorInfo`` reason when the error carries one (``SERVICE_DISABLED``: the API is
+        off in the client's Cloud project), else the status (``PERMISSION_DENIED``…)."""
         error = body.get("error")
-        status = error.get("status") if isinstance(error, dict) else None
+        if not isinstance(error, dict):
+            return None
+        details = error.get("details")
+        for detail in details if isinstance(details, list) else []:
+            reason = detail.get("reason") if isinstance(detail, dict) else None
+            if isinstance(reason, str) and reason and str(detail.get("@type", "")).endswith("ErrorInfo"):
+                return reason
+        status = error.get("status")
         return status if isinstance(status, str) and status else None
