@@ -62,6 +62,5 @@ def test_a_host_deactivated_after_matching_gets_422_with_the_remedy(
     error = refusal(create_meeting(indeed, token, profile["profile_id"]))
     assert error["key"] == "errors.host_not_active"
     assert (
-        error["description"]
-        == "indeed: activate the user in Indeed (accept the invitation, or reactivate)"
+        error["description"] == "indeed: activate the user in Indeed (accept the invitation, or reactivate)"
     )
