@@ -5,6 +5,7 @@ of several providers: the tests pick theirs by provider name."""
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -113,3 +114,19 @@ def microsoft_tenant(delegated_stack: FlowStack) -> FlowStack:
     )
     assert outcome.kind == "code", outcome.text
     return flow
+
+
+def stored_tokens(flow: FlowStack, conferencing_provider_name: str) -> dict[str, Any]:
+    """The tokens in the demo OU's connection secret of that provider (what orgconnect holds)."""
+    (connection,) = [c for c in connections(flow) if c["provider_name"] == conferencing_provider_name]
+    secret = flow.aws("secretsmanager").get_secret_value(SecretId=connection["secret_arn"])
+    return dict(json.loads(secret["SecretString"]))
+
+
+def refresh_grants(flow: FlowStack, simulator: str) -> list[dict[str, Any]]:
+    """The refresh grants the simulator received (its request log)."""
+    return [
+        e
+        for e in flow.simulator(simulator).requests()
+        if e.get("kind") == "request" and (e.get("params") or {}).get("grant_type") == "refresh_token"
+    ]

@@ -11,7 +11,16 @@ import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
-from tests.providers_e2e.conftest import account, create_meeting, link, profiles, refusal, simulator_url
+from tests.providers_e2e.conftest import (
+    account,
+    create_meeting,
+    link,
+    profiles,
+    refresh_grants,
+    refusal,
+    simulator_url,
+    stored_tokens,
+)
 
 
 @pytest.fixture(scope="module")
@@ -64,3 +73,20 @@ def test_a_host_deactivated_after_matching_gets_422_with_the_remedy(
     assert (
         error["description"] == "indeed: activate the user in Indeed (accept the invitation, or reactivate)"
     )
+
+
+def test_an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_saved(
+    indeed: FlowStack, receiver: CallbackReceiver
+) -> None:
+    token = account(indeed, receiver, indeed.info["demo"]["indeed_active"][7])
+    (profile,) = profiles(indeed, token, "indeed")
+    before = stored_tokens(indeed, "indeed")
+    sim = indeed.simulator("indeed")
+    sim.clear_requests()
+    sim.advance_clock(sim.access_token_ttl_seconds + 1)
+    created = create_meeting(indeed, token, profile["profile_id"])
+    assert created.status_code == 201, created.text
+    assert len(refresh_grants(indeed, "indeed")) == 1
+    after = stored_tokens(indeed, "indeed")
+    assert after["access_token"] != before["access_token"]
+    assert after["refresh_token"] != before["refresh_token"]  # rotated, and the new one saved

@@ -12,7 +12,16 @@ import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
-from tests.providers_e2e.conftest import account, create_meeting, link, profiles, refusal, sim_options
+from tests.providers_e2e.conftest import (
+    account,
+    create_meeting,
+    link,
+    profiles,
+    refresh_grants,
+    refusal,
+    sim_options,
+    stored_tokens,
+)
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +69,20 @@ def test_with_the_meet_api_off_the_422_names_the_remedy(
     error = refusal(create_meeting(meet, token, profile["profile_id"]))
     assert error["key"] == "errors.api_disabled"
     assert "enable the Google Meet REST API" in error["description"]
+
+
+def test_an_expired_access_token_is_refreshed_and_the_refresh_token_kept(
+    meet: FlowStack, receiver: CallbackReceiver
+) -> None:
+    token = account(meet, receiver, meet.info["demo"]["google_meet_active"][5])
+    (profile,) = profiles(meet, token, "google_meet_api")
+    before = stored_tokens(meet, "google_meet")
+    sim = meet.simulator("google")
+    sim.clear_requests()
+    sim.advance_clock(sim.access_token_ttl_seconds + 1)
+    created = create_meeting(meet, token, profile["profile_id"])
+    assert created.status_code == 201, created.text
+    assert len(refresh_grants(meet, "google")) == 1
+    after = stored_tokens(meet, "google_meet")
+    assert after["access_token"] != before["access_token"]
+    assert after["refresh_token"] == before["refresh_token"]  # Google does not rotate

@@ -13,7 +13,15 @@ import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
-from tests.providers_e2e.conftest import account, create_meeting, link, profiles, refusal, sim_options
+from tests.providers_e2e.conftest import (
+    account,
+    create_meeting,
+    link,
+    profiles,
+    refusal,
+    sim_options,
+    stored_tokens,
+)
 
 
 @pytest.fixture(scope="module")
@@ -80,3 +88,23 @@ def test_without_an_application_access_policy_the_422_names_the_remedy(
     assert error["key"] == "errors.policy_required"
     assert "New-CsApplicationAccessPolicy" in error["description"]
     assert "Grant-CsApplicationAccessPolicy" in error["description"]
+
+
+def test_a_user_added_later_is_looked_up_with_a_refreshed_rotated_token(
+    teams: FlowStack, receiver: CallbackReceiver
+) -> None:
+    """Meetings use an app-only token; the stored delegated token serves the directory. A user
+    added after the listing is a miss, looked up with it once it has expired at Microsoft."""
+    microsoft = teams.simulator("microsoft")
+    email = "new.hire@subsidiary.example"
+    microsoft.add_user({"email": email, "first_name": "New", "last_name": "Hire"})
+    before = stored_tokens(teams, "ms_teams")
+    microsoft.clear_requests()
+    microsoft.advance_clock(microsoft.access_token_ttl_seconds + 1)
+    token = account(teams, receiver, email)
+    (profile,) = profiles(teams, token, "ms_teams")
+    assert profile["profile_connected"] is True and profile["profile_name"] == email
+    after = stored_tokens(teams, "ms_teams")
+    assert after["access_token"] != before["access_token"]
+    assert after["refresh_token"] != before["refresh_token"]  # Microsoft rotates; the new one saved
+    assert create_meeting(teams, token, profile["profile_id"]).status_code == 201

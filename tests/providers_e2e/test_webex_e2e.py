@@ -10,7 +10,16 @@ import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
-from tests.providers_e2e.conftest import account, create_meeting, link, profiles, refusal, simulator_url
+from tests.providers_e2e.conftest import (
+    account,
+    create_meeting,
+    link,
+    profiles,
+    refresh_grants,
+    refusal,
+    simulator_url,
+    stored_tokens,
+)
 
 
 @pytest.fixture(scope="module")
@@ -61,3 +70,21 @@ def test_a_host_without_a_meetings_licence_gets_422_with_the_remedy(
     error = refusal(create_meeting(webex, token, profile["profile_id"]))
     assert error["key"] == "errors.host_unlicensed"
     assert error["description"] == "webex: assign the user a Webex licence"
+
+
+def test_an_expired_access_token_is_refreshed_and_the_same_refresh_token_kept(
+    webex: FlowStack, receiver: CallbackReceiver
+) -> None:
+    email = webex.info["demo"]["webex_active"][3]
+    token = account(webex, receiver, email)
+    (profile,) = profiles(webex, token, "webex")
+    before = stored_tokens(webex, "webex_enterprise")
+    sim = webex.simulator("webex")
+    sim.clear_requests()
+    sim.advance_clock(sim.access_token_ttl_seconds + 1)  # Webex now refuses the stored access token
+    created = create_meeting(webex, token, profile["profile_id"])
+    assert created.status_code == 201, created.text  # 401, one refresh, the create again
+    assert len(refresh_grants(webex, "webex")) == 1
+    after = stored_tokens(webex, "webex_enterprise")
+    assert after["access_token"] != before["access_token"]
+    assert after["refresh_token"] == before["refresh_token"]  # Webex answers with the same one
