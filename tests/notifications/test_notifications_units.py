@@ -34,6 +34,7 @@ from orgconnect.domain.notifications import (
     verify,
 )
 from orgconnect.domain.provider_model import RefreshTokenRejected
+from orgconnect.domain.webhooks_deauthorization import deauthorize_account
 from orgconnect.workers.directory_sync import ConferencingMatcher
 from orgconnect.workers.notifications import DestinationRefused, NotificationsWorker
 from tests.unit import test_connection_credentials as credentials_tests
@@ -54,7 +55,7 @@ def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:
 def test_verification_accepts_a_fresh_signature_and_refuses_everything_else() -> None:
     body = b'{"notification":{"id":"ntf_1"}}'
     header = signature_header([SECRET], NOW, body)
-    ok = {"timestamp": str(NOW), "signature_value": header, "body": body, "now": NOW + 299}
+    ok: dict[str, Any] = {"timestamp": str(NOW), "signature_value": header, "body": body, "now": NOW + 299}
     assert verify(SECRET, **ok)
     assert not verify("another-secret", **ok)
     assert not verify(SECRET, **{**ok, "body": body + b" "})
@@ -208,7 +209,7 @@ def test_destination_rules(url: str, loopback: bool, ok: bool) -> None:
         ("::ffff:10.1.2.3", True, False),
         ("169.254.169.254", True, False),
         ("100.64.0.1", False, False),  # shared address space
-        ("0.0.0.0", True, False),
+        ("0.0.0.0", True, False),  # noqa: S104 - an address to refuse, not a bind
         ("224.0.0.1", False, False),
         ("not-an-address", False, False),
     ],
@@ -334,7 +335,7 @@ def test_a_deauthorization_publishes_revoked_before_the_secret_goes_and_again_on
     published = Published(fail=True)
 
     def run() -> Any:
-        return deauthorization_tests.deauthorize_account(
+        return deauthorize_account(
             provider_names=["zoom_enterprise"],
             account_id="ZA1",
             event_time=deauthorization_tests.EVENT_AT,
