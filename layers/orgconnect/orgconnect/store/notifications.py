@@ -132,7 +132,9 @@ class DynamoDeliveryMarkers:
 
     def delivered(self, notification_id: str) -> bool:
         """One GetItem (an expired marker reads as absent)."""
-        return self._store.read(delivery_key(notification_id), live=True) is not None
+        data = self._store.read(delivery_key(notification_id))
+        # TTL deletion is lazy: an expired marker may still be there.
+        return data is not None and int(data.get("expires_at", 0)) > self._clock()
 
     def mark_delivered(self, notification_id: str) -> None:
         """One PutItem, after the client answered 2xx."""
