@@ -123,7 +123,8 @@ def test_a_refused_refresh_arrives_as_needs_reauthorization(
         SecretId=connection["secret_arn"], SecretString=json.dumps({**stored, "expires_at": 0})
     )
     flow.simulator("zoom").add_fault("token", "invalid_grant")
-    test_url = f"{flow.info['api_url']}/v1/organizational_unit/conferencing_connections/{connection['connection_id']}/test"
+    collection = f"{flow.info['api_url']}/v1/organizational_unit/conferencing_connections"
+    test_url = f"{collection}/{connection['connection_id']}/test"
     answer = flow.api.post(test_url, headers={"Authorization": f"Bearer {token}"})
     assert answer.status_code == 200 and answer.json()["test"]["passed"] is False, answer.text
 
