@@ -133,3 +133,38 @@ def test_a_refused_refresh_arrives_as_needs_reauthorization(
     assert notification["type"] == "connection_status_changed"
     assert notification["status"] == "needs_reauthorization"
     assert notification["connection_id"] == connection["connection_id"]
+
+
+def test_a_delegated_access_match_arrives_as_profile_connected(
+    notify_stack: FlowStack,
+    notification_receiver: NotificationReceiver,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    flow, receiver = notify_stack, notification_receiver
+    demo = Client(
+        flow.info["client_id"],
+        flow.info["client_secret"],
+        flow.info["redirect_uri"],
+        flow.info["service_account_id"],
+    )
+    # The demo OU gets a Zoom connection; its client a notification URL.
+    outcome = Browser(flow).run(flow.authorize_url(demo, provider="zoom_enterprise"))
+    assert outcome.kind == "code", outcome.text
+    path = set_url(capsys, flow, receiver, demo)
+    callback = f"/cb/{secrets.token_hex(6)}"
+    receiver.answer[callback] = (204, {})  # the delegated-access callback: not what is tested here
+    email = flow.info["demo"]["zoom_active"][3]
+    queued = flow.api.post(
+        f"{flow.info['api_url']}/v1/service_account_authorizations",
+        headers={"Authorization": f"Bearer {flow.info['service_account_token']}"},
+        json={"email": email, "scope": "read_only", "callback_url": receiver.url(callback)},
+    )
+    assert queued.status_code == 202, queued.text
+
+    wait_for(lambda: bool(receiver.received.get(path)), timeout=30)
+    (notification,) = [n["notification"] for n in receiver.received[path]]
+    assert notification["type"] == "profile_connected" and notification["profile_connected"] is True
+    assert notification["provider_name"] == "zoom"
+    (account,) = [a for a in flow.table_items("ACCOUNT#") if a.get("email") == email]
+    assert notification["account_id"] == account["account_id"]
+    assert notification["profile_id"].startswith("pro_") and notification["connection_id"].startswith("cnx_")
