@@ -152,3 +152,21 @@ def test_the_recipe_refuses_a_stale_timestamp() -> None:
     stale = fresh - 3600
     assert not verify("s", str(stale), f"v1={signature('s', stale, body)}", body)
     assert not verify("s", None, None, body)
+
+
+def test_no_secret_or_signature_reaches_the_logs(
+    receiver: NotificationReceiver, service_logs: list[str]
+) -> None:
+    secret = new_notification_secret()
+    path, notification, _, worker = _setup(receiver, SigningSecrets(secret))
+    receiver.fail[path] = 100
+    with pytest.raises(CallbackUndeliverable):
+        worker.handle(notification)
+    del receiver.fail[path]
+    receiver.secrets[path] = secret
+    memory = Memory()  # the client's URL was cleared since: dropped, with a log line
+    dropped = NotificationsWorker(memory, memory, lambda *_: None, now=lambda: 0, allow_loopback=True)
+    assert dropped.handle(notification) == "no_destination"
+    assert worker.handle(notification) == "delivered"
+    assert any(notification.notification_id in line for line in service_logs)
+    assert not any(secret in line or "Orgconnect-Signature" in line for line in service_logs)

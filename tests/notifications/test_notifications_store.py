@@ -190,3 +190,55 @@ def test_the_publisher_queues_only_for_clients_with_a_url_and_true_statuses(
         connected.type is NotificationType.PROFILE_CONNECTED
         and connected.fields["profile_id"] == before.profile_id
     )
+
+
+def test_the_operator_cli(
+    seeded: Seeded,
+    aws: dict[str, str],
+    aws_resolver: Resolver,
+    keyring: None,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from orgconnect.cli import main
+
+    target = [
+        "--table", aws["ORGCONNECT_TABLE_NAME"], "--pepper-secret-id", aws["ORGCONNECT_PEPPER_SECRET_ID"],
+        "--encryption-keys-secret-id", aws_resolver.refs["EncryptionKeysSecret"],
+    ]  # fmt: skip
+
+    def run(*args: str, with_target: bool = True) -> tuple[int, dict[str, Any] | str]:
+        capsys.readouterr()
+        code = main(["admin", *args, *(target if with_target else [])])
+        out, err = capsys.readouterr()
+        return code, (json.loads(out) if code == 0 else err)
+
+    client = ["--client-id", seeded.client_id]
+    # Outside the dev stack: https and a public host only.
+    for url in (
+        "http://127.0.0.1:9000/n",
+        "https://10.1.2.3/n",
+        "https://localhost/n",
+        "http://hooks.example.com/n",
+    ):
+        code, err = run("set-notification-url", *client, "--url", url)
+        assert code == 2 and "url" in str(err)
+    code, out = run("set-notification-url", *client, "--url", URL)
+    assert code == 0 and isinstance(out, dict)
+    first = out["notification_secret"]
+    assert first.startswith("ntfsec_")
+    code, out = run("set-notification-url", *client, "--url", URL + "/v2")
+    assert code == 0 and isinstance(out, dict) and "notification_secret" not in out and "note" in out
+    code, out = run("rotate-notification-secret", *client, "--grace-hours", "1")
+    assert code == 0 and isinstance(out, dict) and out["notification_secret"] not in (first, None)
+    found = _destinations().destination(seeded.client_id)
+    assert found is not None and found.url == URL + "/v2"
+    assert found.secrets.current == out["notification_secret"] and found.secrets.previous == first
+    code, out = run("set-notification-url", *client, "--clear")
+    assert code == 0 and out == {"client_id": seeded.client_id, "notification_url": None}
+    assert _destinations().destination(seeded.client_id) is None
+    code, err = run("set-notification-url", "--client-id", "cli_000000000000000000000000", "--url", URL)
+    assert code == 2 and "no client" in str(err)
+    monkeypatch.delenv("ORGCONNECT_ENCRYPTION_KEYS_SECRET_ID")
+    code, err = run("set-notification-url", *client, "--url", URL, with_target=False)
+    assert code == 2 and "keyring" in str(err)
