@@ -54,7 +54,7 @@ class SqsNotificationPublisher:
     ) -> None:
         """Queue ``connection_status_changed`` if the connection has ``status`` and its client a URL."""
         data = self._store.read(keys.connection_key(connection_id))
-        if not data or data.get("status") != str(status) or "client_id" not in data:
+        if not data or data.get("type") != "connection" or data.get("status") != str(status):
             return
         connection = _StoredConnection(data)
         if not self._has_url(connection.client_id):
