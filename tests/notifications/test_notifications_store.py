@@ -242,3 +242,27 @@ def test_the_operator_cli(
     monkeypatch.delenv("ORGCONNECT_ENCRYPTION_KEYS_SECRET_ID")
     code, err = run("set-notification-url", *client, "--url", URL, with_target=False)
     assert code == 2 and "keyring" in str(err)
+
+
+def test_a_publisher_that_cannot_read_or_send_says_temporarily_unavailable(
+    seeded: Seeded, keyring: None, aws_resolver: Resolver
+) -> None:
+    from orgconnect.domain.errors import TemporarilyUnavailable
+    from orgconnect.store.dynamodb import DynamoStore
+
+    connection = _connection(seeded.client_id, ConnectionStatus.REVOKED)
+    _destinations().set_url(seeded.client_id, URL, new_notification_secret())
+    missing_table = DynamoStore("no-such-table", runtime.get_store().client, clock=lambda: 0)
+    unreadable = SqsNotificationPublisher(missing_table, boto3.client("sqs"), "unused", clock=lambda: 0)
+    with pytest.raises(TemporarilyUnavailable):
+        unreadable.connection_status_changed(
+            connection.connection_id, ConnectionStatus.REVOKED, change_key="1"
+        )
+    missing_queue = aws_resolver.refs["NotificationsQueue"] + "-missing"
+    unsendable = SqsNotificationPublisher(
+        runtime.get_store(), boto3.client("sqs"), missing_queue, clock=lambda: 0
+    )
+    with pytest.raises(TemporarilyUnavailable):
+        unsendable.connection_status_changed(
+            connection.connection_id, ConnectionStatus.REVOKED, change_key="1"
+        )

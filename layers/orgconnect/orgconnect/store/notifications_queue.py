@@ -10,7 +10,8 @@ and is queued only if the connection really has that status now.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from orgconnect.domain.errors import TemporarilyUnavailable
@@ -39,6 +40,24 @@ class _StoredConnection:
         self.provider_name = str(data["provider_name"])
 
 
+@contextmanager
+def _reads_failing(kind: str, connection_id: str) -> Iterator[None]:
+    """A read that failed (throttled, denied, unreachable) is logged and is TemporarilyUnavailable,
+    the one failure the publisher's callers expect."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        yield
+    except (ClientError, BotoCoreError, TemporarilyUnavailable) as error:
+        logger.error(
+            "notification not queued",
+            extra={"type": kind, "connection_id": connection_id, "why": type(error).__name__},
+        )
+        if isinstance(error, TemporarilyUnavailable):
+            raise
+        raise TemporarilyUnavailable(f"notification read: {type(error).__name__}") from error
+
+
 class SqsNotificationPublisher:
     """Queues notifications for the notifications worker (``SendMessage``)."""
 
@@ -53,12 +72,13 @@ class SqsNotificationPublisher:
         self, connection_id: str, status: ConnectionStatus, *, change_key: str
     ) -> None:
         """Queue ``connection_status_changed`` if the connection has ``status`` and its client a URL."""
-        data = self._store.read(keys.connection_key(connection_id))
-        if not data or data.get("type") != "connection" or data.get("status") != str(status):
-            return
-        connection = _StoredConnection(data)
-        if not self._has_url(connection.client_id):
-            return
+        with _reads_failing("connection_status_changed", connection_id):
+            data = self._store.read(keys.connection_key(connection_id))
+            if not data or data.get("type") != "connection" or data.get("status") != str(status):
+                return
+            connection = _StoredConnection(data)
+            if not self._has_url(connection.client_id):
+                return
         self._send(
             connection_status_changed(connection, status, change_key=change_key, occurred_at=self._clock())
         )
@@ -68,8 +88,12 @@ class SqsNotificationPublisher:
     ) -> None:
         """Queue ``profile_connected``/``profile_disconnected`` when the connected state changed."""
         notification = profile_changed(before, after, connection, occurred_at=self._clock())
-        if notification is not None and self._has_url(connection.client_id):
-            self._send(notification)
+        if notification is None:
+            return
+        with _reads_failing(str(notification.type), connection.connection_id):
+            if not self._has_url(connection.client_id):
+                return
+        self._send(notification)
 
     def _has_url(self, client_id: str) -> bool:
         now = self._clock()
