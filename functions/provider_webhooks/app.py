@@ -53,6 +53,7 @@ def provider_webhook(provider: str) -> Response[Any]:
         load_connections=runtime.get_account_connections,
         load_vault=runtime.get_connection_vault,
         now=runtime.now(),
+        load_notifications=runtime.get_notification_publisher,
     )
     return receive(deps, app.current_event, provider)
 

@@ -85,6 +85,13 @@ def json_text_map(raw: str) -> dict[str, str]:
     return value
 
 
+def flag(raw: str) -> bool:
+    """``true`` or ``false``."""
+    if raw.strip().lower() not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return raw.strip().lower() == "true"
+
+
 def env(name: str, parse: Parser, default: Any = MISSING) -> Any:
     """A settings field read from the environment variable ``name`` (required without a default)."""
     if isinstance(default, dict):
@@ -167,6 +174,18 @@ class DelegatedAccessSettings:
     callback_timeout_seconds: float = env("ORGCONNECT_CALLBACK_TIMEOUT_SECONDS", seconds(0, 20), 5.0)
 
 
+@dataclass(frozen=True)
+class NotificationSettings:
+    """Integrator notifications: the queue publishers fill (empty: none are queued) and delivery."""
+
+    queue_url: str = env("ORGCONNECT_NOTIFICATIONS_QUEUE_URL", text(), "")
+    attempts: int = env("ORGCONNECT_NOTIFICATION_ATTEMPTS", integer(1, 10), 3)
+    backoff_seconds: float = env("ORGCONNECT_NOTIFICATION_BACKOFF_SECONDS", seconds(0, 30), 0.5)
+    timeout_seconds: float = env("ORGCONNECT_NOTIFICATION_TIMEOUT_SECONDS", seconds(0, 20), 5.0)
+    # Loopback destinations (http://127.0.0.1:...): the dev stack only, never in a deployment.
+    allow_loopback: bool = env("ORGCONNECT_NOTIFICATIONS_ALLOW_LOOPBACK", flag, False)
+
+
 # The families: what each kind of function validates at cold start.
 API_FUNCTION: tuple[type[DataclassInstance], ...] = (TableSettings, PepperSettings)
 LINK_TOKENS_FUNCTION = (*API_FUNCTION, LinkTokenSettings)
@@ -174,6 +193,7 @@ FLOW_FUNCTION = (TableSettings, PepperSettings, FlowSettings, ProviderSettings, 
 WORKER_FUNCTION = (TableSettings, ProviderSettings, VaultSettings)
 SERVICE_ACCOUNT_AUTHORIZATIONS_FUNCTION = (*API_FUNCTION, DelegatedAccessSettings)
 DELEGATED_ACCESS_WORKER_FUNCTION = (*WORKER_FUNCTION, PepperSettings, FlowSettings, DelegatedAccessSettings)
+NOTIFICATIONS_WORKER_FUNCTION = (TableSettings, VaultSettings, NotificationSettings)
 
 _loaded: dict[type[Any], Any] = {}
 
