@@ -9,6 +9,8 @@
    process) and warm (goal for the link token: <= 2 DynamoDB calls).
 4. Delegated access on the dev stack (delegated_access.py): DynamoDB and provider calls of a hit
    and a miss, and the wall time and calls of a batch of 50 until every callback has arrived.
+5. Zoom directory listing at 10,000 and 100,000 users through the client-side rate limiter
+   (directory_listing.py): list calls, wall time against the rate-limit floor, 429s.
 """
 
 from __future__ import annotations
@@ -151,6 +153,18 @@ def delegated_access() -> dict[str, Any]:
     return dict(json.loads(out.stdout.strip().splitlines()[-1])["delegated_access"])
 
 
+def directory_listing() -> list[dict[str, Any]]:
+    """The Zoom directory listing runs (directory_listing.py); its table goes to the terminal."""
+    out = subprocess.run(
+        [sys.executable, "-m", "benchmarks.directory_listing"],
+        stdout=subprocess.PIPE,
+        text=True,
+        check=True,
+        cwd=ROOT,
+    )
+    return list(json.loads(out.stdout.strip().splitlines()[-1])["directory_listing"])
+
+
 def main() -> None:
     print(f"python {sys.version.split()[0]}, {RUNS} fresh interpreters per measurement (median)")
     report = {
@@ -159,6 +173,7 @@ def main() -> None:
         "aws_calls_per_request": aws_calls_per_request(),
         "flow_aws_calls_per_request": flow_calls_per_request(),
         "delegated_access": delegated_access(),
+        "directory_listing": directory_listing(),
     }
     print(json.dumps(report, indent=2))
     out = ROOT / "benchmarks" / "results"

@@ -37,6 +37,8 @@ DEMO_GROUPS = {
     "zoom_inactive": "Zoom user deactivated",
     "no_zoom": "no Zoom user",
     "other_tenant": "in the second calendar tenant (found once it is linked to the OU)",
+    "ms_teams_unlicensed": "in the second calendar tenant, without a Teams licence",
+    "google_meet_suspended": "suspended in Google Workspace (Google Meet inactive)",
 }
 EMAILS_PER_GROUP = 2
 
@@ -138,15 +140,22 @@ def _request_form(session: DemoSession, demo: Mapping[str, list[str]], ready: bo
             "<section><h2>2. Delegated access</h2><p>The dev stack has no service account token "
             "(started without simulators).</p></section>"
         )
+    # The per-provider groups (webex_active…) repeat these people: each email is offered once.
+    shown: set[str] = set()
+    picks: dict[str, list[str]] = {}
+    for name in DEMO_GROUPS:
+        fresh = [email for email in demo.get(name, []) if email not in shown][:EMAILS_PER_GROUP]
+        shown.update(fresh)
+        picks[name] = fresh
     groups = "".join(
-        f"<fieldset><legend>{e(DEMO_GROUPS.get(name, name))}</legend>"
+        f"<fieldset><legend>{e(DEMO_GROUPS[name])}</legend>"
         + "".join(
             f"<label><input type=checkbox name=email value='{e(email)}' "
             f"data-testid='pick-{e(email)}'> {e(email)}</label>"
-            for email in emails[:EMAILS_PER_GROUP]
+            for email in emails
         )
         + "</fieldset>"
-        for name, emails in demo.items()
+        for name, emails in picks.items()
         if emails
     )
     inner = (

@@ -39,7 +39,12 @@ DEFAULT_PORTS = {"api": 4010, "integrator": 4011, "aws": 4566}
 DEFAULT_DYNAMODB_LOCAL_PORT = 4567
 DEFAULT_SIMULATOR_PORTS = {"zoom": 4020, "microsoft": 4021, "google": 4022, "webex": 4023, "indeed": 4024}
 # Local-only settings: no X-Ray daemon, no CloudWatch EMF lines on the console.
-LOCAL_ONLY_ENV = {"POWERTOOLS_TRACE_DISABLED": "true", "POWERTOOLS_METRICS_DISABLED": "true"}
+LOCAL_ONLY_ENV = {
+    "POWERTOOLS_TRACE_DISABLED": "true",
+    "POWERTOOLS_METRICS_DISABLED": "true",
+    # Integrator notifications may go to http://127.0.0.1:... here (never in a deployment).
+    "ORGCONNECT_NOTIFICATIONS_ALLOW_LOOPBACK": "true",
+}
 
 
 @dataclass
@@ -161,6 +166,7 @@ class DevStack:
                 "region": env["AWS_DEFAULT_REGION"],
                 "table_name": env["ORGCONNECT_TABLE_NAME"],
                 "pepper_secret_id": env["ORGCONNECT_PEPPER_SECRET_ID"],
+                "encryption_keys_secret_id": env["ORGCONNECT_ENCRYPTION_KEYS_SECRET_ID"],
                 "access_key_id": env["AWS_ACCESS_KEY_ID"],
                 "secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
             },

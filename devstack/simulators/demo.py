@@ -9,12 +9,18 @@ accounts (Zoom, Webex, ...) agree on who exists:
 - some have an *inactive* (deactivated) Zoom user,
 - some have no Zoom user at all,
 - ``subsidiary.example`` people live in the second calendar tenant (seed 002).
+
+The other conferencing providers follow the same people (``summary()`` names them per provider):
+Webex and Indeed hold the people who have a Zoom user, with the same standing (pending =
+invited, inactive = sign-in disabled / deactivated); Google Meet is the Google Workspace tenant
+(the last ``example.com`` person is suspended there); Microsoft Teams is the Microsoft 365 tenant
+(the last ``subsidiary.example`` person has no Teams licence).
 """
 
 from __future__ import annotations
 
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Literal
 
 ZoomStatus = Literal["active", "pending", "inactive"]
@@ -78,6 +84,8 @@ class DemoPerson:
     domain: str
     zoom_status: ZoomStatus | None  # None: this person has no Zoom user
     is_admin: bool = False
+    google_suspended: bool = False  # suspended in Google Workspace (Meet: inactive)
+    teams_licensed: bool = True  # Microsoft 365: the E3 licence's Teams plan is enabled
 
     @property
     def display_name(self) -> str:
@@ -105,13 +113,31 @@ class DemoDirectory:
         return [p.email for p in self.people if p.domain == domain and p.zoom_status == zoom_status]
 
     def summary(self) -> dict[str, list[str]]:
-        """The `demo` block of `.orgconnect/dev.json` (SPEC section 6)."""
+        """The `demo` block of `.orgconnect/dev.json` (SPEC section 6): calendar users, per
+        conferencing provider and standing. Every email is a calendar user of the demo: the
+        ``example.com`` ones of the Google Workspace tenant, the ``subsidiary.example`` ones
+        (``other_tenant``, ``ms_teams_*``) of the Microsoft 365 tenant."""
+        primary = self.in_domain(PRIMARY_DOMAIN)
+        secondary = self.in_domain(SECONDARY_DOMAIN)
+        active, pending, inactive = (self.emails(zoom_status=s) for s in ("active", "pending", "inactive"))
         return {
-            "zoom_active": self.emails(zoom_status="active"),
-            "zoom_pending": self.emails(zoom_status="pending"),
-            "zoom_inactive": self.emails(zoom_status="inactive"),
+            "zoom_active": active,
+            "zoom_pending": pending,
+            "zoom_inactive": inactive,
             "no_zoom": self.emails(zoom_status=None),
-            "other_tenant": [p.email for p in self.in_domain(SECONDARY_DOMAIN)],
+            "other_tenant": [p.email for p in secondary],
+            # Webex: the Zoom people; pending = invitePending, inactive = loginEnabled false.
+            "webex_active": active,
+            "webex_pending": pending,
+            "webex_inactive": inactive,
+            "ms_teams_active": [p.email for p in secondary if p.teams_licensed],
+            "ms_teams_unlicensed": [p.email for p in secondary if not p.teams_licensed],
+            "google_meet_active": [p.email for p in primary if not p.google_suspended],
+            "google_meet_suspended": [p.email for p in primary if p.google_suspended],
+            # Indeed: the Zoom people; pending = invited, inactive = deactivated.
+            "indeed_active": active,
+            "indeed_invited": pending,
+            "indeed_deactivated": inactive,
         }
 
 
@@ -122,7 +148,9 @@ def build_demo_directory(
 
     The first ``example.com`` person is the administrator (an active Zoom user, admin of the
     Google Workspace tenant and owner of the Zoom account). Of the rest, about 80% are active
-    Zoom users, 8% pending, 4% inactive and 8% have no Zoom user; at least one of each.
+    Zoom users, 8% pending, 4% inactive and 8% have no Zoom user; at least one of each. The
+    last non-admin of ``example.com`` is suspended in Google Workspace, the last non-admin of
+    ``subsidiary.example`` has no Teams licence.
     """
     if primary_users < 5:
         raise ValueError("primary_users must be at least 5 (one of each kind plus the admin)")
@@ -155,4 +183,11 @@ def build_demo_directory(
         # The subsidiary's people are mostly on the same Zoom account too.
         subsidiary_status: ZoomStatus | None = "active" if i % 4 else None
         people.append(new_person(SECONDARY_DOMAIN, subsidiary_status, is_admin=(i == 0)))
+    # One person per calendar tenant who cannot use its conferencing: the last of each domain
+    # (never an admin), chosen without drawing from ``rng`` so the emails stay what they were.
+    last = {p.domain: i for i, p in enumerate(people) if not p.is_admin}
+    if PRIMARY_DOMAIN in last:
+        people[last[PRIMARY_DOMAIN]] = replace(people[last[PRIMARY_DOMAIN]], google_suspended=True)
+    if SECONDARY_DOMAIN in last:
+        people[last[SECONDARY_DOMAIN]] = replace(people[last[SECONDARY_DOMAIN]], teams_licensed=False)
     return DemoDirectory(people=tuple(people), seed=seed)

@@ -69,6 +69,8 @@ class GoogleSimulator(Simulator):
     - ``page_token_ttl_seconds`` (3 days, providers.md section 4).
     - ``max_refresh_tokens`` (100): live refresh tokens per user and client; issuing one more
       revokes the oldest, as Google documents.
+    - ``meet_api_enabled`` (True): False answers Meet calls as Google does when the Meet REST API
+      is not enabled in the OAuth client's Cloud project (403 ``SERVICE_DISABLED``).
     """
 
     name = "google"
@@ -85,6 +87,7 @@ class GoogleSimulator(Simulator):
         access_token_ttl_seconds: float = 3599,
         page_token_ttl_seconds: float = 3 * 86400,
         max_refresh_tokens: int = 100,
+        meet_api_enabled: bool = True,
         **base_options: Any,
     ) -> None:
         self.domain = domain.lower()
@@ -93,6 +96,7 @@ class GoogleSimulator(Simulator):
         self.access_token_ttl_seconds = access_token_ttl_seconds
         self.page_token_ttl_seconds = page_token_ttl_seconds
         self.max_refresh_tokens = max_refresh_tokens
+        self.meet_api_enabled = meet_api_enabled
         self.signing_key = shared_signing_key()
         self.customer_id = ""
         self.users: dict[str, WorkspaceUser] = {}
@@ -123,6 +127,7 @@ class GoogleSimulator(Simulator):
                 customer_id=self.customer_id,
                 creation_time=iso_millis(created + index * 3600),
                 is_admin=person.is_admin,
+                suspended=person.google_suspended,
             )
             self.users[user.id] = user
         self.grants = {}
@@ -228,6 +233,7 @@ class GoogleSimulator(Simulator):
             "access_token_ttl_seconds": float,
             "page_token_ttl_seconds": float,
             "max_refresh_tokens": int,
+            "meet_api_enabled": bool,
         }
         return apply_switches(self, options, switches)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 import string
+import zlib
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlencode
@@ -223,6 +224,8 @@ class GoogleApi:
 
     def _create_space(self, request: Request) -> Response:
         record, caller = self._authenticate(request)
+        if not self.sim.meet_api_enabled:
+            return self._service_disabled(record.client_id)
         self._require_scope(record, (MEET_CREATED,))
         try:
             body = read_json(request)
@@ -247,8 +250,30 @@ class GoogleApi:
         self.sim.spaces[space_id] = {**space, "_owner": caller.id}
         return json_response(space)
 
+    def _service_disabled(self, client_id: str) -> Response:
+        """Google's answer when an API is off in the calling client's Cloud project: 403
+        ``PERMISSION_DENIED`` with an ``ErrorInfo`` whose reason is ``SERVICE_DISABLED``."""
+        # A Google client id starts with its project number: "123456789012-abc.apps.googleusercontent.com".
+        prefix = client_id.partition("-")[0]
+        project = prefix if prefix.isdigit() else str(zlib.crc32(client_id.encode()))
+        message = (
+            f"Google Meet REST API has not been used in project {project} before or it is disabled. "
+            f"Enable it by visiting https://console.developers.google.com/apis/api/meet.googleapis.com/"
+            f"overview?project={project} then retry."
+        )
+        info = {
+            "@type": "type.googleapis.com/google.rpc.ErrorInfo",
+            "reason": "SERVICE_DISABLED",
+            "domain": "googleapis.com",
+            "metadata": {"service": "meet.googleapis.com", "consumer": f"projects/{project}"},
+        }
+        body = {"error": {"code": 403, "message": message, "status": "PERMISSION_DENIED", "details": [info]}}
+        return json_response(body, 403)
+
     def _get_space(self, request: Request, space_id: str) -> Response:
         record, caller = self._authenticate(request)
+        if not self.sim.meet_api_enabled:
+            return self._service_disabled(record.client_id)
         self._require_scope(record, (MEET_CREATED, MEET_READONLY))
         space = self.sim.spaces.get(space_id)
         readable = space is not None and (

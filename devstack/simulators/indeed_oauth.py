@@ -230,6 +230,7 @@ class IndeedOAuth:
                 "iss": issuer,
                 "iat": int(self.sim.clock.now()),
                 "exp": int(record.expires_at),
+                "jti": str(record.extra.get("jti", "")),  # unique: two tokens of one second differ
             }
             if employer:
                 claims["act"] = {"sub": f"app:{employer}", "app_account": f"user:{user.id}"}

@@ -179,6 +179,7 @@ class MicrosoftSimulator(Simulator):
                 surname=person.last_name,
                 created=iso_utc(created + index * 86400),
                 job_title="IT Administrator" if person.is_admin else None,
+                teams_licensed=person.teams_licensed,
             )
             if person.is_admin:
                 user.member_of_roles.add(admin_role.id)

@@ -85,6 +85,9 @@ class MicrosoftSignIn:
             if canonical is None:
                 raise ScopeError(item)
             result.append(canonical)
+        if wants_default and any(name not in OIDC_SCOPES for name in result):
+            # Entra ID refuses /.default next to other scopes of the same resource (AADSTS70011).
+            raise ScopeError(f"{GRAPH_RESOURCE}/.default combined with other Graph scopes")
         return list(dict.fromkeys(result)), wants_default
 
     def _signin_options(self, hint: str | None) -> list[SignInOption]:

@@ -57,6 +57,7 @@ def provider_webhook(provider: str) -> Response[Any]:
         load_directory=delegated_runtime.conferencing_directory,
         load_profiles=delegated_runtime.conferencing_profiles,
         now=runtime.now(),
+        load_notifications=runtime.get_notification_publisher,
     )
     return receive(deps, app.current_event, provider)
 

@@ -20,6 +20,16 @@ from tests.e2e.conftest import ROOT, DevStackProcess
 
 pytestmark = pytest.mark.e2e
 PATH = "/v1/organizational_unit_authorization_link_tokens"
+PER_PROVIDER_DEMO = {
+    "webex_active",
+    "webex_inactive",
+    "ms_teams_active",
+    "ms_teams_unlicensed",
+    "google_meet_active",
+    "google_meet_suspended",
+    "indeed_active",
+    "indeed_deactivated",
+}
 SPEC_KEYS = {
     "api_url",
     "app_url",
@@ -52,7 +62,14 @@ def test_dev_json_has_the_spec_keys_and_loopback_urls(dev_stack: dict[str, Any])
     assert set(dev_stack) >= SPEC_KEYS
     for key in ("api_url", "app_url", "aws_endpoint_url", "redirect_uri"):
         assert dev_stack[key].startswith("http://127.0.0.1:")
-    assert set(dev_stack["demo"]) >= {"zoom_active", "zoom_pending", "no_zoom", "other_tenant"}
+    assert set(dev_stack["demo"]) >= {
+        "zoom_active",
+        "zoom_pending",
+        "no_zoom",
+        "other_tenant",
+        *PER_PROVIDER_DEMO,
+    }
+    assert all(dev_stack["demo"][key] for key in PER_PROVIDER_DEMO)  # every provider has its users
     assert re.fullmatch(r"cli_[0-9a-f]{24}", dev_stack["client_id"])
     assert re.fullmatch(r"ser_[0-9a-f]{24}", dev_stack["service_account_id"])
 

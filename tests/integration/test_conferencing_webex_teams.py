@@ -183,7 +183,9 @@ def test_graph_lists_1200_users_in_two_calls_with_licence_and_sign_in_state(
     assert adapter.calls["list"] == -(-len(sim.users) // 999) == 2
     assert users[f"user.0001@{SECONDARY_DOMAIN}"].status is UserStatus.UNLICENSED
     assert users[f"user.0002@{SECONDARY_DOMAIN}"].status is UserStatus.INACTIVE
-    assert sum(u.status is UserStatus.ACTIVE for u in users.values()) == len(sim.users) - 2
+    (seeded,) = DEMO.summary()["ms_teams_unlicensed"]  # the demo's own user without Teams
+    assert users[seeded].status is UserStatus.UNLICENSED
+    assert sum(u.status is UserStatus.ACTIVE for u in users.values()) == len(sim.users) - 3
     assert {u.provider_user_id for u in users.values()} == set(sim.users)
 
 

@@ -36,9 +36,15 @@ def test_licences_are_selectable_and_not_in_the_default_shape(ms: Ms) -> None:
     assert "assignedPlans" not in plain and "assignedLicenses" not in plain
     listed = ms.http.get("/v1.0/users", params=SELECT, headers=bearer(token)).json()["value"]
     assert len(listed) == len(TENANT_PEOPLE)
+    licensed = {p.email: p.teams_licensed for p in TENANT_PEOPLE}
+    assert not all(licensed.values())  # the demo seeds one person without Teams (ms_teams_unlicensed)
     for user in listed:
-        assert user["assignedLicenses"] == [{"skuId": E3_SKU_ID, "disabledPlans": []}]
-        assert plans_of(user) == {"exchange", "TeamspaceAPI"}
+        if licensed[user["userPrincipalName"]]:
+            assert user["assignedLicenses"] == [{"skuId": E3_SKU_ID, "disabledPlans": []}]
+            assert plans_of(user) == {"exchange", "TeamspaceAPI"}
+        else:
+            assert user["assignedLicenses"] == [{"skuId": E3_SKU_ID, "disabledPlans": [TEAMS1_PLAN_ID]}]
+            assert plans_of(user) == {"exchange"}
 
 
 def test_a_user_without_teams_has_the_plan_disabled_until_licensed_again(ms: Ms) -> None:

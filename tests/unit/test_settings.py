@@ -9,7 +9,7 @@ import sys
 import pytest
 
 from orgconnect import settings
-from orgconnect.domain.link_tokens import DEFAULT_TTL_SECONDS
+from orgconnect.domain.lifetimes import LINK_TOKEN_DEFAULT_TTL_SECONDS as DEFAULT_TTL_SECONDS
 
 _VARIABLES = [
     "ORGCONNECT_TABLE_NAME",

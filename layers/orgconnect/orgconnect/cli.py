@@ -4,11 +4,14 @@
                                    [--categories general,recruiting] [--admin-proof-policy P]
     orgconnect admin create-service-account --client-id cli_... --provider google_workspace
                                    --domain example.com [--admin-email admin@example.com]
+    orgconnect admin set-notification-url --client-id cli_... (--url https://... | --clear)
+    orgconnect admin rotate-notification-secret --client-id cli_... [--grace-hours 24]
 
 Target (one of): ``--dev [PATH]`` (the local stack's .orgconnect/dev.json), ``--stack-name NAME
 [--region R]`` (a deployed stack's outputs), or ``--table T --pepper-secret-id S
 [--endpoint-url URL]`` (also read from ORGCONNECT_TABLE_NAME / ORGCONNECT_PEPPER_SECRET_ID).
-Output is JSON on stdout; the client secret is printed once and stored only as a keyed hash.
+Output is JSON on stdout; the client secret is printed once and stored only as a keyed hash; a
+notification secret is printed once and stored sealed with the stack's keyring (docs/notifications.md).
 """
 
 from __future__ import annotations
@@ -49,6 +52,9 @@ class Target:
     secret_access_key: str | None = None
     # The local stack's DynamoDB when it runs on DynamoDB Local (``--dynamodb local``).
     dynamodb_endpoint_url: str | None = None
+    # The keyring that seals notification secrets; ``dev``: the local stack (loopback URLs allowed).
+    encryption_keys_secret_id: str | None = None
+    dev: bool = False
 
 
 def resolve_target(args: argparse.Namespace) -> Target:
@@ -67,6 +73,8 @@ def resolve_target(args: argparse.Namespace) -> Target:
             aws.get("access_key_id"),
             aws.get("secret_access_key"),
             data.get("dynamodb_endpoint_url"),
+            aws.get("encryption_keys_secret_id"),
+            dev=True,
         )
     if args.stack_name:
         return _stack_target(args.stack_name, args.region)
@@ -74,7 +82,11 @@ def resolve_target(args: argparse.Namespace) -> Target:
     secret = args.pepper_secret_id or os.environ.get("ORGCONNECT_PEPPER_SECRET_ID")
     if not table or not secret:
         raise CliError("choose a target: --dev, --stack-name NAME, or --table T --pepper-secret-id S")
-    return Target(table, secret, args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL"), args.region)
+    keyring = getattr(args, "encryption_keys_secret_id", None) or os.environ.get(
+        "ORGCONNECT_ENCRYPTION_KEYS_SECRET_ID"
+    )
+    endpoint = args.endpoint_url or os.environ.get("AWS_ENDPOINT_URL")
+    return Target(table, secret, endpoint, args.region, encryption_keys_secret_id=keyring)
 
 
 def _stack_target(stack_name: str, region: str | None) -> Target:
@@ -84,16 +96,22 @@ def _stack_target(stack_name: str, region: str | None) -> Target:
     stacks = cloudformation.describe_stacks(StackName=stack_name)["Stacks"]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in stacks[0].get("Outputs", [])}
     try:
-        return Target(outputs["TableName"], outputs["PepperSecretArn"], None, region)
+        return Target(
+            outputs["TableName"],
+            outputs["PepperSecretArn"],
+            None,
+            region,
+            encryption_keys_secret_id=outputs.get("EncryptionKeysSecretArn"),
+        )
     except KeyError as missing:
         raise CliError(f"stack {stack_name} has no output {missing}; is it an orgconnect stack?") from None
 
 
-def _stores(target: Target) -> tuple[Any, SecretHasher]:
+def _clients(target: Target) -> tuple[Any, Any]:
+    """The target's DynamoDB store and Secrets Manager client."""
     import boto3
 
     from orgconnect.store.dynamodb import DynamoStore
-    from orgconnect.store.vault import load_pepper
 
     session = boto3.session.Session(
         region_name=target.region,
@@ -102,7 +120,13 @@ def _stores(target: Target) -> tuple[Any, SecretHasher]:
     )
     dynamodb = session.client("dynamodb", endpoint_url=target.dynamodb_endpoint_url or target.endpoint_url)
     secrets = session.client("secretsmanager", endpoint_url=target.endpoint_url)
-    store = DynamoStore(target.table_name, dynamodb, clock=lambda: int(time.time()))
+    return DynamoStore(target.table_name, dynamodb, clock=lambda: int(time.time())), secrets
+
+
+def _stores(target: Target) -> tuple[Any, SecretHasher]:
+    from orgconnect.store.vault import load_pepper
+
+    store, secrets = _clients(target)
     return store, SecretHasher(load_pepper(target.pepper_secret_id, client=secrets))
 
 
@@ -146,6 +170,53 @@ def create_service_account(args: argparse.Namespace) -> dict[str, Any]:
     }
 
 
+def _destinations(target: Target) -> Any:
+    """The clients' notification destinations, sealing with the target's keyring."""
+    from orgconnect.store.notifications import DynamoNotificationDestinations
+    from orgconnect.store.vault import load_sealer
+
+    if not target.encryption_keys_secret_id:
+        raise CliError(
+            "the target names no keyring: pass --encryption-keys-secret-id (or use --dev/--stack-name)"
+        )
+    store, secrets = _clients(target)
+    keyring = target.encryption_keys_secret_id
+    return DynamoNotificationDestinations(store, lambda: load_sealer(keyring, client=secrets))
+
+
+def set_notification_url(args: argparse.Namespace) -> dict[str, Any]:
+    from orgconnect.domain.notifications import new_notification_secret, validate_notification_url
+
+    target = resolve_target(args)
+    destinations = _destinations(target)
+    if args.clear:
+        destinations.clear(args.client_id)
+        return {"client_id": args.client_id, "notification_url": None}
+    if not args.url:
+        raise CliError("give --url URL, or --clear")
+    url = validate_notification_url(args.url, allow_loopback=target.dev)
+    secret = new_notification_secret()
+    result: dict[str, Any] = {"client_id": args.client_id, "notification_url": url}
+    if destinations.set_url(args.client_id, url, secret):
+        result["notification_secret"] = secret  # shown once; stored only sealed
+    else:
+        result["note"] = (
+            "the client's notification secret is unchanged (rotate-notification-secret makes a new one)"
+        )
+    return result
+
+
+def rotate_notification_secret(args: argparse.Namespace) -> dict[str, Any]:
+    from orgconnect.domain.notifications import new_notification_secret
+
+    if args.grace_hours < 0:
+        raise CliError("--grace-hours cannot be negative")
+    secret = new_notification_secret()
+    until = int(time.time()) + int(args.grace_hours * 3600)
+    _destinations(resolve_target(args)).rotate(args.client_id, secret, previous_until=until)
+    return {"client_id": args.client_id, "notification_secret": secret, "previous_secret_signs_until": until}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="orgconnect", description="orgconnect operator commands")
     groups = parser.add_subparsers(dest="group", required=True)
@@ -165,6 +236,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--table", help="DynamoDB table name")
         p.add_argument("--pepper-secret-id", help="Secrets Manager id of the pepper")
         p.add_argument("--endpoint-url", help="AWS endpoint (for an emulator)")
+        p.add_argument("--encryption-keys-secret-id", help="Secrets Manager id of the keyring")
         return p
 
     c = with_target(commands.add_parser("create-client", help="register an integrator application"))
@@ -182,6 +254,17 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--domain", required=True)
     s.add_argument("--admin-email")
     s.set_defaults(run=create_service_account)
+
+    n = with_target(commands.add_parser("set-notification-url", help="where a client's notifications go"))
+    n.add_argument("--client-id", required=True)
+    n.add_argument("--url", help="https URL (loopback http only with --dev)")
+    n.add_argument("--clear", action="store_true", help="remove the URL and the secret")
+    n.set_defaults(run=set_notification_url)
+
+    r = with_target(commands.add_parser("rotate-notification-secret", help="a new notification secret"))
+    r.add_argument("--client-id", required=True)
+    r.add_argument("--grace-hours", type=float, default=24.0, help="the old secret also signs until then")
+    r.set_defaults(run=rotate_notification_secret)
     return parser
 
 

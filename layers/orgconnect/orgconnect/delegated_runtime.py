@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from orgconnect.store.directory import DynamoDirectory
     from orgconnect.workers.delegated_access import DelegatedAccessWorker
     from orgconnect.workers.directory_sync import ConferencingMatcher
+    from orgconnect.workers.notifications import NotificationsWorker
 
 
 @cache
@@ -112,4 +113,26 @@ def conferencing_matcher() -> ConferencingMatcher:
         directory=DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now()),
         tokens=runtime.connection_credentials(),
         adapters=conferencing_adapter,
+        notifications=runtime.get_notification_publisher(),
+    )
+
+
+def notifications_worker() -> NotificationsWorker:
+    """The notifications worker's ports (docs/notifications.md)."""
+    from orgconnect.store.notifications import DynamoDeliveryMarkers, DynamoNotificationDestinations
+    from orgconnect.workers.callbacks import CallbackPolicy
+    from orgconnect.workers.notifications import NotificationsWorker, post_signed
+
+    notifications = settings.load(settings.NotificationSettings)
+    policy = CallbackPolicy(
+        attempts=notifications.attempts,
+        backoff_initial=notifications.backoff_seconds,
+        timeout=notifications.timeout_seconds,
+    )
+    return NotificationsWorker(
+        destinations=DynamoNotificationDestinations(runtime.get_store(), runtime.get_sealer),
+        markers=DynamoDeliveryMarkers(runtime.get_store(), clock=lambda: runtime.now()),
+        post=lambda url, body, headers: post_signed(url, body, headers, policy=policy),
+        now=lambda: runtime.now(),
+        allow_loopback=notifications.allow_loopback,
     )

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.conferencing_connections import ConnectionManagement
     from orgconnect.domain.connection_credentials import ConnectionCredentials
     from orgconnect.domain.model import ProviderApp
+    from orgconnect.domain.notifications import NotificationPublisher
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.provisioning_policy_management import PolicyManagement
     from orgconnect.domain.relink import RelinkStore
@@ -173,6 +174,20 @@ def get_connection_tokens() -> ProviderConnectionTokens:
     )
 
 
+@lru_cache(maxsize=1)
+def get_notification_publisher() -> NotificationPublisher:
+    """Queues integrator notifications (docs/notifications.md); a no-op without a queue."""
+    from orgconnect.domain.notifications import NO_NOTIFICATIONS
+
+    queue_url = settings.load(settings.NotificationSettings).queue_url
+    if not queue_url:
+        return NO_NOTIFICATIONS
+    from orgconnect.store.notifications_queue import SqsNotificationPublisher
+
+    sqs = boto3.client("sqs", config=_AWS_CONFIG)
+    return SqsNotificationPublisher(get_store(), sqs, queue_url, clock=lambda: now())
+
+
 def connection_credentials() -> ConnectionCredentials:
     """Valid access tokens for conferencing connections, refreshed once per connection at a time
     (the lease outlives the longest refresh the provider client can make)."""
@@ -189,6 +204,7 @@ def connection_credentials() -> ConnectionCredentials:
         refresher=get_connection_tokens(),
         clock=lambda: float(now()),
         policy=CredentialPolicy(lease_seconds=max(30, int(refresh_seconds(timeout)) + 5)),
+        notifications=get_notification_publisher(),
     )
 
 
@@ -209,6 +225,7 @@ def reset() -> None:
         get_provider_apps,
         get_account_connections,
         get_connection_tokens,
+        get_notification_publisher,
     ):
         cached.cache_clear()
     settings.reset()

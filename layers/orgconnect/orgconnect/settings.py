@@ -16,8 +16,12 @@ from collections.abc import Callable, Mapping
 from dataclasses import MISSING, dataclass, field, fields
 from typing import TYPE_CHECKING, Any
 
-from orgconnect.domain.codes import MAX_CODE_TTL_SECONDS
-from orgconnect.domain.link_tokens import DEFAULT_TTL_SECONDS, MAX_TTL_SECONDS, MIN_TTL_SECONDS
+from orgconnect.domain.lifetimes import (
+    LINK_TOKEN_DEFAULT_TTL_SECONDS,
+    LINK_TOKEN_MAX_TTL_SECONDS,
+    LINK_TOKEN_MIN_TTL_SECONDS,
+    MAX_CODE_TTL_SECONDS,
+)
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -81,6 +85,13 @@ def json_text_map(raw: str) -> dict[str, str]:
     return value
 
 
+def flag(raw: str) -> bool:
+    """``true`` or ``false``."""
+    if raw.strip().lower() not in ("true", "false"):
+        raise ValueError("must be true or false")
+    return raw.strip().lower() == "true"
+
+
 def env(name: str, parse: Parser, default: Any = MISSING) -> Any:
     """A settings field read from the environment variable ``name`` (required without a default)."""
     if isinstance(default, dict):
@@ -107,7 +118,9 @@ class LinkTokenSettings:
     """The link-token endpoint."""
 
     link_token_ttl_seconds: int = env(
-        "ORGCONNECT_LINK_TOKEN_TTL_SECONDS", integer(MIN_TTL_SECONDS, MAX_TTL_SECONDS), DEFAULT_TTL_SECONDS
+        "ORGCONNECT_LINK_TOKEN_TTL_SECONDS",
+        integer(LINK_TOKEN_MIN_TTL_SECONDS, LINK_TOKEN_MAX_TTL_SECONDS),
+        LINK_TOKEN_DEFAULT_TTL_SECONDS,
     )
 
 
@@ -161,6 +174,18 @@ class DelegatedAccessSettings:
     callback_timeout_seconds: float = env("ORGCONNECT_CALLBACK_TIMEOUT_SECONDS", seconds(0, 20), 5.0)
 
 
+@dataclass(frozen=True)
+class NotificationSettings:
+    """Integrator notifications: the queue publishers fill (empty: none are queued) and delivery."""
+
+    queue_url: str = env("ORGCONNECT_NOTIFICATIONS_QUEUE_URL", text(), "")
+    attempts: int = env("ORGCONNECT_NOTIFICATION_ATTEMPTS", integer(1, 10), 3)
+    backoff_seconds: float = env("ORGCONNECT_NOTIFICATION_BACKOFF_SECONDS", seconds(0, 30), 0.5)
+    timeout_seconds: float = env("ORGCONNECT_NOTIFICATION_TIMEOUT_SECONDS", seconds(0, 20), 5.0)
+    # Loopback destinations (http://127.0.0.1:...): the dev stack only, never in a deployment.
+    allow_loopback: bool = env("ORGCONNECT_NOTIFICATIONS_ALLOW_LOOPBACK", flag, False)
+
+
 # The families: what each kind of function validates at cold start.
 API_FUNCTION: tuple[type[DataclassInstance], ...] = (TableSettings, PepperSettings)
 LINK_TOKENS_FUNCTION = (*API_FUNCTION, LinkTokenSettings)
@@ -168,6 +193,7 @@ FLOW_FUNCTION = (TableSettings, PepperSettings, FlowSettings, ProviderSettings, 
 WORKER_FUNCTION = (TableSettings, ProviderSettings, VaultSettings)
 SERVICE_ACCOUNT_AUTHORIZATIONS_FUNCTION = (*API_FUNCTION, DelegatedAccessSettings)
 DELEGATED_ACCESS_WORKER_FUNCTION = (*WORKER_FUNCTION, PepperSettings, FlowSettings, DelegatedAccessSettings)
+NOTIFICATIONS_WORKER_FUNCTION = (TableSettings, VaultSettings, NotificationSettings)
 
 _loaded: dict[type[Any], Any] = {}
 

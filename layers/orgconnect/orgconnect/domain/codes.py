@@ -13,7 +13,6 @@ from enum import StrEnum
 
 CODE_PURPOSE = "authorization_code"
 CODE_LENGTH = 32
-MAX_CODE_TTL_SECONDS = 600
 
 
 class GrantKind(StrEnum):

@@ -86,6 +86,7 @@ class RefusalReason(StrEnum):
     HOST_UNLICENSED = "host_unlicensed"  # no licence for the product (a Teams or Webex meetings licence)
     POLICY_REQUIRED = "policy_required"  # Teams: no application access policy for orgconnect's app
     CONSENT_REQUIRED = "consent_required"  # the admin consent or a scope is missing
+    API_DISABLED = "api_disabled"  # Google: the Meet REST API is off in the OAuth client's project
     REFUSED = "refused"  # any other refusal; ``provider_error`` says which
 
 
@@ -100,6 +101,10 @@ REMEDIES: dict[RefusalReason, str] = {
     ),
     RefusalReason.CONSENT_REQUIRED: (
         "have an administrator link {label} again and grant every permission asked"
+    ),
+    RefusalReason.API_DISABLED: (
+        "enable the {label} REST API in the Google Cloud project of orgconnect's OAuth client "
+        "(the operator's step), then try again"
     ),
     RefusalReason.REFUSED: "check the {label} account's settings for this user",
 }

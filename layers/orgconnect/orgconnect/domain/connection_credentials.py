@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from orgconnect.domain.errors import DomainError, TemporarilyUnavailable
+from orgconnect.domain.model import ConnectionStatus
+from orgconnect.domain.notifications import NO_NOTIFICATIONS, NotificationPublisher
 from orgconnect.domain.provider_model import (
     ProviderAnswerMalformed,
     ProviderRefused,
@@ -199,6 +201,7 @@ class ConnectionCredentials:
         clock: Callable[[], float] = time.time,
         sleep: Callable[[float], Any] = time.sleep,
         policy: CredentialPolicy | None = None,
+        notifications: NotificationPublisher = NO_NOTIFICATIONS,
     ) -> None:
         self._vault = vault
         self._leases = leases
@@ -207,6 +210,7 @@ class ConnectionCredentials:
         self._clock = clock
         self._sleep = sleep
         self.policy = policy or CredentialPolicy()
+        self._notifications = notifications
 
     def access_token(self, connection: LinkedConnection, *, rejected: str | None = None) -> str:
         """A valid access token for ``connection``; ``rejected``: a token the provider just
@@ -274,6 +278,12 @@ class ConnectionCredentials:
                 return None
             self._statuses.mark_needs_reauthorization(connection.connection_id, now=self._now())
             self._hold_failure(lease, NEEDS_REAUTHORIZATION)
+            with suppress(TemporarilyUnavailable):  # logged; the next refusal of these tokens retries it
+                self._notifications.connection_status_changed(
+                    connection.connection_id,
+                    ConnectionStatus.NEEDS_REAUTHORIZATION,
+                    change_key=current.version,
+                )
             raise ConnectionNeedsReauthorization(
                 connection.connection_id, rotation_lost=rotation_lost
             ) from None

@@ -9,14 +9,12 @@ from __future__ import annotations
 
 from orgconnect.domain.credential_syntax import is_id
 from orgconnect.domain.errors import InvalidRequest
+from orgconnect.domain.lifetimes import LINK_TOKEN_MAX_TTL_SECONDS, LINK_TOKEN_MIN_TTL_SECONDS
 from orgconnect.domain.model import ApiKey, LinkTokenGrant
 from orgconnect.domain.ports import LinkTokenStore, ServiceAccountNotFound
 from orgconnect.domain.secrets import SecretHasher, new_secret
 
 LINK_TOKEN_PURPOSE = "ou_link_token"  # noqa: S105 - a hash domain label, not a secret
-MIN_TTL_SECONDS = 60
-MAX_TTL_SECONDS = 4 * 3600
-DEFAULT_TTL_SECONDS = 30 * 60
 
 _SERVICE_ACCOUNT_INVALID = (
     "must be the id of a service account authorized for this application through Enterprise Connect"
@@ -25,8 +23,11 @@ _SERVICE_ACCOUNT_INVALID = (
 
 def check_ttl(ttl_seconds: int) -> int:
     """Reject a configured lifetime outside 1 minute to 4 hours."""
-    if not MIN_TTL_SECONDS <= ttl_seconds <= MAX_TTL_SECONDS:
-        raise ValueError(f"link token TTL must be between {MIN_TTL_SECONDS} and {MAX_TTL_SECONDS} seconds")
+    if not LINK_TOKEN_MIN_TTL_SECONDS <= ttl_seconds <= LINK_TOKEN_MAX_TTL_SECONDS:
+        raise ValueError(
+            f"link token TTL must be between {LINK_TOKEN_MIN_TTL_SECONDS} and "
+            f"{LINK_TOKEN_MAX_TTL_SECONDS} seconds"
+        )
     return ttl_seconds
 
 

@@ -22,7 +22,8 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
-from orgconnect.domain.model import ProviderAccountLink
+from orgconnect.domain.model import ConnectionStatus, ProviderAccountLink
+from orgconnect.domain.notifications import NO_NOTIFICATIONS, NotificationPublisher
 from orgconnect.domain.ports import CredentialVault
 
 
@@ -74,6 +75,7 @@ def deauthorize_account(
     connections: AccountConnections,
     vault: CredentialVault,
     now: int,
+    notifications: NotificationPublisher = NO_NOTIFICATIONS,
 ) -> DeauthorizationOutcome:
     """Revoke every connection of ``account_id`` and delete its credentials (module docstring).
 
@@ -98,6 +100,10 @@ def deauthorize_account(
                 continue
             (outcome.revoked if found is Revocation.REVOKED else outcome.already_revoked).append(
                 link.connection_id
+            )
+            # Before the secret goes: a failure here is retried by the provider, resuming here.
+            notifications.connection_status_changed(
+                link.connection_id, ConnectionStatus.REVOKED, change_key=f"{link.updated_at}"
             )
             vault.delete(link.secret_arn)
             connections.forget_secret(link, event_time=event_time)

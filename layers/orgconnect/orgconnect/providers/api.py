@@ -4,19 +4,21 @@ of orgconnect.providers.retry and typed errors:
 
 - AccessTokenRejected (401): refresh, then call again.
 - ProviderRefused: any other 4xx, with the status and the provider's error code.
-- ProviderUnavailable: network errors, 5xx and 429 still failing after the retries.
+- ProviderUnavailable: network errors, 5xx and 429 still failing after the retries;
+  RateLimitExhausted (a ProviderUnavailable) when a quota is used up for longer than a call waits.
 - RefreshTokenRejected: ``invalid_grant`` at refresh; the connection needs reauthorization.
 - ProviderAnswerMalformed: a success answer that is not the JSON the API documents.
 
 A subclass per provider names the hosts, the token endpoint and its client authentication, where
-the error code sits in an error body, and the paging style. httpx and tenacity load on the first
-request. Nothing here logs; descriptions carry no token and no body.
+the error code sits in an error body, the paging style, and its request categories and quotas
+(orgconnect.providers.rate_limit): every API call waits for its slot in the account's limiter
+first, so a long listing runs at, not above, the provider's rate limit. httpx and tenacity load on
+the first request. Nothing here logs; descriptions carry no token and no body.
 """
 
 from __future__ import annotations
 
 import base64
-import threading
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
@@ -34,7 +36,19 @@ from orgconnect.domain.provider_model import (
     RefreshTokenRejected,
 )
 from orgconnect.providers.answers import TokenAnswer, json_body, parse_answer
+from orgconnect.providers.http_pool import Timeouts as Timeouts
+from orgconnect.providers.http_pool import close_pooled_clients as close_pooled_clients
+from orgconnect.providers.http_pool import origin_of as origin_of
+from orgconnect.providers.http_pool import pooled_client as pooled_client
 from orgconnect.providers.paging import PagingStyle, SinglePage, merge_query
+from orgconnect.providers.rate_limit import (
+    RateLimiter,
+    RateStats,
+    RateTable,
+    provider_category,
+    provider_rate_table,
+    shared_limiter,
+)
 
 if TYPE_CHECKING:
     import httpx
@@ -47,57 +61,11 @@ MAX_ERROR_CODE_LENGTH = 120  # Webex's code is its message: keep descriptions sh
 
 
 @dataclass(frozen=True)
-class Timeouts:
-    """Seconds to connect and to wait for each read (and write, and a pooled connection)."""
-
-    connect: float = 3.0
-    read: float = 10.0
-
-    def for_httpx(self) -> httpx.Timeout:
-        import httpx
-
-        return httpx.Timeout(self.read, connect=self.connect)
-
-
-@dataclass(frozen=True)
 class Page:
     """One page of a list: its items and the whole decoded body."""
 
     items: list[Any]
     body: Mapping[str, Any] = field(repr=False)
-
-
-_pool: dict[tuple[str, object], httpx.Client] = {}
-_pool_lock = threading.Lock()
-
-
-def pooled_client(origin: str, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """The process's httpx client for ``origin`` (kept alive across Lambda invocations)."""
-    import httpx
-
-    key = (origin, transport)
-    with _pool_lock:
-        client = _pool.get(key)
-        if client is None:
-            # Never follow redirects: the bearer token must not travel to another host.
-            client = httpx.Client(transport=transport, follow_redirects=False)
-            _pool[key] = client
-        return client
-
-
-def close_pooled_clients() -> None:
-    """Close every pooled client (tests; a process that is about to end)."""
-    with _pool_lock:
-        clients = list(_pool.values())
-        _pool.clear()
-    for client in clients:
-        client.close()
-
-
-def origin_of(url: str) -> str:
-    """``scheme://host[:port]`` of a URL."""
-    parts = urlsplit(url)
-    return f"{parts.scheme}://{parts.netloc}".lower()
 
 
 class ProviderApi(ABC):
@@ -128,6 +96,8 @@ class ProviderApi(ABC):
         transport: httpx.BaseTransport | None = None,
         sleep: Callable[[float], Any] = time.sleep,
         clock: Callable[[], float] = time.time,
+        rate_plan: str | None = None,
+        rate_limiter: RateLimiter | None = None,
     ) -> None:
         self.app = app
         self.tokens = tokens
@@ -140,6 +110,14 @@ class ProviderApi(ABC):
         self._clock = clock
         #: The ``X-RateLimit-*`` headers of the last answer (lower-case names), for pacing.
         self.last_rate_limit: dict[str, str] = {}
+        #: The account's plan as the provider names it (Zoom: free, pro, business); None: unknown.
+        self.rate_plan = rate_plan
+        #: Paces this client's API calls; private unless ``limit_rate`` shares the account's one.
+        self.rate_limiter = rate_limiter or RateLimiter(
+            self.rate_table(rate_plan), label=self.label, clock=clock, sleep=sleep
+        )
+        #: Requests sent, 429s seen and seconds paced by this client (a sync reports them).
+        self.rate_stats = RateStats()
 
     # -- per provider ------------------------------------------------------------------------
 
@@ -154,6 +132,32 @@ class ProviderApi(ABC):
     def error_code(self, body: Mapping[str, Any]) -> str | None:
         """The provider's error code in an error body (None: not found)."""
         return None
+
+    def rate_table(self, plan: str | None) -> RateTable | None:
+        """The provider's quotas for a plan (None: none published; only its 429s are honoured)."""
+        return provider_rate_table(self.key, plan)
+
+    def rate_category(self, method: str, path: str) -> str:
+        """The request category a call counts against (Zoom: Light, Medium, Heavy...)."""
+        return provider_category(self.key, method, path)
+
+    def limit_rate(self, account_id: str, plan: str | None = None) -> RateLimiter:
+        """Pace this client with the process's limiter of the provider account ``account_id`` (so
+        every client of that account in this process shares one window), set to ``plan`` when
+        given or known to this client; else it keeps the plan another client set (first use: the
+        provider's conservative default)."""
+        if plan is not None:
+            self.rate_plan = plan
+        self.rate_limiter = shared_limiter(
+            self.key,
+            account_id,
+            self.rate_table(self.rate_plan) if self.rate_plan is not None else None,
+            default=self.rate_table(None),
+            label=self.label,
+            clock=self._clock,
+            sleep=self._sleep,
+        )
+        return self.rate_limiter
 
     def auth_headers(self, access_token: str) -> dict[str, str]:
         """How an API call carries the access token (always a header, never the URL)."""
@@ -293,7 +297,10 @@ class ProviderApi(ABC):
         headers = {"Accept": "application/json", **self.auth_headers(self.tokens.access_token)}
         if idempotent is None:
             idempotent = method.upper() in IDEMPOTENT_METHODS
-        response = self._send(method, url, json=json, params=params, headers=headers, idempotent=idempotent)
+        category = self.rate_category(method.upper(), urlsplit(url).path)
+        response = self._send(
+            method, url, json=json, params=params, headers=headers, idempotent=idempotent, category=category
+        )
         if response.is_success:
             return response
         code = self._error_code(response)
@@ -316,33 +323,56 @@ class ProviderApi(ABC):
         json: Any = None,
         data: Mapping[str, str] | None = None,
         params: Mapping[str, str] | None = None,
+        category: str | None = None,
     ) -> httpx.Response:
-        """One request under the retry policy; 5xx and 429 after the retries -> ProviderUnavailable."""
+        """One request under the retry policy; 5xx and 429 after the retries -> ProviderUnavailable.
+        With a ``category`` (API calls; not the token endpoint) each attempt first waits for its
+        slot in the rate limiter, and the answer's rate-limit headers go back to it."""
         import httpx
 
         from orgconnect.providers.retry import DEFAULT_POLICY, TransientAnswer, parse_retry_after, retrying
 
         client = pooled_client(origin_of(url), self._transport)
         timeout = self.timeouts.for_httpx()
+        policy = self.retry_policy or DEFAULT_POLICY
+        limiter, stats = self.rate_limiter, self.rate_stats
+        served: list[str | None] = [None]  # the category whose Retry-After tenacity has just waited
 
         def attempt() -> httpx.Response:
+            if category is not None:
+                stats.paced_seconds += limiter.acquire(category, served_hold=served[0])
+                stats.requests_by_category[category] += 1
+            stats.requests += 1
             response = client.request(
                 method, url, params=params, json=json, data=data, headers=headers, timeout=timeout
             )
             self.last_rate_limit = {
                 name: value for name, value in response.headers.items() if name.startswith(RATE_LIMIT_PREFIX)
             }
-            if response.status_code >= 500 or response.status_code == 429:
+            status, served[0] = response.status_code, None
+            if status >= 500 or status == 429:
                 wait = parse_retry_after(response.headers.get("retry-after"), now=self._clock())
-                raise TransientAnswer(response, wait)
+                answer = None
+                if status == 429:
+                    stats.rate_limited += 1
+                    stats.rate_limited_by_category[category or "token"] += 1
+                    if category is not None:
+                        answer = limiter.observe(category, status, self.last_rate_limit, retry_after=wait)
+                    if answer is not None and wait is not None and wait <= policy.max_retry_after:
+                        served[0] = answer.category
+                raise TransientAnswer(response, wait, rate_limit=answer)
+            if category is not None and self.last_rate_limit:
+                limiter.observe(category, status, self.last_rate_limit, retry_after=None)
             return response
 
-        policy = self.retry_policy or DEFAULT_POLICY
         where = f"{self.label} {method} {urlsplit(url).path}"
         try:
             return retrying(policy, idempotent=idempotent, sleep=self._sleep)(attempt)
         except TransientAnswer as transient:
             status = transient.response.status_code
+            answer = transient.rate_limit
+            if answer is not None and (answer.daily or (answer.retry_after or 0) > policy.max_retry_after):
+                raise limiter.exhausted(answer) from None  # used up for longer than a call waits
             raise ProviderUnavailable(
                 f"{where} answered {status}", status=status, retry_after=transient.retry_after
             ) from None

@@ -16,6 +16,7 @@ from orgconnect.domain.model import ProviderApp
 if TYPE_CHECKING:
     from orgconnect.domain.connection_checks import ConnectionCheck
     from orgconnect.domain.server_to_server import ServerToServerCredentials
+    from orgconnect.providers.google import GoogleApi
     from orgconnect.providers.zoom import ZoomApi
 
 
@@ -57,11 +58,32 @@ class ProviderConnectionClients:
         return check_server_to_server(api, credentials.account_id)
 
     def revoke(self, provider_name: str, tokens: dict[str, Any]) -> bool:
-        """Zoom: revoke the authorization with orgconnect's app. Other providers: False (their
-        tokens are deleted with the secret and expire)."""
+        """Zoom and Google: revoke the authorization with orgconnect's app. Webex, Microsoft and
+        Indeed offer no revocation an app can call: False (their tokens are deleted with the
+        secret and expire; docs/conferencing-providers.md)."""
         option = CONFERENCING.get(provider_name)
         token = tokens.get("refresh_token") or tokens.get("access_token")
-        if option is None or option.provider_key != "zoom" or not isinstance(token, str) or not token:
+        if option is None or option.provider_key not in ("zoom", "google"):
             return False
-        app = self._load_apps().get("zoom")
-        return app is not None and self._zoom(app).revoke(token)
+        if not isinstance(token, str) or not token:
+            return False
+        app = self._load_apps().get(option.provider_key)
+        if app is None:
+            return False
+        if option.provider_key == "google":
+            return self._google(app).revoke(token)
+        return self._zoom(app).revoke(token)
+
+    def _google(self, app: ProviderApp) -> GoogleApi:
+        from orgconnect.providers.api import Timeouts
+        from orgconnect.providers.google import GoogleApi
+        from orgconnect.providers.retry import RetryPolicy
+
+        return GoogleApi(
+            app,
+            base_url=self._overrides.get("google"),
+            timeouts=Timeouts(connect=min(3.0, self._timeout), read=self._timeout),
+            retry_policy=RetryPolicy(
+                attempts=2, backoff_initial=0.2, backoff_max=1.0, max_retry_after=2.0, max_elapsed=10.0
+            ),
+        )

@@ -9,7 +9,14 @@ from pydantic import BaseModel
 
 from orgconnect.providers.answers import ANSWER_CONFIG, parse_answer
 from orgconnect.providers.api import ProviderApi
-from orgconnect.providers.base import OAuthProvider, ProviderAccount, ProviderRefused, ProviderTokens, Purpose
+from orgconnect.providers.base import (
+    OAuthProvider,
+    ProviderAccount,
+    ProviderError,
+    ProviderRefused,
+    ProviderTokens,
+    Purpose,
+)
 from orgconnect.providers.paging import TokenInBody
 
 SCOPE = "https://www.googleapis.com/auth/"
@@ -116,6 +123,32 @@ class GoogleApi(ProviderApi):
         return f"{self.host('oauth2')}/token"
 
     def error_code(self, body: Mapping[str, Any]) -> str | None:
+        """The ``ErrorInfo`` reason when the error carries one (``SERVICE_DISABLED``: the API is
+        off in the client's Cloud project), else the status (``PERMISSION_DENIED``…)."""
         error = body.get("error")
-        status = error.get("status") if isinstance(error, dict) else None
+        if not isinstance(error, dict):
+            return None
+        details = error.get("details")
+        for detail in details if isinstance(details, list) else []:
+            reason = detail.get("reason") if isinstance(detail, dict) else None
+            if isinstance(reason, str) and reason and str(detail.get("@type", "")).endswith("ErrorInfo"):
+                return reason
+        status = error.get("status")
         return status if isinstance(status, str) and status else None
+
+    def revoke(self, token: str) -> bool:
+        """``POST https://oauth2.googleapis.com/revoke``: revoking the refresh token (or an access
+        token of the grant) revokes the whole grant. True when Google confirms (200); False for a
+        refusal (``invalid_token``: already expired or revoked) or an outage (never raises). The
+        token goes in the form body, never in the URL (Google also accepts ``?token=``)."""
+        try:
+            response = self._send(
+                "POST",
+                f"{self.host('oauth2')}/revoke",
+                data={"token": token},
+                headers={"Accept": "application/json"},
+                idempotent=True,
+            )
+        except ProviderError:
+            return False
+        return response.is_success

@@ -15,6 +15,7 @@ from orgconnect.providers.conferencing import ConferencingAdapter, text
 PAGE_SIZE = "500"  # users.list maxResults: 1-500
 USERS = "/admin/directory/v1/users"
 PERMISSION_DENIED = "PERMISSION_DENIED"
+SERVICE_DISABLED = "SERVICE_DISABLED"  # ErrorInfo reason: the API is not enabled in the project
 
 
 class MeetConferencing(ConferencingAdapter):
@@ -62,6 +63,8 @@ class MeetConferencing(ConferencingAdapter):
         return Meeting(join_url, code)
 
     def refusal_reason(self, refused: ProviderRefused) -> RefusalReason:
+        if refused.status == 403 and refused.error == SERVICE_DISABLED:
+            return RefusalReason.API_DISABLED  # the Meet REST API is off in the client's project
         if refused.status == 403:
             return RefusalReason.CONSENT_REQUIRED  # the token lacks meetings.space.created
         return RefusalReason.REFUSED

@@ -89,10 +89,13 @@ class MicrosoftProvider(OAuthProvider):
         return f"{self.host('login')}/{self._tenant(domain)}/oauth2/v2.0/token"
 
     def scopes(self, purpose: Purpose) -> list[str]:
-        if purpose is Purpose.ENTERPRISE_CONNECT:
-            # An administrator's consent to /.default is tenant-wide: the app's configured permissions.
+        if purpose in (Purpose.ENTERPRISE_CONNECT, Purpose.CONFERENCING):
+            # A Global Administrator's consent to /.default is tenant-wide and covers every
+            # permission configured on the app, application ones included (Teams needs
+            # OnlineMeetings.ReadWrite.All and User.Read.All for its app-only token); it is the
+            # /adminconsent endpoint's grant, with the code and the admin's tokens in the same step.
             return ["openid", "profile", "email", "offline_access", GRAPH + ".default"]
-        base = [
+        return [
             "openid",
             "profile",
             "email",
@@ -100,7 +103,6 @@ class MicrosoftProvider(OAuthProvider):
             GRAPH + "User.Read",
             GRAPH + "Directory.Read.All",
         ]
-        return [*base, GRAPH + "OnlineMeetings.ReadWrite"] if purpose is Purpose.CONFERENCING else base
 
     def read_account(
         self, tokens: ProviderTokens, purpose: Purpose, *, domain: str | None

@@ -4,8 +4,10 @@ Retried: network errors, 5xx and 429, with full-jitter exponential backoff, exce
 ``Retry-After`` the provider sends (seconds, an HTTP date, or Zoom's ISO date-time) is waited
 instead. A ``Retry-After`` longer than ``max_retry_after`` is not waited at all: the call fails
 at once with ProviderUnavailable carrying it, so a worker can reschedule rather than hold a Lambda.
-Never retried: any other 4xx. Requests that are not idempotent (POST, the refresh grant) are
-retried after a network error only when it certainly happened before the request was sent.
+A 429 for a daily quota (``X-RateLimit-Type: Daily-limit``) is never retried either: the API
+client raises RateLimitExhausted at once. Never retried: any other 4xx. Requests that are not
+idempotent (POST, the refresh grant) are retried after a network error only when it certainly
+happened before the request was sent.
 
 This module imports tenacity and httpx; the API client loads it on its first request.
 """
@@ -18,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from tenacity import (
@@ -29,6 +31,9 @@ from tenacity import (
     stop_after_delay,
     wait_random_exponential,
 )
+
+if TYPE_CHECKING:
+    from orgconnect.providers.rate_limit import RateLimitAnswer
 
 #: Network errors raised before any byte of the request left: safe to retry any request.
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
@@ -51,10 +56,18 @@ DEFAULT_POLICY = RetryPolicy()
 class TransientAnswer(Exception):
     """A 5xx or 429 answer, raised inside the retry loop so tenacity can decide on it."""
 
-    def __init__(self, response: httpx.Response, retry_after: float | None) -> None:
+    def __init__(
+        self,
+        response: httpx.Response,
+        retry_after: float | None,
+        *,
+        rate_limit: RateLimitAnswer | None = None,
+    ) -> None:
         super().__init__(f"HTTP {response.status_code}")
         self.response = response
         self.retry_after = retry_after
+        #: What a 429's rate-limit headers said (None: not a 429, or not an API call).
+        self.rate_limit = rate_limit
 
 
 def parse_retry_after(value: str | None, *, now: float) -> float | None:
@@ -106,6 +119,8 @@ class PreferRetryAfter:
 def worth_retrying(error: BaseException, *, idempotent: bool, policy: RetryPolicy) -> bool:
     """Whether another attempt may succeed and is safe."""
     if isinstance(error, TransientAnswer):
+        if error.rate_limit is not None and error.rate_limit.daily:
+            return False  # hours away: the caller reschedules
         return error.retry_after is None or error.retry_after <= policy.max_retry_after
     if isinstance(error, NOT_SENT):
         return True

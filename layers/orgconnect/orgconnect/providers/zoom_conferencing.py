@@ -11,7 +11,7 @@ from urllib.parse import quote
 from orgconnect.domain.conferencing import DirectoryUser, Meeting, MeetingRequest, RefusalReason, UserStatus
 from orgconnect.domain.provider_model import ProviderRefused
 from orgconnect.providers.api import ProviderApi
-from orgconnect.providers.conferencing import ConferencingAdapter, text, utc_iso
+from orgconnect.providers.conferencing import LIST, ConferencingAdapter, text, utc_iso
 
 PAGE_SIZE = "300"  # Zoom's maximum for List users
 #: Zoom's ``status`` filter values; each is one listing (Zoom lists one status per request).
@@ -21,6 +21,11 @@ USER_NOT_FOUND_CODES = frozenset({"1001", "1010"})  # "User does not exist" / "n
 NOT_ACTIVE_CODE = "1000"  # "User … is not active and can not host meetings"
 SCOPE_CODES = frozenset({"4700", "4711"})  # "Invalid access token, does not contain scopes"
 NO_PRIVILEGE_CODE = "200"  # in an error body: no privilege / paid subscription required
+INVALID_TOKEN_CODE = "300"  # "The next page token is invalid or expired." (also Validation Failed)
+
+
+class ListingCursorExpired(ProviderRefused):
+    """Zoom refused a ``next_page_token`` (older than 15 minutes, or not this listing's)."""
 
 
 class ZoomConferencing(ConferencingAdapter):
@@ -40,13 +45,45 @@ class ZoomConferencing(ConferencingAdapter):
         self.statuses = statuses
 
     def list_users(self) -> Iterator[DirectoryUser]:
-        """One paged listing per status in ``statuses`` (300 users a page)."""
+        """One paged listing per status in ``statuses`` (300 users a page): ⌈N/300⌉ calls for N
+        users of a status, one for a status without users."""
         for status in self.statuses:
-            for items in self.pages("/v2/users", {"status": status, "page_size": PAGE_SIZE}, "users"):
-                for item in items:
-                    user = self.user(item, listed_as=status)
-                    if user is not None:
-                        yield user
+            token: str | None = None
+            while True:
+                users, following = self.list_page(status, token)
+                yield from users
+                if following is None:
+                    break
+                if following == token:
+                    raise self.malformed("users", "the next page is this page again")
+                token = following
+
+    def list_page(self, status: str, page_token: str | None = None) -> tuple[list[DirectoryUser], str | None]:
+        """One call: up to 300 users with ``status`` from ``page_token`` (None: the first page),
+        and the next page's token (None: that was the last page). For a chunked sync that stops
+        between pages; Zoom's tokens expire after 15 minutes (ListingCursorExpired: start the
+        status again)."""
+        if status not in STATUSES:
+            raise ValueError(f"Zoom lists users by status {sorted(STATUSES)}, not {status!r}")
+        params = {"status": status, "page_size": PAGE_SIZE}
+        if page_token:
+            params["next_page_token"] = page_token
+        self.calls[LIST] += 1
+        try:
+            body = self.api.get("/v2/users", params=params)
+        except ProviderRefused as refused:
+            if page_token and refused.status == 400 and refused.error == INVALID_TOKEN_CODE:
+                raise ListingCursorExpired(refused.description, error=refused.error, status=400) from None
+            raise
+        if not isinstance(body, dict) or not isinstance(body.get("users", []), list):
+            raise self.malformed("users", "the page is not a JSON object with a users list")
+        users = [
+            self.user(item, listed_as=status) for item in body.get("users", []) if isinstance(item, dict)
+        ]
+        following = body.get("next_page_token")
+        return [u for u in users if u is not None], following if isinstance(
+            following, str
+        ) and following else None
 
     def lookup_user(self, email: str) -> DirectoryUser | None:
         """``GET /v2/users/{email}``: Zoom takes an email where it takes a user id."""

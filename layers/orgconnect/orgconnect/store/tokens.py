@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from orgconnect.domain.codes import MAX_CODE_TTL_SECONDS, AuthorizationCode, GrantKind
+from orgconnect.domain.codes import AuthorizationCode, GrantKind
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.grants import (
     USED_CODE_RETENTION_SECONDS,
@@ -25,6 +25,7 @@ from orgconnect.domain.grants import (
     StoredCode,
     StoredRefreshToken,
 )
+from orgconnect.domain.lifetimes import MAX_CODE_TTL_SECONDS
 from orgconnect.domain.model import ApiKey
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import ConditionFailed, query_all, to_item, transact, write

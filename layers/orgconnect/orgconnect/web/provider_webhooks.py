@@ -20,6 +20,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 
 from orgconnect.domain.catalogue import CONFERENCING
 from orgconnect.domain.errors import MalformedRequest
+from orgconnect.domain.notifications import NO_NOTIFICATIONS, NotificationPublisher
 from orgconnect.domain.ports import CredentialVault
 from orgconnect.domain.webhooks import (
     APP_DEAUTHORIZED,
@@ -107,6 +108,7 @@ class WebhookDependencies:
     load_directory: Callable[[], UserDirectory]
     load_profiles: Callable[[], ProfileUpdates]
     now: int
+    load_notifications: Callable[[], NotificationPublisher] = lambda: NO_NOTIFICATIONS
 
 
 def receive(deps: WebhookDependencies, event: APIGatewayProxyEvent, provider: str) -> Response[Any]:
@@ -188,6 +190,7 @@ def _deauthorized(deps: WebhookDependencies, provider: str, event: ZoomEvent) ->
         connections=deps.load_connections(),
         vault=deps.load_vault(),
         now=deps.now,
+        notifications=deps.load_notifications(),
     )
     if not outcome.found:
         logger.info(

@@ -11,6 +11,7 @@ pure ``domain.matching.match`` decides the profile, written idempotently.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
@@ -26,6 +27,7 @@ from orgconnect.domain.matching import (
     with_connection_token,
 )
 from orgconnect.domain.model import ConnectionStatus
+from orgconnect.domain.notifications import NO_NOTIFICATIONS, NotificationPublisher
 from orgconnect.domain.provider_model import ProviderError
 from orgconnect.domain.secrets import new_id
 from orgconnect.observability import logger
@@ -70,6 +72,7 @@ class ConferencingMatcher:
     directory: DirectoryStore
     tokens: AccessTokens
     adapters: AdapterFactory
+    notifications: NotificationPublisher = NO_NOTIFICATIONS
 
     def match_account(self, account: Account, ou_id: str | None) -> list[ConferencingProfile]:
         """Match ``account`` against every linked conferencing connection of ``ou_id``; returns
@@ -104,6 +107,8 @@ class ConferencingMatcher:
                 continue
             if profile != before:
                 profile = self.profiles.save(profile)
+                with suppress(TemporarilyUnavailable):  # logged by the publisher
+                    self.notifications.profile_changed(before, profile, connection)
             out.append(profile)
         return out
 
