@@ -43,11 +43,33 @@ class _Relinks:
     def create_request(self, request: AuthorizationRequest) -> None:
         self.world.store.requests[request.request_id] = request
 
+    def connection_status(self, connection_id: str) -> ConnectionStatus | None:
+        found = self.world.store.connections.get(connection_id)
+        return found.status if found else None
+
+
+class _Publisher:
+    def __init__(self) -> None:
+        self.statuses: list[tuple[str, ConnectionStatus]] = []
+
+    def connection_status_changed(
+        self, connection_id: str, status: ConnectionStatus, *, change_key: str
+    ) -> None:
+        self.statuses.append((connection_id, status))
+
+    def profile_changed(self, before: Any, after: Any, connection: Any) -> None:
+        raise AssertionError("a relink changes no profile item")
+
 
 class _RelinkWorld(World):
+    publisher: _Publisher
+
     def deps(self) -> FlowDependencies:
         deps = super().deps()
         deps.load_relink = lambda: _Relinks(self)
+        if not hasattr(self, "publisher"):
+            self.publisher = _Publisher()
+        deps.load_notifications = lambda: self.publisher
         return deps
 
 
@@ -92,6 +114,15 @@ def test_the_relink_url_restores_the_same_connection_and_ends_on_a_page() -> Non
     assert list(world.store.connections) == [connection_id]
     assert world.vault.secrets[before.secret_arn]["access_token"] == "provider-access"
     assert not browser.cookies  # the flow's cookie is cleared
+    assert world.publisher.statuses == [(connection_id, ConnectionStatus.CONNECTED)]
+
+
+def test_relinking_a_connected_connection_tells_nobody() -> None:
+    world, connection_id = _linked()
+    browser = _Browser(world)
+    done = browser.approve(browser.to_consent(_relink_url(world, connection_id)))
+    assert done.status_code == 200 and "data-testid=relinked" in str(done.body)
+    assert world.publisher.statuses == []  # the first link was new: nothing restored either
 
 
 def test_another_provider_account_is_refused_and_nothing_is_linked() -> None:

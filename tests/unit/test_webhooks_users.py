@@ -17,7 +17,7 @@ from orgconnect.domain.profile_connection import (
     profile_connected,
 )
 from orgconnect.domain.webhooks import ZoomEvent
-from orgconnect.domain.webhooks_users import UserChange, apply_user_event, user_change
+from orgconnect.domain.webhooks_users import ProfileChange, UserChange, apply_user_event, user_change
 
 
 def _event(name: str, obj: dict[str, Any] | None, **payload: Any) -> ZoomEvent:
@@ -92,7 +92,7 @@ class _Fakes:
     def apply_user_change(self, connection_id: str, change: UserChange) -> Any:
         # Serves as both the directory (True: written) and the profiles (the ones changed).
         self.directory.append(connection_id)
-        return [_profile(UserStatus.INACTIVE)]
+        return [ProfileChange(_profile(UserStatus.ACTIVE), _profile(UserStatus.INACTIVE))]
 
 
 def test_a_user_event_reaches_every_connection_of_the_account_and_nothing_else() -> None:
@@ -161,3 +161,54 @@ def test_a_relink_flow_accepts_only_the_account_its_connection_holds() -> None:
     assert relinks_its_connection(relink, own)
     assert not relinks_its_connection(relink, other)  # another account of the OU
     assert not relinks_its_connection(relink, None)  # an account never linked
+
+
+class _Publisher:
+    def __init__(self, fail: bool = False) -> None:
+        self.sent: list[tuple[str, bool, str]] = []
+        self.fail = fail
+
+    def connection_status_changed(
+        self, connection_id: str, status: ConnectionStatus, *, change_key: str
+    ) -> None:
+        raise AssertionError("a user event never changes a connection's status")
+
+    def profile_changed(self, before: Any, after: Any, connection: Any) -> None:
+        if self.fail:
+            from orgconnect.domain.errors import TemporarilyUnavailable
+
+            raise TemporarilyUnavailable("queue down")
+        self.sent.append((after.profile_id, after.connected, connection.connection_id))
+
+
+def test_changed_profiles_are_told_to_the_client_of_live_connections_only() -> None:
+    links = [
+        ProviderAccountLink(
+            "cli_a", "zoom_enterprise", "acct", "ou_a", connection_id="cnx_a", secret_arn="arn:a"
+        ),
+        ProviderAccountLink("cli_b", "zoom_enterprise", "acct", "ou_b", connection_id="cnx_b"),  # revoked
+    ]
+    fakes, publisher = _Fakes(links), _Publisher()
+    change = UserChange("zu1", 1, email="a@example.com", status=UserStatus.INACTIVE)
+    outcome = apply_user_event(
+        provider_names=["zoom_enterprise"],
+        account_id="acct",
+        change=change,
+        links=fakes,
+        directory=fakes,
+        profiles=fakes,
+        notifications=publisher,
+    )
+    assert len(outcome.profiles_changed) == 2
+    assert publisher.sent == [("pro_1", False, "cnx_a")]
+    # A queue outage does not fail the event (the change is made; the publisher logged it).
+    failing = _Publisher(fail=True)
+    apply_user_event(
+        provider_names=["zoom_enterprise"],
+        account_id="acct",
+        change=change,
+        links=fakes,
+        directory=fakes,
+        profiles=fakes,
+        notifications=failing,
+    )

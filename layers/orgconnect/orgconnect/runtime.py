@@ -262,6 +262,7 @@ def flow_dependencies() -> FlowDependencies:
         load_enterprise_connect=get_enterprise_connect,
         load_service_account_vault=get_service_account_vault,
         load_relink=lambda: _relink(store),
+        load_notifications=get_notification_publisher,
     )
 
 

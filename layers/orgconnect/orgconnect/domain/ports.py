@@ -25,6 +25,7 @@ from orgconnect.domain.provider_model import ProviderAccount, ProviderTokens, Pu
 if TYPE_CHECKING:
     from orgconnect.domain.authorization import Approval, AuthorizationRequest, ProviderState, Step
     from orgconnect.domain.enterprise_connect import EnterpriseConnectRepository
+    from orgconnect.domain.notifications import NotificationPublisher
     from orgconnect.domain.relink import RelinkStore
     from orgconnect.domain.sealing import Sealer
     from orgconnect.domain.secrets import SecretHasher
@@ -230,6 +231,14 @@ class FlowDependencies:
     load_service_account_vault: Callable[[], CredentialVault] | None = None
     # A profile's relink url (domain/relink.py): the connection it names, and its requests.
     load_relink: Callable[[], RelinkStore] | None = None
+    # Integrator notifications (a relink that restores a connection); None: nobody is told.
+    load_notifications: Callable[[], NotificationPublisher] | None = None
+
+    @property
+    def notifications(self) -> NotificationPublisher:
+        from orgconnect.domain.notifications import NO_NOTIFICATIONS
+
+        return self.load_notifications() if self.load_notifications is not None else NO_NOTIFICATIONS
 
     @property
     def relink(self) -> RelinkStore:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from orgconnect.domain.authorization import AuthorizationRequest
-from orgconnect.domain.model import ProviderAccountLink
+from orgconnect.domain.model import ConnectionStatus, ProviderAccountLink
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class RelinkStore(Protocol):
 
     def create_request(self, request: AuthorizationRequest) -> None:
         """Store a new authorization request (no link token to consume)."""
+        ...
+
+    def connection_status(self, connection_id: str) -> ConnectionStatus | None:
+        """The connection's status (None: not a live connection)."""
         ...
 
 

@@ -11,12 +11,15 @@ already applied changes nothing, whatever order Zoom delivers them in (docs/webh
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from contextlib import suppress
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from orgconnect.domain.conferencing import UserStatus
+from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.matching import ConferencingProfile
 from orgconnect.domain.model import ProviderAccountLink
+from orgconnect.domain.notifications import NO_NOTIFICATIONS, NotificationPublisher
 from orgconnect.domain.webhooks import ZoomEvent
 
 # The status each status event leaves the user in (created: by how the user was created).
@@ -85,6 +88,24 @@ def user_change(event: ZoomEvent, *, default_ts: int) -> UserChange | None:
     return None
 
 
+@dataclass(frozen=True)
+class ProfileChange:
+    """A profile a user event changed: as it was, and as it is now."""
+
+    before: ConferencingProfile
+    after: ConferencingProfile
+
+
+@dataclass(frozen=True)
+class _LinkedConnection:
+    """What a notification tells of the connection (from its provider-account link)."""
+
+    connection_id: str
+    ou_id: str
+    client_id: str
+    provider_name: str
+
+
 class UserDirectory(Protocol):
     """The connection's directory items (store/directory.py), written from events."""
 
@@ -97,9 +118,9 @@ class UserDirectory(Protocol):
 class ProfileUpdates(Protocol):
     """The profiles matched to a provider user (store/conferencing_profiles.py)."""
 
-    def apply_user_change(self, connection_id: str, change: UserChange) -> list[ConferencingProfile]:
+    def apply_user_change(self, connection_id: str, change: UserChange) -> list[ProfileChange]:
         """Apply ``change`` to every profile of ``connection_id`` matched to its user; the profiles
-        whose status or email changed, as they are now (a replay or an older event changes none)."""
+        whose status or email changed (a replay or an older event changes none)."""
         ...
 
 
@@ -115,9 +136,9 @@ class UserEventOutcome:
 
     connections: list[str] = field(default_factory=list)
     directory_items_changed: int = 0
-    # Each profile whose status or email the event changed, as it is now (``connected`` tells
-    # whether the user can host; the connection's own status is not the event's to change).
-    profiles_changed: list[ConferencingProfile] = field(default_factory=list)
+    # Each profile whose status or email the event changed (``connected`` tells whether the user
+    # can host; the connection's own status is not the event's to change).
+    profiles_changed: list[ProfileChange] = field(default_factory=list)
 
 
 def apply_user_event(
@@ -128,11 +149,14 @@ def apply_user_event(
     links: AccountLinks,
     directory: UserDirectory,
     profiles: ProfileUpdates,
+    notifications: NotificationPublisher = NO_NOTIFICATIONS,
 ) -> UserEventOutcome:
-    """Apply ``change`` to the directory and the profiles of every connection linked to ``account_id``.
+    """Apply ``change`` to the directory and the profiles of every connection linked to ``account_id``,
+    and tell the client of each profile whose connected state changed.
 
-    Revoked connections are updated too: their profiles are disconnected by the connection's
-    status anyway, and stay true for when the account is linked again."""
+    Revoked connections are updated too (their profiles are disconnected by the connection's
+    status anyway, and stay true for when the account is linked again), without notifications:
+    a revoked connection's link no longer names a secret."""
     outcome = UserEventOutcome()
     for provider_name in provider_names:
         for link in links.links_of_account(provider_name, account_id):
@@ -141,5 +165,13 @@ def apply_user_event(
             outcome.connections.append(link.connection_id)
             if directory.apply_user_change(link.connection_id, change):
                 outcome.directory_items_changed += 1
-            outcome.profiles_changed += profiles.apply_user_change(link.connection_id, change)
+            changed = profiles.apply_user_change(link.connection_id, change)
+            outcome.profiles_changed += changed
+            if link.secret_arn is None:
+                continue
+            connection = _LinkedConnection(link.connection_id, link.ou_id, link.client_id, provider_name)
+            for profile in changed:
+                # Logged by the publisher; like a match, a lost notification does not undo the change.
+                with suppress(TemporarilyUnavailable):
+                    notifications.profile_changed(profile.before, profile.after, connection)
     return outcome

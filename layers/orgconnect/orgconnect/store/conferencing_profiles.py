@@ -24,7 +24,7 @@ from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.conferencing_connections import ManagedConnection
 from orgconnect.domain.matching import ConferencingProfile
 from orgconnect.domain.model import ConnectionStatus
-from orgconnect.domain.webhooks_users import UserChange
+from orgconnect.domain.webhooks_users import ProfileChange, UserChange
 from orgconnect.store import keys
 from orgconnect.store.conferencing_connections import connection_from
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, query_all, to_item, write
@@ -155,12 +155,12 @@ class DynamoConferencingProfiles:
         )
         return [p for p in (profile_from(i) for i in items) if p is not None]
 
-    def apply_user_change(self, connection_id: str, change: UserChange) -> list[ConferencingProfile]:
+    def apply_user_change(self, connection_id: str, change: UserChange) -> list[ProfileChange]:
         """Set the status and email a user event brings on each profile of its user, each unless a
         later event set it already (one conditional UpdateItem per attribute and profile); the
-        profiles whose value changed, as they are now."""
+        profiles whose value changed."""
         status = UserStatus.INACTIVE if change.removed else change.status
-        changed: list[ConferencingProfile] = []
+        changed: list[ProfileChange] = []
         for profile in self.of_connection(connection_id, change.provider_user_id):
             # Written even when the value is the same: its time must stop an older, different event.
             now = profile
@@ -175,7 +175,7 @@ class DynamoConferencingProfiles:
             ):
                 now = replace(now, profile_name=change.email)
             if now != profile:
-                changed.append(now)
+                changed.append(ProfileChange(profile, now))
         return changed
 
     def _set_attribute(

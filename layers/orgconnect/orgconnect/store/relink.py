@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 from orgconnect.domain.authorization import AuthorizationRequest
 from orgconnect.domain.errors import TemporarilyUnavailable
+from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.relink import RelinkTarget
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, aws_errors, from_item, to_item, write
@@ -56,3 +57,8 @@ class DynamoRelink:
             )
         except ConditionFailed as failed:
             raise TemporarilyUnavailable("request id taken") from failed
+
+    def connection_status(self, connection_id: str) -> ConnectionStatus | None:
+        """One GetItem."""
+        data = self._store.read(keys.connection_key(connection_id))
+        return ConnectionStatus(data["status"]) if data and data.get("type") == "connection" else None

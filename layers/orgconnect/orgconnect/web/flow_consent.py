@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
@@ -149,6 +150,7 @@ def _approve(
             deps, s.request, s.request.error("server_error", "The provider credentials could not be read.")
         ) from None
 
+    restored = _restores(deps, c.link)
     created_secret: str | None = None
     code = new_code()
     try:
@@ -205,12 +207,26 @@ def _approve(
             "provider": pending.option,
         },
     )
+    if restored is not None:
+        with suppress(TemporarilyUnavailable):  # logged by the publisher; the relink stands
+            deps.notifications.connection_status_changed(
+                restored, ConnectionStatus.CONNECTED, change_key=str(deps.now)
+            )
     if relink is not None:
         return relinked_page(deps, event, CONFERENCING[pending.option].label, pending.account_name)
     return pages.redirect(
         flow.redirect_with(s.request.redirect_uri, code=code, state=s.request.state),
         cookies=[browser.clear_cookie(base_url(deps, event))],
     )
+
+
+def _restores(deps: FlowDependencies, link: ProviderAccountLink | None) -> str | None:
+    """The connection this approval brings back to ``connected`` (it needed reauthorization or
+    was revoked), or None (a new connection, or one that is connected)."""
+    if link is None or link.connection_id is None or deps.load_relink is None:
+        return None
+    status = deps.relink.connection_status(link.connection_id)
+    return link.connection_id if status not in (None, ConnectionStatus.CONNECTED) else None
 
 
 def _member(

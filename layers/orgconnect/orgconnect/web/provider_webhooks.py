@@ -226,6 +226,7 @@ def _user_event(deps: WebhookDependencies, provider: str, event: ZoomEvent) -> R
         links=deps.load_connections(),
         directory=deps.load_directory(),
         profiles=deps.load_profiles(),
+        notifications=deps.load_notifications(),
     )
     # The user's id only: never an email or a name in the log.
     logger.info(
@@ -236,7 +237,7 @@ def _user_event(deps: WebhookDependencies, provider: str, event: ZoomEvent) -> R
             "provider_user_id": change.provider_user_id,
             "connections": outcome.connections,
             "directory_items_changed": outcome.directory_items_changed,
-            "profiles_changed": [p.profile_id for p in outcome.profiles_changed],
+            "profiles_changed": [p.after.profile_id for p in outcome.profiles_changed],
         },
     )
     metrics.add_metric(
