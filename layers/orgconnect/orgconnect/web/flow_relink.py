@@ -40,7 +40,7 @@ def relink(deps: FlowDependencies, event: APIGatewayProxyEvent) -> Response[Any]
         if target.service_account_id
         else (None, None)
     )
-    if client is None or account is None or not client.redirect_uris:
+    if client is None or account is None or account.client_id != client.client_id or not client.redirect_uris:
         raise PageError(_UNKNOWN, status=404)
     request_id = new_id("arq")
     cookie_value, browser_digest = browser.new_browser_binding(request_id, deps.hasher)
