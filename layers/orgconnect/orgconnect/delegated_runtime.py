@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
     from orgconnect.workers.delegated_access import DelegatedAccessWorker
     from orgconnect.workers.directory_sync import ConferencingMatcher
+    from orgconnect.workers.provisioning import Provisioner
 
 
 @cache
@@ -75,6 +76,7 @@ def worker() -> DelegatedAccessWorker:
         now=lambda: runtime.now(),
         code_ttl_seconds=settings.load(settings.FlowSettings).authorization_code_ttl_seconds,
         matcher=conferencing_matcher(),
+        provisioner=provisioner(),
     )
 
 
@@ -104,4 +106,29 @@ def conferencing_matcher() -> ConferencingMatcher:
         directory=DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now()),
         tokens=runtime.connection_credentials(),
         adapters=conferencing_adapter,
+    )
+
+
+def provisioner() -> Provisioner:
+    """Zoom provisioning per each connection's policy (the worker; the reconcile)."""
+    from orgconnect.domain.provider_model import ProviderTokens
+    from orgconnect.providers.zoom_users import ZoomUsers
+    from orgconnect.store.directory import DynamoDirectory
+    from orgconnect.store.provisioning_events import DynamoProvisioningEvents
+    from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
+    from orgconnect.workers.provisioning import Provisioner
+
+    def users(access_token: str, io_retries: int) -> ZoomUsers:
+        api = runtime.get_providers().api_client("zoom", ProviderTokens(access_token=access_token))
+        return ZoomUsers(api, io_retries=io_retries)
+
+    store = runtime.get_store()
+    return Provisioner(
+        profiles=conferencing_profiles(),
+        policies=DynamoProvisioningPolicies(store),
+        directory=DynamoDirectory(store, clock=lambda: runtime.now()),
+        tokens=runtime.connection_credentials(),
+        users=users,
+        log=DynamoProvisioningEvents(store),
+        now=lambda: runtime.now(),
     )
