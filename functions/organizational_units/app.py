@@ -266,7 +266,8 @@ def get_provisioning_events() -> dict[str, Any]:
     raw = app.current_event.get_query_string_value("page")
     cursor = decode_cursor(raw) if raw is not None else None
     page = runtime.provisioning_event_log().page(ou.ou_id, cursor=cursor, now=deps.now)
-    return events_body(page, app_base_url(app.current_event, ""))
+    base = app_base_url(app.current_event, settings.load(settings.FlowSettings).app_url)
+    return events_body(page, base)
 
 
 app.document_body("post", COLLECTION, NEW_CONNECTION_REQUEST)

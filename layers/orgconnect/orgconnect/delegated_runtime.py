@@ -14,6 +14,7 @@ from orgconnect import runtime, settings
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import CalendarTenant
     from orgconnect.providers.conferencing import ConferencingAdapter
+    from orgconnect.providers.zoom_users import ConnectionAccessTokens
     from orgconnect.store.accounts import DynamoAccounts, SqsDelegatedAccessQueue
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
     from orgconnect.workers.delegated_access import DelegatedAccessWorker
@@ -104,7 +105,7 @@ def conferencing_matcher() -> ConferencingMatcher:
     return ConferencingMatcher(
         profiles=conferencing_profiles(),
         directory=DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now()),
-        tokens=runtime.connection_credentials(),
+        tokens=connection_tokens(),
         adapters=conferencing_adapter,
     )
 
@@ -127,8 +128,25 @@ def provisioner() -> Provisioner:
         profiles=conferencing_profiles(),
         policies=DynamoProvisioningPolicies(store),
         directory=DynamoDirectory(store, clock=lambda: runtime.now()),
-        tokens=runtime.connection_credentials(),
+        tokens=connection_tokens(),
         users=users,
         log=DynamoProvisioningEvents(store),
         now=lambda: runtime.now(),
+    )
+
+
+def connection_tokens() -> ConnectionAccessTokens:
+    """Access tokens of conferencing connections, Server-to-Server ones included (matching and
+    provisioning): ``account_credentials`` with the app of the connection's secret, else the refresh."""
+    from orgconnect.domain.model import ProviderApp
+    from orgconnect.providers.zoom import ZoomApi
+    from orgconnect.providers.zoom_users import ConnectionAccessTokens
+
+    providers = settings.load(settings.ProviderSettings)
+
+    def zoom_api(app: ProviderApp) -> ZoomApi:
+        return ZoomApi(app, base_url=providers.provider_url_overrides.get("zoom"))
+
+    return ConnectionAccessTokens(
+        runtime.connection_credentials(), read_secret=runtime.get_connection_vault().read, zoom_api=zoom_api
     )
