@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import pytest
 from devstack.servers import RunningServer, serve_wsgi
 from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.conferencing import UserStatus
+from orgconnect.domain.connection_credentials import CredentialsMissing, LinkedConnection
 from orgconnect.domain.matching import ConferencingProfile
 from orgconnect.domain.provisioning import ActionKind, ProvisioningAction
 from orgconnect.domain.provisioning_log import EventResult
@@ -26,7 +28,10 @@ from orgconnect.domain.provisioning_policy import (
     RemoveAction,
     ZoomUserType,
 )
+from orgconnect.domain.server_to_server import AuthorizationType, ServerToServerCredentials
 from orgconnect.providers.api import close_pooled_clients
+from orgconnect.providers.zoom import ZoomApi
+from orgconnect.providers.zoom_users import ConnectionAccessTokens
 from orgconnect.workers.provisioning import EMAIL_LIMIT, NOT_MANAGED
 from tests.provisioning.fakes import CLOCK_START, CNX, OU, Rig, account, connection, rig
 
@@ -262,3 +267,43 @@ def test_a_429_waits_the_retry_after_then_succeeds(zoom: Rig) -> None:
     assert event.result is EventResult.OK
     assert [r["status"] for r in calls(zoom, "POST")] == [429, 201]
     assert len(zoom.sleeps) == 1 and 0 < zoom.sleeps[0] <= 30  # the Retry-After, not a backoff guess
+
+
+class NeverLinked:
+    def __init__(self) -> None:
+        self.calls = 0
+
+    def access_token(self, connection: LinkedConnection, *, rejected: str | None = None) -> str:
+        self.calls += 1
+        return "linked-token"
+
+
+def test_server_to_server_connections_get_account_credentials_tokens(
+    zoom: Rig, served: tuple[RunningServer, Slot]
+) -> None:
+    info = zoom.sim.dev_info(served[0].url)
+    secret = ServerToServerCredentials(
+        info["account_id"], info["client_id"], info["client_secret"]
+    ).to_secret()
+    linked = NeverLinked()
+    tokens = ConnectionAccessTokens(
+        linked,
+        read_secret=lambda arn: secret if arn == "arn:secret" else None,
+        zoom_api=lambda app: ZoomApi(app, base_url=served[0].url),
+        clock=lambda: float(CLOCK_START),
+    )
+    zoom.sim.clear_requests()
+    first = tokens.access_token(connection())
+    assert tokens.access_token(connection()) == first  # kept until near its expiry
+    renewed = tokens.access_token(connection(), rejected=first)
+    assert renewed != first and linked.calls == 0
+    assert [r["params"].get("grant_type") for r in zoom.sim.requests() if r["path"] == "/oauth/token"] == [
+        "account_credentials",
+        "account_credentials",
+    ]
+    browser = replace(
+        connection(), connection_id="cnx_" + "9" * 24, authorization_type=AuthorizationType.OAUTH
+    )
+    assert tokens.access_token(browser) == "linked-token" and linked.calls == 1
+    with pytest.raises(CredentialsMissing):
+        tokens.access_token(replace(connection(), connection_id="cnx_" + "8" * 24, secret_arn="arn:gone"))
