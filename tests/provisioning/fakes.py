@@ -74,7 +74,17 @@ class MemoryLog:
         self.events.append(event)
 
     def page(self, ou_id: str, *, cursor: PageCursor | None, now: int) -> EventPage:
-        raise NotImplementedError  # the executor never reads the log
+        raise NotImplementedError  # the executor never pages the log
+
+    def created_user_ids(self, ou_id: str, connection_id: str, *, now: int) -> frozenset[str]:
+        return frozenset(
+            e.provider_user_id
+            for e in self.events
+            if e.connection_id == connection_id
+            and e.action == "create"
+            and e.result == "ok"
+            and e.provider_user_id
+        )
 
 
 class StaticTokens:

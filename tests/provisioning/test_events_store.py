@@ -82,3 +82,19 @@ def test_errors_are_kept_and_cursors_are_checked(aws: dict[str, str]) -> None:
     ):
         with pytest.raises(InvalidRequest):
             decode_cursor(forged)
+
+
+def test_created_user_ids_are_the_connections_live_successful_creates(aws: dict[str, str]) -> None:
+    log = DynamoProvisioningEvents(runtime.get_store())
+    ou, cnx = new_id("ou"), new_id("cnx")
+
+    def put(at: int, action: str, user: str, result: EventResult = EventResult.OK, where: str = cnx) -> None:
+        log.record(ProvisioningEvent(new_id("pev"), ou, where, at, action, "acc_1", user, result))
+
+    put(NOW - 10, "create", "z1")
+    put(NOW - 9, "create", "z2", EventResult.FAILED)
+    put(NOW - 8, "adopt", "z3")
+    put(NOW - 7, "create", "z4", where=new_id("cnx"))
+    put(NOW - RETENTION_SECONDS - 1, "create", "z5")
+    put(NOW - 6, "create", "z6")
+    assert log.created_user_ids(ou, cnx, now=NOW) == frozenset({"z1", "z6"})

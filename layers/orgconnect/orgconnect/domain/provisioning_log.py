@@ -73,6 +73,11 @@ class ProvisioningEventLog(Protocol):
         """The OU's live events, newest first, from ``cursor`` (None: the first page)."""
         ...
 
+    def created_user_ids(self, ou_id: str, connection_id: str, *, now: int) -> frozenset[str]:
+        """Zoom users orgconnect created through the connection (``create`` ``ok`` events still
+        kept: 90 days), for ``deprovision_on_policy_removal``."""
+        ...
+
 
 @dataclass(frozen=True)
 class PageCursor:

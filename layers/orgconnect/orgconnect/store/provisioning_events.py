@@ -22,10 +22,16 @@ from orgconnect.domain.provisioning_log import (
     ProvisioningEvent,
     sort_key,
 )
-from orgconnect.store.dynamodb import DynamoStore, aws_errors, from_item, to_item, write
+from orgconnect.store.dynamodb import DynamoStore, aws_errors, from_item, query_all, to_item, write
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+
+def _oldest(now: int) -> str:
+    """The sort key every live event is above ('~' sorts after every id character, so the events
+    of the oldest second, which have just expired, are below it too)."""
+    return f"EVENT#{max(now - RETENTION_SECONDS, 0):011d}#~"
 
 
 def log_pk(ou_id: str) -> str:
@@ -88,8 +94,7 @@ class DynamoProvisioningEvents:
 
     def page(self, ou_id: str, *, cursor: PageCursor | None, now: int) -> EventPage:
         """Up to ``page_size`` live events, newest first, after ``cursor``."""
-        # '~' sorts after every id character: events of the oldest second have expired too.
-        oldest = f"EVENT#{max(now - RETENTION_SECONDS, 0):011d}#~"
+        oldest = _oldest(now)
         condition = {
             "KeyConditionExpression": "pk = :pk AND sk > :oldest",
             "ExpressionAttributeValues": to_item({":pk": log_pk(ou_id), ":oldest": oldest}),
@@ -115,6 +120,26 @@ class DynamoProvisioningEvents:
                 sort_key(events[-1].occurred_at, events[-1].event_id), current + 1
             ).encode()
         return EventPage(events, current, total, following)
+
+    def created_user_ids(self, ou_id: str, connection_id: str, *, now: int) -> frozenset[str]:
+        """The provider user ids of the connection's live ``create`` ``ok`` events (one Query)."""
+        items = query_all(
+            self._db,
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk AND sk > :oldest",
+            FilterExpression="connection_id = :cnx AND #action = :create AND #result = :ok",
+            ExpressionAttributeNames={"#action": "action", "#result": "result"},  # reserved words
+            ExpressionAttributeValues=to_item(
+                {
+                    ":pk": log_pk(ou_id),
+                    ":oldest": _oldest(now),
+                    ":cnx": connection_id,
+                    ":create": "create",
+                    ":ok": str(EventResult.OK),
+                }
+            ),
+        )
+        return frozenset(str(i["provider_user_id"]) for i in items if i.get("provider_user_id"))
 
     def _total(self, condition: dict[str, Any]) -> int:
         """Pages of live events (Cronofy's ``pages.total``): a COUNT Query."""
