@@ -332,7 +332,6 @@ class Provisioner:
             result=result,
             error=short_error(error) if error else None,
         )
-        self.log.record(event)
         logger.info(
             "provisioning action",
             extra={
@@ -343,6 +342,7 @@ class Provisioner:
                 "provider_user_id": user_id,
             },
         )
+        self.log.record(event)  # after the worker's log line: a failed write still leaves that
         return event
 
 
