@@ -1,6 +1,7 @@
 """reconcile_connection against the Zoom simulator: a dry run lists what would be created, disabled
 and removed and changes nothing at Zoom; the same call without dry_run does it and logs it; a
-policy turned off removes, when asked, only the users orgconnect created."""
+policy turned off removes, when asked, only the users orgconnect created; a suspended account is
+deactivated and logged out only with disable_users."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import pytest
 from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
+from orgconnect.domain.provisioning import CalendarUser, ZoomUser, plan
 from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.domain.provisioning_policy import ProvisioningPolicy, RemoveAction
 from orgconnect.providers.api import close_pooled_clients
@@ -86,3 +88,21 @@ def test_policy_removal_removes_only_what_orgconnect_created(zoom: Rig) -> None:
         ).actions
         == []
     )
+
+
+def test_a_suspended_account_is_deactivated_and_logged_out_only_with_disable_users(zoom: Rig) -> None:
+    user = zoom.sim.control_add_user({"email": "suspended@example.com"})
+    suspended = CalendarUser("acc_s", "suspended@example.com", {"active": False})
+    zoom_users = [ZoomUser(user["id"], "suspended@example.com", UserStatus.ACTIVE)]
+    off = zoom.set_policy(disable_users=False)
+    assert plan(off, [suspended], zoom_users) == []
+    on = zoom.set_policy(disable_users=True)
+    (event,) = zoom.provisioner.apply(connection(), on, plan(on, [suspended], zoom_users))
+    assert (event.action, event.result, event.provider_user_id) == ("disable", EventResult.OK, user["id"])
+    assert zoom.zoom_user("suspended@example.com").status == "inactive"
+    writes = [
+        (r["method"], r["path"])
+        for r in zoom.sim.requests()
+        if r["method"] != "GET" and r["path"].startswith("/v2")
+    ]
+    assert writes == [("PUT", f"/v2/users/{user['id']}/status"), ("DELETE", f"/v2/users/{user['id']}/token")]
