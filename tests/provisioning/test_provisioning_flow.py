@@ -1,8 +1,9 @@
 """Provisioning end to end on the in-process dev stack (SQS worker, local API Gateway with the
 template's IAM, the Zoom simulator): with ``create_users`` on, delegated access for a demo person
 without Zoom creates the Zoom user, userinfo shows a pending zoom profile, then a connected one
-once the simulator activates the user; each toggle off creates nobody; the provisioning log API
-pages newest first and shows no expired event."""
+once the simulator activates the user; each toggle off creates nobody; an account revoked with
+request_pii_erasure leaves Zoom per remove_action; the provisioning log API pages newest first
+and shows no expired event."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from orgconnect.domain.secrets import new_id
 from orgconnect.store.dynamodb import to_item
 from orgconnect.store.provisioning_events import event_item
 from tests.delegated.conftest import CallbackReceiver
-from tests.flow.harness import FlowStack
+from tests.flow.harness import FlowStack, wait_for
 from tests.flow.s2s_helpers import make_ou_token
 from tests.matching.test_matching_flow import account_token, conferencing_profiles
 from tests.provisioning.conftest import ProvisionedOu
@@ -142,3 +143,43 @@ def test_the_provisioning_log_pages_like_cronofy(provisioned_ou: ProvisionedOu) 
     forged = events_page(flow, ou.access_token, f"{flow.info['api_url']}{EVENTS}?page=bm9wZQ")
     assert forged.status_code == 422 and "page" in forged.json()["errors"]
     assert events_page(flow, "not-a-token").status_code == 401
+
+
+def revoke(flow: FlowStack, refresh_token: str, **extra: Any) -> httpx.Response:
+    return flow.api.post(
+        f"{flow.info['api_url']}/oauth/token/revoke",
+        json={
+            "client_id": flow.info["client_id"],
+            "client_secret": flow.info["client_secret"],
+            "token": refresh_token,
+            **extra,
+        },
+    )
+
+
+def test_an_account_revoked_with_pii_erasure_leaves_zoom_per_remove_action(
+    provisioned_ou: ProvisionedOu, receiver: CallbackReceiver
+) -> None:
+    ou, flow = provisioned_ou, provisioned_ou.flow
+    set_policy(ou, enabled=True, deprovision_users=True, remove_action="delete")
+    kept_email, leaver_email = flow.info["demo"]["zoom_active"][2:4]
+    kept, leaver = account_token(flow, receiver, kept_email), account_token(flow, receiver, leaver_email)
+    (profile,) = conferencing_profiles(flow, leaver["access_token"])
+    assert profile["profile_connected"] is True
+    leaver_id = zoom_user(ou, leaver_email)["id"]  # type: ignore[index]
+
+    assert revoke(flow, kept["refresh_token"]).status_code == 200  # no erasure asked: Zoom untouched
+    invalid = revoke(flow, leaver["refresh_token"], request_pii_erasure="yes")
+    assert invalid.status_code == 400 and invalid.json()["error"] == "invalid_request"
+    assert revoke(flow, leaver["refresh_token"], request_pii_erasure=True).status_code == 200
+    wait_for(lambda: zoom_user(ou, leaver_email) is None, timeout=20)
+    assert zoom_user(ou, kept_email) is not None
+
+    def removal() -> list[dict[str, Any]]:
+        events = events_page(flow, ou.ou.access_token).json()["provisioning_events"]
+        return [e for e in events if e["account_id"] == leaver["sub"]]
+
+    wait_for(lambda: removal() != [], timeout=10)
+    assert [(e["action"], e["result"], e["provider_user_id"]) for e in removal()] == [
+        ("remove", "ok", leaver_id)
+    ]

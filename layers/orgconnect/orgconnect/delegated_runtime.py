@@ -17,9 +17,11 @@ if TYPE_CHECKING:
     from orgconnect.providers.zoom_users import ConnectionAccessTokens
     from orgconnect.store.accounts import DynamoAccounts, SqsDelegatedAccessQueue
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
+    from orgconnect.store.provisioning_departures import SqsAccountDepartures
     from orgconnect.workers.delegated_access import DelegatedAccessWorker
     from orgconnect.workers.directory_sync import ConferencingMatcher
     from orgconnect.workers.provisioning import Provisioner
+    from orgconnect.workers.provisioning_departures import DepartureWorker
 
 
 @cache
@@ -149,4 +151,22 @@ def connection_tokens() -> ConnectionAccessTokens:
 
     return ConnectionAccessTokens(
         runtime.connection_credentials(), read_secret=runtime.get_connection_vault().read, zoom_api=zoom_api
+    )
+
+
+def account_departures() -> SqsAccountDepartures:
+    """Where a revocation with ``request_pii_erasure`` queues the account's departure."""
+    from orgconnect.store.provisioning_departures import SqsAccountDepartures
+
+    client = _sqs_client(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"))
+    return SqsAccountDepartures(client, settings.load(settings.DelegatedAccessSettings).queue_url)
+
+
+def departures() -> DepartureWorker:
+    """The worker's handler of account departures (Zoom users removed per policy)."""
+    from orgconnect.store.accounts import DynamoCalendarTenants
+    from orgconnect.workers.provisioning_departures import DepartureWorker
+
+    return DepartureWorker(
+        accounts=accounts(), tenants=DynamoCalendarTenants(runtime.get_store()), provisioner=provisioner()
     )
