@@ -20,6 +20,7 @@ from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack, wait_for
 from tests.flow.s2s_helpers import make_ou_token
 from tests.matching.test_matching_flow import account_token, conferencing_profiles
+from tests.matching.test_meeting_links import MEETING
 from tests.provisioning.conftest import ProvisionedOu
 
 EVENTS = "/v1/organizational_unit/provisioning_events"
@@ -65,6 +66,17 @@ def test_a_person_without_zoom_gets_a_pending_user_then_a_connected_profile(
     (connected,) = conferencing_profiles(flow, again["access_token"])
     assert connected["profile_id"] == profile["profile_id"] and connected["profile_connected"] is True
     assert "profile_relink_url" not in connected
+    # A meeting for the new user, with the Server-to-Server connection's own token.
+    meeting = flow.api.post(
+        f"{flow.info['api_url']}/v1/conferencing",
+        headers={"Authorization": f"Bearer {again['access_token']}"},
+        json={"profile_id": "default", **MEETING},
+    )
+    assert meeting.status_code == 201, meeting.text
+    assert (
+        flow.simulator("zoom").meetings[int(meeting.json()["conferencing"]["meeting_id"])].host_id
+        == created["id"]
+    )
 
     log = events_page(flow, ou.ou.access_token)
     assert log.status_code == 200, log.text
