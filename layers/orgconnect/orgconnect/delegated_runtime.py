@@ -150,8 +150,15 @@ def connection_tokens() -> ConnectionAccessTokens:
         return ZoomApi(app, base_url=providers.provider_url_overrides.get("zoom"))
 
     return ConnectionAccessTokens(
-        runtime.connection_credentials(), read_secret=runtime.get_connection_vault().read, zoom_api=zoom_api
+        runtime.connection_credentials(),
+        read_secret=runtime.get_connection_vault().read,
+        zoom_api=zoom_api,
+        cache=_SERVER_TO_SERVER_TOKENS,
     )
+
+
+#: Server-to-Server access tokens by connection id, for the life of the process (an hour each).
+_SERVER_TO_SERVER_TOKENS: dict[str, tuple[str, float]] = {}
 
 
 def account_departures() -> SqsAccountDepartures:

@@ -156,8 +156,9 @@ S2S_TOKEN_MARGIN = 300
 class ConnectionAccessTokens:
     """AccessTokens for every kind of connection: a Server-to-Server one gets an
     ``account_credentials`` token with the app credentials of its secret (Zoom issues as many
-    as asked, each valid an hour; kept per process until 5 minutes before expiry); a
-    browser-linked one goes to ``linked`` (ConnectionCredentials: refresh under a lease)."""
+    as asked, each valid an hour; kept in ``cache``, per process, until 5 minutes before
+    expiry); a browser-linked one goes to ``linked`` (ConnectionCredentials: refresh under a
+    lease)."""
 
     def __init__(
         self,
@@ -166,24 +167,24 @@ class ConnectionAccessTokens:
         read_secret: Callable[[str], dict[str, Any] | None],
         zoom_api: Callable[[ProviderApp], ZoomApi],
         clock: Callable[[], float] = time.time,
+        cache: dict[str, tuple[str, float]] | None = None,
     ) -> None:
         self._linked = linked
         self._read = read_secret
         self._zoom_api = zoom_api
         self._clock = clock
-        self._tokens: dict[str, tuple[str, float]] = {}
-        self._lock = threading.Lock()
+        self._tokens = cache if cache is not None else {}
 
     def access_token(self, connection: LinkedConnection, *, rejected: str | None = None) -> str:
         """A valid access token; ``rejected``: one the provider just refused (never again)."""
-        with self._lock:
-            kept = self._tokens.get(connection.connection_id)
-        if kept is not None and kept[0] != rejected and kept[1] - S2S_TOKEN_MARGIN > self._clock():
-            return kept[0]
-        # The connection item says how it is held (ManagedConnection); no extra secret read then.
+        # The connection item says how it is held (ManagedConnection); no secret read then.
         kind = getattr(connection, "authorization_type", None)
         if kind is not None and kind != AuthorizationType.SERVER_TO_SERVER:
             return self._linked.access_token(connection, rejected=rejected)
+        with _CACHE_LOCK:
+            kept = self._tokens.get(connection.connection_id)
+        if kept is not None and kept[0] != rejected and kept[1] - S2S_TOKEN_MARGIN > self._clock():
+            return kept[0]
         stored = self._read(connection.secret_arn)
         if stored is None:
             raise CredentialsMissing(connection.connection_id)
@@ -193,6 +194,9 @@ class ConnectionAccessTokens:
         api = self._zoom_api(ProviderApp(credentials.client_id, credentials.client_secret))
         tokens = api.account_credentials(credentials.account_id)
         expires_at = float(tokens.expires_at) if tokens.expires_at else self._clock() + 3600
-        with self._lock:
+        with _CACHE_LOCK:
             self._tokens[connection.connection_id] = (tokens.access_token, expires_at)
         return tokens.access_token
+
+
+_CACHE_LOCK = threading.Lock()
