@@ -63,6 +63,7 @@ class ZoomUserChanges:
             ("/v2/users/<user_id>", self.delete_user, "DELETE", "api"),
             ("/v2/users/<user_id>/status", self.update_status, "PUT", "api"),
             ("/v2/users/<user_id>/email", self.update_email, "PUT", "api"),
+            ("/v2/users/<user_id>/token", self.revoke_sso_token, "DELETE", "api"),
         ]
 
     def create_user(self, request: Request) -> Response:
@@ -250,6 +251,12 @@ class ZoomUserChanges:
         if user.status == "pending":
             raise zoom_error(400, 1000, "Pending user can not be activated or deactivated.")
         self.sim.change_status(user, "active" if action == "activate" else "inactive", operator=ctx.user)
+        return zoom_json(None, 204)
+
+    def revoke_sso_token(self, request: Request, user_id: str) -> Response:
+        """``DELETE /v2/users/{userId}/token`` (Light): end the user's sessions (seed 004's logout), 204."""
+        ctx = self.sim.api.authenticate(request, "Light", SCOPES_UPDATE_USER)
+        self.sim.api.user_or_404(ctx, user_id)
         return zoom_json(None, 204)
 
     def delete_user(self, request: Request, user_id: str) -> Response:

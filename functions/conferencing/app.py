@@ -42,7 +42,7 @@ def _ports() -> MeetingLinkPorts:
         load_account=delegated_runtime.accounts().get,
         load_profiles=profiles.for_account,
         load_connection=profiles.connection,
-        tokens=runtime.connection_credentials,
+        tokens=delegated_runtime.connection_tokens,  # Server-to-Server connections too
         adapter=delegated_runtime.conferencing_adapter,
     )
 

@@ -19,6 +19,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from orgconnect import delegated_runtime, settings
 from orgconnect.domain.delegated_access import DelegatedAccessRequest
 from orgconnect.observability import logger, metrics, observed
+from orgconnect.workers.provisioning_departures import AccountDeparture, is_departure
 
 settings.validate(settings.DELEGATED_ACCESS_WORKER_FUNCTION)
 # A batch whose every record failed is reported like any other (not as a function error): the
@@ -33,7 +34,10 @@ class MalformedMessage(Exception):
 def record_handler(record: SQSRecord) -> str:
     """One queued request: its outcome, or an exception that fails this record only."""
     try:
-        request = DelegatedAccessRequest.from_message(json.loads(record.body))
+        body = json.loads(record.body)
+        if is_departure(body):  # a revocation with request_pii_erasure (docs/provisioning.md)
+            return delegated_runtime.departures().handle(AccountDeparture.from_message(body))
+        request = DelegatedAccessRequest.from_message(body)
     except (ValueError, KeyError, TypeError) as error:
         raise MalformedMessage(type(error).__name__) from None
     try:

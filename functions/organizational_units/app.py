@@ -1,6 +1,7 @@
 """The Organizational Unit's conferencing connections, managed with an OU token (SPEC 2.5;
 issue 11 items 1 and 2): add one with Zoom Server-to-Server credentials, test it again, remove
-one; read and replace a connection's provisioning policy (docs/provisioning.md).
+one; read and replace a connection's provisioning policy, read the provisioning log
+(docs/provisioning.md).
 
 The credentials are tested before anything is stored, kept only in Secrets Manager (one secret
 per connection) and never returned or logged. Bodies are read after authentication
@@ -24,9 +25,11 @@ from orgconnect.domain.conferencing_connections import (
     retest_connection,
 )
 from orgconnect.domain.model import OrganizationalUnit
+from orgconnect.domain.provisioning_log import decode_cursor
 from orgconnect.domain.provisioning_policy_management import PolicyManagement, read_policy, replace_policy
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.web.api import create_api
+from orgconnect.web.browser import app_base_url
 from orgconnect.web.conferencing_connections import (
     CONNECTION_ANSWER,
     NEW_CONNECTION_REQUEST,
@@ -39,6 +42,7 @@ from orgconnect.web.errors import documented_errors, json_response
 from orgconnect.web.no_store import with_no_store
 from orgconnect.web.openapi import json_body
 from orgconnect.web.ou_token import InsufficientScope, insufficient_scope_response, organizational_unit_of
+from orgconnect.web.provisioning_events import EVENTS_ANSWER, PROVISIONING_EVENTS_PATH, events_body
 from orgconnect.web.provisioning_policy import (
     POLICY_ANSWER,
     POLICY_REQUEST,
@@ -192,7 +196,7 @@ _NOT_ZOOM = "; or a connection whose provider has no provisioning (errors.provis
     summary="A conferencing connection's provisioning policy",
     description=(
         "The policy as stored, or its defaults (provisioning off, `version` 0) when never set. "
-        "Zoom connections only. The policy is stored and validated; it is not applied yet."
+        "Zoom connections only. Delegated access applies it after matching (docs/provisioning.md)."
     ),
     tags=["Organizational Units"],
     responses={
@@ -215,7 +219,7 @@ def get_provisioning(connection_id: str) -> dict[str, Any]:
     description=(
         "Replaces the whole policy: a setting left out takes its default. With `version`, only "
         "if the stored policy is still that version (409 otherwise); without it, the last write "
-        "wins. Zoom connections only. Stored and validated; not applied yet."
+        "wins. Zoom connections only. Applied from the next delegated-access request on."
     ),
     tags=["Organizational Units"],
     responses={
@@ -240,6 +244,32 @@ def put_provisioning(connection_id: str) -> dict[str, Any]:
     return {"provisioning": provisioning_body(stored)}
 
 
+@app.get(
+    PROVISIONING_EVENTS_PATH,
+    summary="The Organizational Unit's provisioning log",
+    description=(
+        "Every action provisioning took at the OU's Zoom connections (create, adopt, update, "
+        "disable, remove) and its result (`ok`, `failed`, `skipped`), newest first, kept 90 days. "
+        "Paged like Cronofy's lists: GET `pages.next_page` for the next page."
+    ),
+    tags=["Organizational Units"],
+    responses={
+        200: {"description": "One page", "content": {"application/json": {"schema": EVENTS_ANSWER}}},
+        **documented_errors(401, 429, 503),
+        422: json_body("`page` is not a page of this list (errors.invalid)", "ErrorsResponse"),
+        **_FORBIDDEN,
+    },
+)
+def get_provisioning_events() -> dict[str, Any]:
+    deps = runtime.policy_management()
+    ou = _policy_owner(deps)
+    raw = app.current_event.get_query_string_value("page")
+    cursor = decode_cursor(raw) if raw is not None else None
+    page = runtime.provisioning_event_log().page(ou.ou_id, cursor=cursor, now=deps.now)
+    base = app_base_url(app.current_event, settings.load(settings.FlowSettings).app_url)
+    return events_body(page, base)
+
+
 app.document_body("post", COLLECTION, NEW_CONNECTION_REQUEST)
 app.document_body("put", PROVISIONING.replace("<", "{").replace(">", "}"), POLICY_REQUEST)
 for _method, _path in (
@@ -248,6 +278,7 @@ for _method, _path in (
     ("delete", ITEM),
     ("get", PROVISIONING),
     ("put", PROVISIONING),
+    ("get", PROVISIONING_EVENTS_PATH),
 ):
     # The document names path parameters the OpenAPI way.
     app.document_security(_method, _path.replace("<", "{").replace(">", "}"), "organizationalUnitToken")

@@ -17,9 +17,10 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from orgconnect import delegated_runtime, runtime, settings
+from orgconnect.domain.accounts import ACCOUNT_PREFIX
 from orgconnect.domain.codes import GrantKind
 from orgconnect.domain.grants import GrantType, TokenSet
-from orgconnect.domain.oauth_errors import OAuthError, UnsupportedGrantType
+from orgconnect.domain.oauth_errors import InvalidOAuthRequest, OAuthError, UnsupportedGrantType
 from orgconnect.domain.revocation import revoke
 from orgconnect.domain.tokens import exchange_code, exchange_refresh_token
 from orgconnect.observability import logger, metrics, observed
@@ -133,13 +134,48 @@ def revoke_grant() -> Response[Any]:
     token_value = string_parameter(params, "token")
     sub = string_parameter(params, "sub")
     string_parameter(params, "token_type_hint")  # must be a string if sent; not needed to find the token
+    erasure = _pii_erasure_requested(params)
     store, hasher = runtime.get_token_store(), runtime.get_hasher()
-    client_id = revoke(credentials, token=token_value, sub=sub, store=store, hasher=hasher, now=runtime.now())
-    logger.info(
-        "revocation accepted", extra={"client_id": client_id, "by": "token" if token_value else "sub"}
+    subjects: list[str] = []
+    client_id = revoke(
+        credentials,
+        token=token_value,
+        sub=sub,
+        store=store,
+        hasher=hasher,
+        now=runtime.now(),
+        on_revoked=subjects.append,
     )
+    logger.info(
+        "revocation accepted",
+        extra={"client_id": client_id, "by": "token" if token_value else "sub", "pii_erasure": erasure},
+    )
+    if erasure:
+        _queue_departures(client_id, subjects)
     metrics.add_metric(name="RevocationsAccepted", unit=MetricUnit.Count, value=1)
     return Response(status_code=200, headers=NO_STORE_HEADERS)
+
+
+def _pii_erasure_requested(params: dict[str, Any]) -> bool:
+    """``request_pii_erasure``: a JSON boolean, or ``true``/``false`` in a form (cronofy-csharp's
+    RevokeAuthorization option); anything else is invalid_request."""
+    value = params.get("request_pii_erasure")
+    if value is None or value in (False, "false", ""):
+        return False
+    if value is True or value == "true":
+        return True
+    raise InvalidOAuthRequest("The parameter request_pii_erasure must be true or false.")
+
+
+def _queue_departures(client_id: str, subjects: list[str]) -> None:
+    """An account revoked with PII erasure leaves: the worker removes its Zoom users per policy."""
+    from orgconnect.workers.provisioning_departures import AccountDeparture
+
+    queue = delegated_runtime.account_departures()
+    for sub in dict.fromkeys(subjects):
+        if sub.startswith(f"{ACCOUNT_PREFIX}_"):
+            queue.send(AccountDeparture(client_id, sub).to_message())
+            logger.info("account departure queued", extra={"client_id": client_id, "account_id": sub})
 
 
 app.document_body("post", "/oauth/token", TOKEN_REQUEST)

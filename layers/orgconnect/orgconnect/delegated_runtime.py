@@ -14,12 +14,16 @@ from orgconnect import runtime, settings
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import CalendarTenant
     from orgconnect.providers.conferencing import ConferencingAdapter
+    from orgconnect.providers.zoom_users import ConnectionAccessTokens
     from orgconnect.store.accounts import DynamoAccounts, SqsDelegatedAccessQueue
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
     from orgconnect.store.directory import DynamoDirectory
+    from orgconnect.store.provisioning_departures import SqsAccountDepartures
     from orgconnect.workers.delegated_access import DelegatedAccessWorker
     from orgconnect.workers.directory_sync import ConferencingMatcher
     from orgconnect.workers.notifications import NotificationsWorker
+    from orgconnect.workers.provisioning import Provisioner
+    from orgconnect.workers.provisioning_departures import DepartureWorker
 
 
 @cache
@@ -77,6 +81,7 @@ def worker() -> DelegatedAccessWorker:
         now=lambda: runtime.now(),
         code_ttl_seconds=settings.load(settings.FlowSettings).authorization_code_ttl_seconds,
         matcher=conferencing_matcher(),
+        provisioner=provisioner(),
     )
 
 
@@ -111,7 +116,7 @@ def conferencing_matcher() -> ConferencingMatcher:
     return ConferencingMatcher(
         profiles=conferencing_profiles(),
         directory=DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now()),
-        tokens=runtime.connection_credentials(),
+        tokens=connection_tokens(),
         adapters=conferencing_adapter,
         notifications=runtime.get_notification_publisher(),
     )
@@ -135,4 +140,71 @@ def notifications_worker() -> NotificationsWorker:
         post=lambda url, body, headers: post_signed(url, body, headers, policy=policy),
         now=lambda: runtime.now(),
         allow_loopback=notifications.allow_loopback,
+    )
+
+
+def provisioner() -> Provisioner:
+    """Zoom provisioning per each connection's policy (the worker; the reconcile)."""
+    from orgconnect.domain.provider_model import ProviderTokens
+    from orgconnect.providers.zoom_users import ZoomUsers
+    from orgconnect.store.directory import DynamoDirectory
+    from orgconnect.store.provisioning_events import DynamoProvisioningEvents
+    from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
+    from orgconnect.workers.provisioning import Provisioner
+
+    def users(access_token: str, io_retries: int) -> ZoomUsers:
+        api = runtime.get_providers().api_client("zoom", ProviderTokens(access_token=access_token))
+        return ZoomUsers(api, io_retries=io_retries)
+
+    store = runtime.get_store()
+    return Provisioner(
+        profiles=conferencing_profiles(),
+        policies=DynamoProvisioningPolicies(store),
+        directory=DynamoDirectory(store, clock=lambda: runtime.now()),
+        tokens=connection_tokens(),
+        users=users,
+        log=DynamoProvisioningEvents(store),
+        now=lambda: runtime.now(),
+    )
+
+
+def connection_tokens() -> ConnectionAccessTokens:
+    """Access tokens of conferencing connections, Server-to-Server ones included (matching and
+    provisioning): ``account_credentials`` with the app of the connection's secret, else the refresh."""
+    from orgconnect.domain.model import ProviderApp
+    from orgconnect.providers.zoom import ZoomApi
+    from orgconnect.providers.zoom_users import ConnectionAccessTokens
+
+    providers = settings.load(settings.ProviderSettings)
+
+    def zoom_api(app: ProviderApp) -> ZoomApi:
+        return ZoomApi(app, base_url=providers.provider_url_overrides.get("zoom"))
+
+    return ConnectionAccessTokens(
+        runtime.connection_credentials(),
+        read_secret=runtime.get_connection_vault().read,
+        zoom_api=zoom_api,
+        cache=_SERVER_TO_SERVER_TOKENS,
+    )
+
+
+#: Server-to-Server access tokens by connection id, for the life of the process (an hour each).
+_SERVER_TO_SERVER_TOKENS: dict[str, tuple[str, float]] = {}
+
+
+def account_departures() -> SqsAccountDepartures:
+    """Where a revocation with ``request_pii_erasure`` queues the account's departure."""
+    from orgconnect.store.provisioning_departures import SqsAccountDepartures
+
+    client = _sqs_client(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"))
+    return SqsAccountDepartures(client, settings.load(settings.DelegatedAccessSettings).queue_url)
+
+
+def departures() -> DepartureWorker:
+    """The worker's handler of account departures (Zoom users removed per policy)."""
+    from orgconnect.store.accounts import DynamoCalendarTenants
+    from orgconnect.workers.provisioning_departures import DepartureWorker
+
+    return DepartureWorker(
+        accounts=accounts(), tenants=DynamoCalendarTenants(runtime.get_store()), provisioner=provisioner()
     )

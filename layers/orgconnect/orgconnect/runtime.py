@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from orgconnect.store.flow_state import DynamoFlowState
     from orgconnect.store.organization import DynamoConnections
     from orgconnect.store.ou_views import OrganizationalUnitViews
+    from orgconnect.store.provisioning_events import DynamoProvisioningEvents
     from orgconnect.store.tokens import TokenStore
     from orgconnect.store.vault import ConnectionVault
 
@@ -306,3 +307,10 @@ def policy_management() -> PolicyManagement:
     from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
 
     return PolicyManagement(policies=DynamoProvisioningPolicies(get_store()), now=now())
+
+
+def provisioning_event_log() -> DynamoProvisioningEvents:
+    """The provisioning log (``GET /v1/organizational_unit/provisioning_events``)."""
+    from orgconnect.store.provisioning_events import DynamoProvisioningEvents
+
+    return DynamoProvisioningEvents(get_store())

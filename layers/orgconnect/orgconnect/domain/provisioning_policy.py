@@ -3,8 +3,8 @@ and 004): which users orgconnect may create, update, disable or remove at the pr
 
 Pure: the settings, their defaults, and the parsing and validation of a policy document (a
 ``PUT …/provisioning`` body, or what the store holds). Reading and replacing a connection's
-policy: domain/provisioning_policy_management.py. The policy is stored and validated only;
-applying it (creating users, …) is a later step (docs/provisioning.md).
+policy: domain/provisioning_policy_management.py; applying it: domain/provisioning.py (the plan)
+and workers/provisioning.py (docs/provisioning.md).
 """
 
 from __future__ import annotations

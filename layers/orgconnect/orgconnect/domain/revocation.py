@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from orgconnect.domain.client_authentication import (
     ClientCredentials,
     authenticate_client,
@@ -32,8 +34,11 @@ def revoke(
     store: TokenRepository,
     hasher: SecretHasher,
     now: int,
+    on_revoked: Callable[[str], None] | None = None,
 ) -> str:
     """Revoke by ``token`` (access or refresh; it wins over ``sub``) or by ``sub``; the client id.
+    ``on_revoked`` hears the ``sub`` of each grant of the client's that the request names (also
+    when it was revoked already: a repeated request is told the same).
 
     A token revokes its whole grant. A ``sub`` revokes every grant of this client for it.
     Unknown tokens, other clients' tokens and already revoked ones are accepted silently
@@ -55,11 +60,16 @@ def revoke(
         found = access or refresh
         if found is not None and found.client_id == client_id:
             revoke_grant(found.grant_id, store=store, now=now, reason=RevocationReason.CLIENT_REQUEST)
+            if on_revoked is not None:
+                on_revoked(found.sub)
         return client_id
     if sub:
         client_id = authenticate_client(credentials, store.get_client(credentials.client_id), hasher=hasher)
-        for grant in store.grants_for_subject(client_id, sub):
+        grants = store.grants_for_subject(client_id, sub)
+        for grant in grants:
             _revoke_from(grant, store=store, now=now, reason=RevocationReason.CLIENT_REQUEST)
+        if grants and on_revoked is not None:
+            on_revoked(sub)
         return client_id
     raise InvalidOAuthRequest("Either token or sub is required.")
 

@@ -41,6 +41,7 @@ OAUTH_PARAMETERS = frozenset(
         "token",
         "token_type_hint",
         "sub",
+        "request_pii_erasure",  # revocation: the account leaves (docs/provisioning.md)
     }
 )
 # More fields than any token or revocation request has: beyond it the body is refused.

@@ -109,6 +109,13 @@ REVOCATION_REQUEST = BodySchema(
                 "description": "Revoke every grant of this application for this sub (ou_…).",
             },
             "token_type_hint": {"type": "string", "description": "Ignored (RFC 7009 section 2.1)."},
+            "request_pii_erasure": {
+                "enum": [True, False, "true", "false"],
+                "description": (
+                    "An account leaves: its Zoom users are removed per each connection's "
+                    "provisioning policy (docs/provisioning.md)."
+                ),
+            },
         },
         "anyOf": [
             {"required": ["token"], "properties": {"token": {"minLength": 1}}},

@@ -161,7 +161,7 @@ _UPDATED_AT = {"type": ["string", "null"], "description": "ISO 8601 UTC; null un
 
 _POLICY = {
     "type": "object",
-    "description": "A provisioning policy (docs/provisioning.md); stored and validated, not applied yet.",
+    "description": "A provisioning policy (docs/provisioning.md): what orgconnect may do to Zoom users.",
     "required": [*_SETTINGS, "version", "updated_at"],
     "properties": {**_SETTINGS, "version": _VERSION, "updated_at": _UPDATED_AT},
 }

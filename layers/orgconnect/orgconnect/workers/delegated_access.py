@@ -26,6 +26,7 @@ from orgconnect.domain.secrets import SecretHasher, new_id
 from orgconnect.observability import logger
 from orgconnect.providers.directory import TenantUnusable
 from orgconnect.workers.directory_sync import ConferencingMatcher
+from orgconnect.workers.provisioning import Provisioner
 
 # Cronofy documents the callback's fields but not their values: these are orgconnect's.
 UNKNOWN_EMAIL = ("not_found", "account_not_found")
@@ -62,6 +63,8 @@ class DelegatedAccessWorker:
     code_ttl_seconds: int
     #: Matches each new or reused account against its OU's conferencing connections (None: no matching).
     matcher: ConferencingMatcher | None = None
+    #: Provisions Zoom users per each connection's policy, after matching (None: no provisioning).
+    provisioner: Provisioner | None = None
 
     def handle(self, request: DelegatedAccessRequest, message_id: str) -> str:
         """Process one request; returns the outcome (``code``, an error key, or ``already_delivered``)."""
@@ -90,6 +93,8 @@ class DelegatedAccessWorker:
         account, created = self._account(request, tenant, user)
         if self.matcher is not None:  # idempotent: a redelivery finds the same profiles
             self.matcher.match_account(account, own.service_account.organizational_unit_id)
+        if self.provisioner is not None:  # idempotent too: each plan compares Zoom afresh
+            self.provisioner.provision_account(account, own.service_account.organizational_unit_id)
         code = new_code()
         now = self.now()
         self.accounts.issue_code(

@@ -1,0 +1,73 @@
+"""Provisioning at reconcile (issue 11 item 3; docs/provisioning.md, "Triggers"): one connection's
+plan over every account of its OU and its listed Zoom directory, carried out, or only listed
+(``--dry-run``). The reconcile lists and passes; this module plans and applies.
+
+A listed directory gives each user's status, not its attributes (Zoom lists pending users with
+almost nothing): a reconcile creates, disables and removes; attribute updates are made by the
+account's next match, which reads the user.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from orgconnect.domain.provisioning import ProvisioningAction, ZoomUser, plan, summarize
+from orgconnect.domain.provisioning_log import ProvisioningEvent
+from orgconnect.workers.provisioning import Provisioner, calendar_user
+
+if TYPE_CHECKING:
+    from orgconnect.domain.accounts import Account
+    from orgconnect.domain.conferencing import DirectoryUser
+    from orgconnect.domain.conferencing_connections import ManagedConnection
+
+
+@dataclass(frozen=True)
+class ReconcileOutcome:
+    """What was planned and, unless a dry run, what happened (one event per action)."""
+
+    actions: list[ProvisioningAction]
+    events: list[ProvisioningEvent] = field(default_factory=list)
+
+    def summary(self) -> str:
+        """The printable plan (``orgconnect sync`` shows it; ``--dry-run`` shows only it)."""
+        return summarize(self.actions)
+
+
+def reconcile_connection(
+    provisioner: Provisioner,
+    connection: ManagedConnection,
+    accounts: Sequence[Account],
+    zoom_users: Iterable[DirectoryUser],
+    *,
+    departed: frozenset[str] = frozenset(),
+    matched: Mapping[str, str] | None = None,
+    policy_removed: bool = False,
+    dry_run: bool = False,
+) -> ReconcileOutcome:
+    """Plan ``connection`` over ``accounts`` (``departed``: account ids gone from the calendar
+    directory or erased; ``matched``: account id -> the Zoom user id of its profile) and the
+    listed ``zoom_users``; carry it out unless ``dry_run``. ``policy_removed``: the stored
+    policy was turned off, so only ``deprovision_on_policy_removal`` acts, on the users the
+    provisioning log says orgconnect created. ProviderError / TemporarilyUnavailable when no
+    token can be had (nothing was done)."""
+    subject = provisioner.policies.get(connection.connection_id)
+    if subject is None:
+        return ReconcileOutcome([])
+    policy = subject.stored.policy
+    created = (
+        provisioner.log.created_user_ids(connection.ou_id, connection.connection_id, now=provisioner.now())
+        if policy_removed
+        else frozenset()
+    )
+    ids = matched or {}
+    users = [
+        calendar_user(a, departed=a.account_id in departed, zoom_user_id=ids.get(a.account_id))
+        for a in accounts
+    ]
+    zoom = [ZoomUser(u.provider_user_id, u.email, u.status) for u in zoom_users]
+    actions = plan(policy, users, zoom, created_by_orgconnect=created, policy_removed=policy_removed)
+    if dry_run or not actions:
+        return ReconcileOutcome(actions)
+    return ReconcileOutcome(actions, provisioner.apply(connection, policy, actions))
