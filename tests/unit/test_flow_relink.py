@@ -125,7 +125,7 @@ def test_relinking_a_connected_connection_tells_nobody() -> None:
     assert world.publisher.statuses == []  # the first link was new: nothing restored either
 
 
-def test_another_provider_account_is_refused_and_nothing_is_linked() -> None:
+def test_l5_another_provider_account_is_refused_and_nothing_is_linked() -> None:
     world, connection_id = _linked()
     world.providers.clients["zoom"].account = ProviderAccount(
         "zoom", "acct-2", "Other Zoom", "admin@other.example", True, True, "other.example"

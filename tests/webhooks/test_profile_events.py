@@ -88,7 +88,7 @@ def test_a_replayed_or_older_event_is_answered_200_and_changes_nothing(
 
 
 @pytest.mark.parametrize("tamper", ["signature", "body"])
-def test_a_bad_signature_is_refused_and_changes_nothing(
+def test_w2_a_bad_signature_is_refused_and_changes_nothing(
     demo_ou: DemoOu, receiver: CallbackReceiver, tamper: str
 ) -> None:
     ou, flow = demo_ou, demo_ou.flow
