@@ -19,7 +19,7 @@ from orgconnect.domain.codes import GrantKind
 from orgconnect.domain.errors import AuthenticationFailed
 from orgconnect.domain.grants import AccessGrant
 from orgconnect.domain.organizational_unit_view import OrganizationalUnitView
-from orgconnect.domain.profile_connection import profile_body
+from orgconnect.domain.profile_connection import connection_relink_url, profile_body
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.web import browser
 from orgconnect.web.accounts import account_userinfo
@@ -161,7 +161,8 @@ def _service_account(grant: AccessGrant) -> dict[str, Any]:
     summary="The Organizational Unit of an OU token",
     description=(
         "Its name, service accounts and conferencing connections, each with its provisioning "
-        "policy (null for a provider without provisioning: only Zoom has it)."
+        "policy (null for a provider without provisioning: only Zoom has it) and, when it needs "
+        "reauthorization or was revoked, the `relink_url` that links it again."
     ),
     tags=["Organizational Units"],
     responses={
@@ -174,8 +175,13 @@ def organizational_unit() -> dict[str, Any]:
     from orgconnect.web.provisioning_policy import provisioning_body
 
     view = _organizational_unit(with_provisioning=True)
+    app_url = browser.app_base_url(app.current_event, settings.load(settings.FlowSettings).app_url)
     connections = [
-        {**shown, "provisioning": provisioning_body(c.provisioning) if c.provisioning else None}
+        {
+            **shown,
+            **({"relink_url": connection_relink_url(app_url, c.connection_id)} if c.needs_relink else {}),
+            "provisioning": provisioning_body(c.provisioning) if c.provisioning else None,
+        }
         for shown, c in zip(_connections(view), view.connections, strict=True)
     ]
     return {

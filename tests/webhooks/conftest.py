@@ -59,6 +59,14 @@ class DemoOu:
         (in_ou,) = ou["conferencing_connections"]
         return in_userinfo["status"], in_ou["status"]
 
+    def managed_connection(self) -> dict[str, Any]:
+        """The connection as GET /v1/organizational_unit shows it."""
+        auth = {"Authorization": f"Bearer {self.ou_token}"}
+        ou = self.flow.api.get(f"{self.flow.info['api_url']}/v1/organizational_unit", headers=auth)
+        assert ou.status_code == 200, ou.text
+        (connection,) = ou.json()["conferencing_connections"]
+        return dict(connection)
+
     def zoom_requests(self) -> list[dict[str, Any]]:
         return list(httpx.get(f"{self.zoom}/_sim/requests").json()["requests"])
 

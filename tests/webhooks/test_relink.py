@@ -84,6 +84,7 @@ def test_a_refused_refresh_token_disconnects_the_profiles_until_the_relink_url_r
     disconnected = conferencing_profile(flow, token)
     relink_url = _relink_url(ou, connection["connection_id"])
     assert disconnected == {**before, "profile_connected": False, "profile_relink_url": relink_url}
+    assert ou.managed_connection()["relink_url"] == relink_url  # for the OU's administrators
 
     ou.clear_zoom_requests()
     outcome = Browser(flow).run(disconnected["profile_relink_url"])
@@ -91,6 +92,7 @@ def test_a_refused_refresh_token_disconnects_the_profiles_until_the_relink_url_r
 
     assert ou.connection()["connection_id"] == connection["connection_id"]
     assert ou.statuses() == ("connected", "connected")
+    assert "relink_url" not in ou.managed_connection()
     assert conferencing_profile(flow, token) == before  # the same profile, connected again
     assert _listings_and_lookups(ou) == []  # no new match: no listing, no lookup
     created = _meeting(ou, token)

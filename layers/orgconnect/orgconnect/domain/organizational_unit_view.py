@@ -30,6 +30,11 @@ class ConnectionView:
     # None: not asked for (userinfo), or the provider has no provisioning (not Zoom).
     provisioning: StoredPolicy | None = None
 
+    @property
+    def needs_relink(self) -> bool:
+        """Whether an administrator must link the connection again (its profiles are disconnected)."""
+        return self.status != "connected"
+
 
 @dataclass(frozen=True)
 class OrganizationalUnitView:

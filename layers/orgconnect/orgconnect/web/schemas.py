@@ -166,6 +166,13 @@ class OrganizationalUnitConnection(BaseModel):
     provider_name: str = Field(examples=["zoom_enterprise"])
     account_name: str
     status: str = Field(examples=["connected"], description="connected, needs_reauthorization or revoked")
+    relink_url: str | None = Field(
+        default=None,
+        description=(
+            "needs_reauthorization or revoked: orgconnect's page that runs the authorization flow "
+            "again for this connection's own provider account (docs/connections.md, Re-authorization)"
+        ),
+    )
     # The same object as GET …/provisioning answers; null for providers without provisioning.
     provisioning: Annotated[
         dict[str, Any] | None, WithJsonSchema({"anyOf": [PROVISIONING_SCHEMA, {"type": "null"}]})
