@@ -19,10 +19,9 @@ from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, aws_errors, to_item, write
 
 if TYPE_CHECKING:
-    from orgconnect.domain.webhooks_users import UserChange
-
-if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
+
+    from orgconnect.domain.webhooks_users import UserChange
 
 BATCH_WRITE = 25  # BatchWriteItem's limit
 BATCH_WRITE_ATTEMPTS = 5
