@@ -13,10 +13,11 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgconnect import delegated_runtime, runtime, settings
+from orgconnect import delegated_runtime, runtime, settings, subscriptions_runtime
 from orgconnect.observability import observed
 from orgconnect.web.api import create_api
 from orgconnect.web.errors import documented_errors
+from orgconnect.web.provider_notifications import UserNotificationPorts
 from orgconnect.web.provider_webhooks import (
     EVENT_BODY,
     WEBHOOK_RESPONSES,
@@ -34,6 +35,21 @@ def _secret_token(provider: str) -> str | None:
     return app_at_provider.webhook_secret_token if app_at_provider else None
 
 
+def _user_notifications() -> UserNotificationPorts:
+    """Teams and Meet notifications: subscriptions, the provider read, the user-change path."""
+    store = subscriptions_runtime.subscriptions()
+    return UserNotificationPorts(
+        subscriptions=store,
+        connections=store,
+        api=subscriptions_runtime.subscription_api(),
+        links=runtime.get_account_connections(),
+        directory=delegated_runtime.conferencing_directory(),
+        profiles=delegated_runtime.conferencing_profiles(),
+        notifications=runtime.get_notification_publisher(),
+        now_ms=runtime.now() * 1000,
+    )
+
+
 @app.post(
     PATH,
     summary="Events from a provider about orgconnect's app",
@@ -44,7 +60,11 @@ def _secret_token(provider: str) -> str | None:
         "`endpoint.url_validation` is answered with `{plainToken, encryptedToken}`; "
         "`app_deauthorized` revokes the account's connections and deletes their credentials; "
         "user events update the directory and the matched conferencing profiles (older or "
-        "replayed events change nothing). Other providers: 404."
+        "replayed events change nothing). Microsoft (`microsoft`): Graph change notifications "
+        "of the Teams connections' `users` subscriptions (`?validationToken=` is echoed as "
+        "text/plain; each entry's `clientState` must be the subscription's; 202). Google "
+        "(`google`): Directory push notifications (`X-Goog-Channel-ID`, `X-Goog-Channel-Token`, "
+        "`X-Goog-Resource-State`). The notified user is read again and applied. Other providers: 404."
     ),
     tags=["Provider webhooks"],
     responses={**WEBHOOK_RESPONSES, **documented_errors(400, 401, 429, 503)},
@@ -58,6 +78,7 @@ def provider_webhook(provider: str) -> Response[Any]:
         load_profiles=delegated_runtime.conferencing_profiles,
         now=runtime.now(),
         load_notifications=runtime.get_notification_publisher,
+        load_user_notifications=_user_notifications,
     )
     return receive(deps, app.current_event, provider)
 

@@ -19,9 +19,9 @@ from orgconnect.store.vault import load_pepper
 if TYPE_CHECKING:
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-    from orgconnect.domain.conferencing_connections import ConnectionManagement
+    from orgconnect.domain.conferencing_connections import ConnectionManagement, ManagedConnection
     from orgconnect.domain.connection_credentials import ConnectionCredentials
-    from orgconnect.domain.model import ProviderApp
+    from orgconnect.domain.model import Connection, ProviderApp
     from orgconnect.domain.notifications import NotificationPublisher
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.domain.provisioning_policy_management import PolicyManagement
@@ -264,7 +264,14 @@ def flow_dependencies() -> FlowDependencies:
         load_service_account_vault=get_service_account_vault,
         load_relink=lambda: _relink(store),
         load_notifications=get_notification_publisher,
+        subscribe_user_changes=_subscribe_user_changes,
     )
+
+
+def _subscribe_user_changes(connection: Connection, api_url: str) -> None:
+    from orgconnect.subscriptions_runtime import subscribe_linked_connection
+
+    subscribe_linked_connection(connection, api_url)
 
 
 def _relink(store: DynamoStore) -> RelinkStore:
@@ -298,7 +305,23 @@ def connection_management() -> ConnectionManagement:
         now=now(),
         credentials=connection_credentials(),
         linked_checker=get_connection_tokens(),
+        unsubscribe=_unsubscribe_user_changes,
     )
+
+
+def _unsubscribe_user_changes(connection: ManagedConnection) -> None:
+    from orgconnect.domain.webhooks_subscriptions import WatchedConnection, subscribes
+    from orgconnect.subscriptions_runtime import unsubscribe_removed_connection
+
+    if subscribes(connection.provider_name):
+        unsubscribe_removed_connection(
+            WatchedConnection(
+                connection.connection_id,
+                connection.provider_name,
+                connection.provider_account_id,
+                connection.secret_arn,
+            )
+        )
 
 
 def policy_management() -> PolicyManagement:

@@ -8,6 +8,7 @@ The client secret is held only in Secrets Manager; it is never returned, logged 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -164,6 +165,9 @@ class ConnectionManagement:
     now: int
     credentials: ConnectionCredentials | None = None
     linked_checker: LinkedConnectionChecker | None = None
+    # Deletes a Teams/Meet connection's user-change subscription before its credentials go
+    # (best effort, never raises: domain/webhooks_subscriptions.py). None: nothing to delete.
+    unsubscribe: Callable[[ManagedConnection], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -324,6 +328,8 @@ def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: Connecti
     if stored and stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:
         # Server-to-Server tokens cannot be revoked by a third party; they expire within the hour.
         revoked = deps.revoker.revoke(connection.provider_name, stored)
+    if deps.unsubscribe is not None and connection.secret_arn:
+        deps.unsubscribe(connection)  # needs the credentials: before the secret goes
     deps.connections.remove(connection, now=deps.now, keep_until=deps.now + TOMBSTONE_SECONDS)
     if connection.secret_arn:
         deps.secrets.delete(connection.secret_arn)

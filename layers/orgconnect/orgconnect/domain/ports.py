@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 from orgconnect.domain.model import (
     ApiKey,
     Client,
+    Connection,
     LinkTokenGrant,
     OrganizationalUnit,
     ProviderAccountLink,
@@ -233,6 +234,9 @@ class FlowDependencies:
     load_relink: Callable[[], RelinkStore] | None = None
     # Integrator notifications (a relink that restores a connection); None: nobody is told.
     load_notifications: Callable[[], NotificationPublisher] | None = None
+    # Teams/Meet user-change subscription of a linked connection (connection, API base URL);
+    # best effort, never raises (domain/webhooks_subscriptions.py). None: not subscribed.
+    subscribe_user_changes: Callable[[Connection, str], None] | None = None
 
     @property
     def notifications(self) -> NotificationPublisher:

@@ -207,6 +207,9 @@ def _approve(
             "provider": pending.option,
         },
     )
+    if isinstance(member, Connection) and deps.subscribe_user_changes is not None:
+        # Teams and Meet: user-change notifications (best effort: the reconcile covers a failure).
+        deps.subscribe_user_changes(member, base_url(deps, event))
     if restored is not None:
         with suppress(TemporarilyUnavailable):  # logged by the publisher; the relink stands
             deps.notifications.connection_status_changed(

@@ -1,6 +1,7 @@
 """``POST /webhooks/{provider}``: events a provider sends about orgconnect's app (docs/webhooks.md).
 
-Zoom only, so far: every request is verified first (signature over the raw body, a bounded
+Microsoft and Google user-change notifications go to web/provider_notifications.py. Zoom:
+every request is verified first (signature over the raw body, a bounded
 timestamp window) and refused with 401 otherwise, before its body is even parsed. Then:
 ``endpoint.url_validation`` is answered, ``app_deauthorized`` revokes the account's connections,
 user events update the account's connections' directories and profiles, others are ignored.
@@ -34,11 +35,13 @@ from orgconnect.domain.webhooks import (
     verify_zoom_request,
 )
 from orgconnect.domain.webhooks_deauthorization import AccountConnections, deauthorize_account
+from orgconnect.domain.webhooks_subscriptions import SUBSCRIBING_PROVIDERS
 from orgconnect.domain.webhooks_users import ProfileUpdates, UserDirectory, apply_user_event, user_change
 from orgconnect.observability import logger, metrics
 from orgconnect.web.api import BodySchema
 from orgconnect.web.errors import json_response
 from orgconnect.web.openapi import json_body
+from orgconnect.web.provider_notifications import UserNotificationPorts, receive_user_notifications
 
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
@@ -109,10 +112,17 @@ class WebhookDependencies:
     load_profiles: Callable[[], ProfileUpdates]
     now: int
     load_notifications: Callable[[], NotificationPublisher] = lambda: NO_NOTIFICATIONS
+    # Teams and Meet user-change notifications (web/provider_notifications.py); None: not offered.
+    load_user_notifications: Callable[[], UserNotificationPorts] | None = None
 
 
 def receive(deps: WebhookDependencies, event: APIGatewayProxyEvent, provider: str) -> Response[Any]:
     """Verify and handle one delivery from ``provider``."""
+    if provider in SUBSCRIBING_PROVIDERS and deps.load_user_notifications is not None:
+        body = _raw_body(event)
+        if body is None:
+            raise MalformedRequest("the body could not be decoded")
+        return receive_user_notifications(deps.load_user_notifications, event, provider, body)
     if provider not in WEBHOOK_PROVIDERS:
         return json_response(
             404, {"error": "not_found", "error_description": "No webhooks for this provider."}
