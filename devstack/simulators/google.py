@@ -50,6 +50,7 @@ from devstack.simulators.google_model import (
 )
 from devstack.simulators.google_signin import GoogleSignIn
 from devstack.simulators.google_tokens import GoogleTokenEndpoint
+from devstack.simulators.google_watch import GoogleWatch
 from devstack.simulators.provider_kit import (
     PageTokens,
     RateLimiter,
@@ -105,9 +106,11 @@ class GoogleSimulator(Simulator):
         self.signin = GoogleSignIn(self)
         self.token_endpoint = GoogleTokenEndpoint(self)
         self.api = GoogleApi(self)
+        self.watch = GoogleWatch(self)
         super().__init__(demo, seed=seed, clock=clock, **base_options)
         for part in (self.signin, self.token_endpoint, self.api):
             self.add_routes(part.routes())
+        self.watch.register()
 
     # ----- seeding ---------------------------------------------------------------------------
 
@@ -192,6 +195,7 @@ class GoogleSimulator(Simulator):
             raise ControlError(404, f"no user {email}")
         del self.users[user.id]
         self.tokens.revoke_where(lambda t: t.subject == user.id)
+        self.watch.user_changed(user, "delete")
 
     def control_update_user(self, email: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """``{"email": new}`` renames (the old address stays as an alias, as in Google),
@@ -223,6 +227,7 @@ class GoogleSimulator(Simulator):
             if body["status"] not in ("active", "suspended"):
                 raise ControlError(400, "status must be active or suspended")
             user.suspended = body["status"] == "suspended"
+        self.watch.user_changed(user, "update")  # Directory push notifications
         return {**user.to_resource(admin_view=True), "email": user.primary_email}
 
     def apply_options(self, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -6,8 +6,8 @@ One base URL serves what Microsoft splits over two hosts, with the real paths:
   and ``/{tenant}/v2.0/adminconsent``, ``/{tenant}/oauth2/v2.0/token`` (authorization_code with
   PKCE, refresh_token, client_credentials), OpenID discovery and JWKS;
 - Graph v1.0: ``/users`` (``$top``, ``$select``, ``$filter``, ``@odata.nextLink``), ``/users/{id|upn}``,
-  ``/me``, ``/me/memberOf``, ``/directoryRoles``, ``/organization`` and Teams
-  ``/users/{id}/onlineMeetings``.
+  ``/me``, ``/me/memberOf``, ``/directoryRoles``, ``/organization``, Teams
+  ``/users/{id}/onlineMeetings`` and ``/subscriptions`` on users (``microsoft_subscriptions``).
 
 ``{tenant}`` is the tenant id (a GUID derived from the seed), one of its domains, ``common`` or
 ``organizations``. The tenant is the demo directory's ``subsidiary.example``; its ``is_admin``
@@ -17,9 +17,8 @@ and Graph's ``{"error": {"code", "message", "innerError"}}``. Tokens are RS256 J
 with the served JWKS. See docs/simulators-calendar-and-others.md for every switch and decision.
 
 This module holds the tenant (seeding, control hooks, options, error hooks); the handlers live in
-``microsoft_signin`` (authorize, admin consent), ``microsoft_tokens`` (token, discovery, JWKS) and
-``microsoft_graph_api`` (Graph), over ``microsoft_graph`` (users, roles, OData) and
-``microsoft_errors`` / ``microsoft_model`` (error shapes, permissions, ids).
+``microsoft_signin``, ``microsoft_tokens`` and ``microsoft_graph_api``, over ``microsoft_graph``
+(users, roles, OData) and ``microsoft_errors`` / ``microsoft_model`` (errors, permissions, ids).
 """
 
 from __future__ import annotations
@@ -57,6 +56,7 @@ from devstack.simulators.microsoft_model import (
     seeded_guid,
 )
 from devstack.simulators.microsoft_signin import MicrosoftSignIn
+from devstack.simulators.microsoft_subscriptions import MicrosoftSubscriptions
 from devstack.simulators.microsoft_tokens import MicrosoftTokenEndpoint
 from devstack.simulators.provider_kit import (
     JwtTokenStore,
@@ -130,6 +130,7 @@ class MicrosoftSimulator(Simulator):
         self.signin = MicrosoftSignIn(self)
         self.token_endpoint = MicrosoftTokenEndpoint(self)
         self.graph = MicrosoftGraphApi(self)
+        self.subscriptions = MicrosoftSubscriptions(self)
         super().__init__(demo, seed=seed, clock=clock, **base_options)
         self.default_app.meta.update(
             {
@@ -139,8 +140,7 @@ class MicrosoftSimulator(Simulator):
         )
         for part in (self.signin, self.token_endpoint, self.graph):
             self.add_routes(part.routes())
-
-    # ----- seeding ---------------------------------------------------------------------------
+        self.subscriptions.register()
 
     @property
     def initial_domain(self) -> str:
@@ -264,6 +264,7 @@ class MicrosoftSimulator(Simulator):
             raise ControlError(404, f"no user {email}")
         del self.users[user.id]
         self.tokens.revoke_where(lambda t: t.subject == user.id)
+        self.subscriptions.user_changed(user, "deleted")
 
     def control_update_user(self, email: str, body: Mapping[str, Any]) -> dict[str, Any]:
         """``{"email": new}`` renames (UPN and mail; the id stays), ``first_name``, ``last_name``,
@@ -297,6 +298,7 @@ class MicrosoftSimulator(Simulator):
             if status not in ("active", "disabled", "inactive"):
                 raise ControlError(400, "status must be active or disabled")
             user.account_enabled = status == "active"
+        self.subscriptions.user_changed(user, "updated")  # Graph notifies subscribers
         return self._control_shape(user)
 
     def apply_options(self, options: Mapping[str, Any]) -> dict[str, Any]:

@@ -46,7 +46,7 @@ def _user_notifications() -> UserNotificationPorts:
         directory=delegated_runtime.conferencing_directory(),
         profiles=delegated_runtime.conferencing_profiles(),
         notifications=runtime.get_notification_publisher(),
-        now_ms=runtime.now() * 1000,
+        now_ms=subscriptions_runtime.now_ms(),
     )
 
 

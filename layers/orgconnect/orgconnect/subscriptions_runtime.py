@@ -5,6 +5,7 @@ reconcile (renewal) call. Everything loads on first use."""
 
 from __future__ import annotations
 
+import time
 from typing import TYPE_CHECKING
 
 from orgconnect import delegated_runtime, runtime
@@ -18,6 +19,12 @@ if TYPE_CHECKING:
     )
     from orgconnect.providers.user_subscriptions import ProviderUserSubscriptions
     from orgconnect.store.webhook_subscriptions import DynamoSubscriptions
+
+
+def now_ms() -> int:
+    """Milliseconds since the epoch: a notified user's read is stamped with it, and two changes
+    of one user seconds apart must not share a time (runtime.now() is whole seconds)."""
+    return time.time_ns() // 1_000_000
 
 
 def subscriptions() -> DynamoSubscriptions:
@@ -78,7 +85,13 @@ def subscribe_linked_connection(connection: Connection, api_url: str) -> None:
     except Exception as error:  # best effort: the link stands without notifications
         logger.warning(
             "user-change subscription not created",
-            extra={"connection_id": connection.connection_id, "error": type(error).__name__},
+            extra={
+                "connection_id": connection.connection_id,
+                "error": type(error).__name__,
+                # The provider's error code and status (never a token or a URL with one).
+                "provider_error": getattr(error, "error", None),
+                "status": getattr(error, "status", None),
+            },
         )
         return
     logger.info(
@@ -101,5 +114,10 @@ def unsubscribe_removed_connection(connection: WatchedConnection) -> None:
     except Exception as error:  # the removal must go on: the credentials are deleted next
         logger.warning(
             "user-change subscription not deleted",
-            extra={"connection_id": connection.connection_id, "error": type(error).__name__},
+            extra={
+                "connection_id": connection.connection_id,
+                "error": type(error).__name__,
+                "provider_error": getattr(error, "error", None),
+                "status": getattr(error, "status", None),
+            },
         )

@@ -11,6 +11,7 @@ SubscriptionApi), with each connection's own credentials through its conferencin
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -52,10 +53,7 @@ def parse_graph_time(value: Any) -> int:
     if not isinstance(value, str) or not value:
         raise ProviderAnswerMalformed("Graph subscription: expirationDateTime missing")
     text = value.replace("Z", "+00:00")
-    head, dot, rest = text.partition(".")
-    if dot:  # Graph sends 7 fractional digits; Python reads at most 6
-        digits = "".join(c for c in rest if c.isdigit())
-        text = head + rest[len(digits) :]
+    text = re.sub(r"\.[0-9]+", "", text, count=1)  # Graph sends 7 fractional digits; Python reads 6
     try:
         return int(datetime.fromisoformat(text).timestamp())
     except ValueError as error:
