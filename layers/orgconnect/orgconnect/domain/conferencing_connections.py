@@ -323,13 +323,13 @@ def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: Connecti
             deps.secrets.delete(found.secret_arn)
         return False
     connection = _owned(ou, found)
+    if deps.unsubscribe is not None and connection.secret_arn:
+        deps.unsubscribe(connection)  # with the credentials: before they are revoked and deleted
     stored = deps.secrets.read(connection.secret_arn) if connection.secret_arn else None
     revoked = False
     if stored and stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:
         # Server-to-Server tokens cannot be revoked by a third party; they expire within the hour.
         revoked = deps.revoker.revoke(connection.provider_name, stored)
-    if deps.unsubscribe is not None and connection.secret_arn:
-        deps.unsubscribe(connection)  # needs the credentials: before the secret goes
     deps.connections.remove(connection, now=deps.now, keep_until=deps.now + TOMBSTONE_SECONDS)
     if connection.secret_arn:
         deps.secrets.delete(connection.secret_arn)
