@@ -1,7 +1,8 @@
 """Google Meet user changes end to end: linking ``google_meet`` opens a Directory ``users.watch``
 channel (Google's ``sync`` message acknowledged); a matched user suspended in the Google simulator
 is disconnected in the account's userinfo without any reconcile, and connected again when
-unsuspended; a wrong channel token is refused and changes nothing; replays are harmless."""
+unsuspended; a wrong channel token is refused and changes nothing; replays are harmless;
+removing the connection stops its channel."""
 
 from __future__ import annotations
 
@@ -12,7 +13,8 @@ import httpx
 import pytest
 
 from tests.delegated.conftest import CallbackReceiver
-from tests.flow.harness import FlowStack
+from tests.flow.harness import Browser, FlowStack
+from tests.flow.s2s_helpers import COLLECTION, redeem
 from tests.providers_e2e.conftest import account, connections, link, profiles
 from tests.user_notifications.conftest import change_user, deliveries, subscriptions
 
@@ -92,3 +94,23 @@ def test_a_wrong_channel_token_changes_nothing_and_replays_are_harmless(
         user.suspended = False
     assert notify(meet, user.id, channel_id=opened.id, token=opened.token) == 200
     assert connected(meet, token) is True
+
+
+def test_removing_the_connection_stops_its_channel(meet: FlowStack) -> None:
+    flow = meet
+    client = flow.new_client(policy="never", categories="general,recruiting")
+    outcome = Browser(flow).run(flow.authorize_url(client, provider="google_meet"))
+    assert outcome.kind == "code", outcome.text
+    token = redeem(flow, client, outcome.params["code"])
+    (cnx,) = [c for c in flow.table_items("CONNECTION#") if c.get("client_id") == client.client_id]
+    (mine,) = [s for s in subscriptions(flow) if s["connection_id"] == cnx["connection_id"]]
+    assert mine["subscription_id"] in flow.simulator("google").watch.channels
+
+    removed = flow.api.delete(
+        f"{flow.info['api_url']}{COLLECTION}/{cnx['connection_id']}",
+        headers={"Authorization": f"Bearer {token}"},
+    )
+
+    assert removed.status_code == 204, removed.text
+    assert mine["subscription_id"] not in flow.simulator("google").watch.channels
+    assert [s for s in subscriptions(flow) if s["connection_id"] == cnx["connection_id"]] == []
