@@ -90,9 +90,13 @@ WEBHOOK_RESPONSES: dict[int, Any] = {
                         },
                     ]
                 }
-            }
+            },
+            "text/plain": {
+                "schema": {"type": "string", "description": "Graph's validationToken, echoed (microsoft)"}
+            },
         },
     },
+    202: {"description": "Graph change notifications received (microsoft): each entry applied or skipped"},
     404: json_body("No webhooks for this provider", "ErrorResponse"),
 }
 
