@@ -12,9 +12,11 @@ import pytest
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
-from orgconnect.domain.errors import MalformedRequest
+from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization
+from orgconnect.domain.errors import MalformedRequest, TemporarilyUnavailable
 from orgconnect.domain.model import ProviderAccountLink
 from orgconnect.domain.notifications import NO_NOTIFICATIONS
+from orgconnect.domain.provider_model import ProviderRefused, ProviderUnavailable
 from orgconnect.domain.webhooks_graph import (
     MalformedNotification,
     NotificationRefused,
@@ -332,3 +334,36 @@ def test_google_sync_is_acknowledged_and_a_wrong_token_refused() -> None:
     assert recorder.changes[0].status is UserStatus.INACTIVE
     with pytest.raises(MalformedRequest):
         deliver(secret, "update", "not json")
+
+
+@pytest.mark.parametrize(
+    ("failure", "outcome"),
+    [
+        (ProviderUnavailable("Graph: 503", status=503), TemporarilyUnavailable),  # Graph delivers again
+        (ProviderRefused("Graph: 403", error="Authorization_RequestDenied", status=403), 202),
+        (ConnectionNeedsReauthorization("cnx_teams"), 202),  # skipped: the reconcile covers it
+    ],
+)
+def test_a_read_that_fails_is_retried_by_the_provider_or_skipped(failure: Exception, outcome: Any) -> None:
+    store, api = _stores()
+    subscription = subscribe(TEAMS, api=api, store=store, api_url="https://a", now=10**10)
+    secret = api.secrets[-1]
+
+    def read_user(connection: WatchedConnection, user_id: str) -> DirectoryUser | None:
+        raise failure
+
+    api.read_user = read_user  # type: ignore[method-assign]
+    body = json.dumps({"value": [{"subscriptionId": subscription.subscription_id, "clientState": secret,
+                                  "resourceData": {"id": "u-1"}}]})  # fmt: skip
+    recorder = Recorder()
+
+    def deliver() -> int:
+        ports = lambda: _ports(store, api, recorder)  # noqa: E731
+        return receive_user_notifications(ports, _event(body), "microsoft", body.encode()).status_code
+
+    if outcome is TemporarilyUnavailable:
+        with pytest.raises(TemporarilyUnavailable):
+            deliver()
+    else:
+        assert deliver() == outcome
+    assert recorder.changes == []

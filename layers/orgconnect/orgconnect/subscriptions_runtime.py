@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from orgconnect import delegated_runtime, runtime
+from orgconnect import delegated_runtime, runtime, settings
 
 if TYPE_CHECKING:
     from orgconnect.domain.model import Connection
@@ -38,7 +38,10 @@ def subscription_api() -> ProviderUserSubscriptions:
     """Graph and Google Directory calls with the connection's credentials (refreshed as needed)."""
     from orgconnect.providers.user_subscriptions import ProviderUserSubscriptions
 
-    return ProviderUserSubscriptions(delegated_runtime.connection_tokens(), runtime.get_providers)
+    timeout = settings.load(settings.ProviderSettings).provider_timeout_seconds
+    return ProviderUserSubscriptions(
+        delegated_runtime.connection_tokens(), runtime.get_providers, timeout=timeout
+    )
 
 
 def subscribe_connection(connection: WatchedConnection, api_url: str) -> Subscription:

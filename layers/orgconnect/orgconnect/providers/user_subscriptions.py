@@ -63,17 +63,29 @@ def parse_graph_time(value: Any) -> int:
 class ProviderUserSubscriptions:
     """SubscriptionApi over Graph and the Google Directory."""
 
-    def __init__(self, tokens: AccessTokens, load_registry: Callable[[], ProviderRegistry]) -> None:
+    def __init__(
+        self, tokens: AccessTokens, load_registry: Callable[[], ProviderRegistry], *, timeout: float = 10.0
+    ) -> None:
         self._tokens = tokens
         self._load_registry = load_registry
+        self._timeout = timeout
 
     def _call[T](self, connection: WatchedConnection, call: Callable[[ConferencingAdapter], T]) -> T:
         option = CONFERENCING[connection.provider_name]
         tenant = connection.provider_account_id if option.provider_key == "microsoft" else None
 
         def with_token(token: str) -> T:
+            from orgconnect.providers.api import Timeouts
+            from orgconnect.providers.retry import RetryPolicy
+
             adapter = self._load_registry().conferencing(
                 option.profile_provider_name, ProviderTokens(access_token=token), tenant=tenant
+            )
+            # Inside a request (the consent page, a notification Graph wants answered in 3 s):
+            # two short attempts, a long Retry-After passed on rather than waited.
+            adapter.api.timeouts = Timeouts(connect=min(3.0, self._timeout), read=self._timeout)
+            adapter.api.retry_policy = RetryPolicy(
+                attempts=2, backoff_initial=0.2, backoff_max=1.0, max_retry_after=2.0, max_elapsed=10.0
             )
             return call(adapter)
 

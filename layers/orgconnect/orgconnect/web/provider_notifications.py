@@ -19,8 +19,10 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
 
-from orgconnect.domain.errors import MalformedRequest
+from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
+from orgconnect.domain.errors import MalformedRequest, TemporarilyUnavailable
 from orgconnect.domain.notifications import NotificationPublisher
+from orgconnect.domain.provider_model import ProviderError, ProviderUnavailable
 from orgconnect.domain.webhooks_graph import (
     MalformedNotification,
     NotificationRefused,
@@ -120,17 +122,36 @@ def _refused(provider: str, reason: str, *, status: int | None = None) -> Respon
 
 
 def _apply(ports: UserNotificationPorts, subscription: Subscription, user_id: str, change: str) -> None:
-    outcome = apply_notified_user(
-        subscription,
-        user_id,
-        api=ports.api,
-        connections=ports.connections,
-        now_ms=ports.now_ms,
-        links=ports.links,
-        directory=ports.directory,
-        profiles=ports.profiles,
-        notifications=ports.notifications,
-    )
+    """Read the user again and apply it. An unreachable provider is a 503 (the provider delivers
+    again; a replay is harmless); a refusal or unusable credentials are logged and skipped (the
+    scheduled reconcile covers that user)."""
+    try:
+        outcome = apply_notified_user(
+            subscription,
+            user_id,
+            api=ports.api,
+            connections=ports.connections,
+            now_ms=ports.now_ms,
+            links=ports.links,
+            directory=ports.directory,
+            profiles=ports.profiles,
+            notifications=ports.notifications,
+        )
+    except ProviderUnavailable as unavailable:
+        raise TemporarilyUnavailable(f"{subscription.provider} did not answer") from unavailable
+    except (ProviderError, ConnectionNeedsReauthorization, CredentialsMissing) as error:
+        logger.warning(
+            "notified user not read",
+            extra={
+                "provider": subscription.provider,
+                "connection_id": subscription.connection_id,
+                "provider_user_id": user_id,
+                "error": type(error).__name__,
+                "provider_error": getattr(error, "error", None),
+                "status": getattr(error, "status", None),
+            },
+        )
+        return
     # The user's id only: never an email or a name in the log.
     logger.info(
         "user notification applied",
