@@ -1,8 +1,8 @@
 """Google Meet user changes end to end: linking ``google_meet`` opens a Directory ``users.watch``
 channel (Google's ``sync`` message acknowledged); a matched user suspended in the Google simulator
 is disconnected in the account's userinfo without any reconcile, and connected again when
-unsuspended; a wrong channel token is refused and changes nothing; replays are harmless;
-removing the connection stops its channel."""
+unsuspended; a wrong channel token is refused and changes nothing; replays are harmless; a
+deleted user's profile is disconnected; removing the connection stops its channel."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import pytest
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import Browser, FlowStack
 from tests.flow.s2s_helpers import COLLECTION, redeem
-from tests.providers_e2e.conftest import account, connections, link, profiles
+from tests.providers_e2e.conftest import account, connections, link, profiles, simulator_url
 from tests.user_notifications.conftest import change_user, deliveries, subscriptions
 
 
@@ -114,3 +114,17 @@ def test_removing_the_connection_stops_its_channel(meet: FlowStack) -> None:
     assert removed.status_code == 204, removed.text
     assert mine["subscription_id"] not in flow.simulator("google").watch.channels
     assert [s for s in subscriptions(flow) if s["connection_id"] == cnx["connection_id"]] == []
+
+
+def test_a_deleted_user_is_removed_and_its_profile_disconnected(
+    meet: FlowStack, receiver: CallbackReceiver
+) -> None:
+    google = simulator_url(meet, "google")
+    address = f"leaver@{meet.simulator('google').domain}"
+    added = httpx.post(f"{google}/_sim/users", json={"email": address})
+    assert added.status_code < 300, added.text
+    token = account(meet, receiver, address)
+    assert connected(meet, token) is True
+    assert httpx.delete(f"{google}/_sim/users/{address}").status_code < 300
+    assert deliveries(meet, "google", "users.delete")[-1] == 200
+    assert connected(meet, token) is False

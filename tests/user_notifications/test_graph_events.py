@@ -2,8 +2,8 @@
 (Graph's validation handshake answered by ``POST /webhooks/microsoft``); a matched user disabled
 in the Microsoft simulator is disconnected in the account's userinfo without any reconcile, and
 connected again when re-enabled; a wrong ``clientState`` or an unknown subscription changes
-nothing; replays are harmless (the user is read again each time); removing the connection
-deletes its subscription at Graph."""
+nothing; replays are harmless (the user is read again each time); a deleted user's profile is
+disconnected; removing the connection deletes its subscription at Graph."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ import pytest
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import Browser, FlowStack
 from tests.flow.s2s_helpers import COLLECTION, redeem
-from tests.providers_e2e.conftest import account, connections, link, profiles
+from tests.providers_e2e.conftest import account, connections, link, profiles, simulator_url
 from tests.user_notifications.conftest import change_user, deliveries, subscriptions
 
 
@@ -130,3 +130,18 @@ def test_removing_the_connection_deletes_its_subscription(teams: FlowStack) -> N
     assert [s for s in subscriptions(flow) if s["connection_id"] == cnx["connection_id"]] == []
     # The demo OU's Teams subscription stays.
     assert len([s for s in subscriptions(flow) if s["provider"] == "microsoft"]) == 1
+
+
+def test_a_deleted_user_is_removed_and_its_profile_disconnected(
+    teams: FlowStack, receiver: CallbackReceiver
+) -> None:
+    microsoft = simulator_url(teams, "microsoft")
+    domain = teams.simulator("microsoft").domain
+    added = httpx.post(f"{microsoft}/_sim/users", json={"email": f"leaver@{domain}"})
+    assert added.status_code < 300, added.text
+    email = added.json().get("email") or f"leaver@{domain}"
+    token = account(teams, receiver, email)
+    assert connected(teams, token) is True
+    assert httpx.delete(f"{microsoft}/_sim/users/{email}").status_code < 300
+    assert deliveries(teams, "microsoft", "users.deleted")[-1] == 202
+    assert connected(teams, token) is False
