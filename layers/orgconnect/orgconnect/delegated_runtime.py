@@ -96,6 +96,7 @@ def conferencing_adapter(name: str, access_token: str, tenant: str | None) -> Co
 
 def conferencing_matcher() -> ConferencingMatcher:
     """Matching with the connections' directories synced once (the worker)."""
+    from orgconnect import sync_runtime
     from orgconnect.store.directory import DynamoDirectory
     from orgconnect.workers.directory_sync import ConferencingMatcher
 
@@ -104,4 +105,5 @@ def conferencing_matcher() -> ConferencingMatcher:
         directory=DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now()),
         tokens=runtime.connection_credentials(),
         adapters=conferencing_adapter,
+        first_sync=sync_runtime.first_sync,
     )

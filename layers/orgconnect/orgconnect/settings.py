@@ -161,6 +161,15 @@ class DelegatedAccessSettings:
     callback_timeout_seconds: float = env("ORGCONNECT_CALLBACK_TIMEOUT_SECONDS", seconds(0, 20), 5.0)
 
 
+@dataclass(frozen=True)
+class ConnectionSyncSettings:
+    """Connection syncs (docs/sync.md): the queue (empty: a link queues no sync) and chunk sizes."""
+
+    queue_url: str = env("ORGCONNECT_CONNECTION_SYNC_QUEUE_URL", text(), "")
+    pages_per_chunk: int = env("ORGCONNECT_SYNC_PAGES_PER_CHUNK", integer(1, 200), 20)
+    writes_per_chunk: int = env("ORGCONNECT_SYNC_WRITES_PER_CHUNK", integer(25, 100_000), 2_000)
+
+
 # The families: what each kind of function validates at cold start.
 API_FUNCTION: tuple[type[DataclassInstance], ...] = (TableSettings, PepperSettings)
 LINK_TOKENS_FUNCTION = (*API_FUNCTION, LinkTokenSettings)
@@ -168,6 +177,7 @@ FLOW_FUNCTION = (TableSettings, PepperSettings, FlowSettings, ProviderSettings, 
 WORKER_FUNCTION = (TableSettings, ProviderSettings, VaultSettings)
 SERVICE_ACCOUNT_AUTHORIZATIONS_FUNCTION = (*API_FUNCTION, DelegatedAccessSettings)
 DELEGATED_ACCESS_WORKER_FUNCTION = (*WORKER_FUNCTION, PepperSettings, FlowSettings, DelegatedAccessSettings)
+CONNECTION_SYNC_WORKER_FUNCTION = (*WORKER_FUNCTION, ConnectionSyncSettings)
 
 _loaded: dict[type[Any], Any] = {}
 

@@ -227,6 +227,8 @@ class FlowDependencies:
     # Enterprise Connect: its repository and the vault of service-account credentials.
     load_enterprise_connect: Callable[[], EnterpriseConnectRepository] | None = None
     load_service_account_vault: Callable[[], CredentialVault] | None = None
+    # Queue a newly linked conferencing connection's directory sync (docs/sync.md); never raises.
+    request_connection_sync: Callable[[str], bool] | None = None
 
     @property
     def enterprise_connect(self) -> EnterpriseConnectRepository:
