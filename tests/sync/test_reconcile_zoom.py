@@ -21,7 +21,9 @@ def listings(linked: LinkedZoom) -> list[dict[str, Any]]:
 
 def reconcile(linked: LinkedZoom, sync_id: str) -> dict[str, Any]:
     """Run the schedule now (it queues a sync per linked connection) and wait for that sync."""
-    results = linked.flow.stack.schedules.run_now(SCHEDULE)
+    schedules = linked.flow.stack.schedules
+    assert schedules is not None
+    results = schedules.run_now(SCHEDULE)
     assert results[SCHEDULE]["scheduled"] >= 1
     return wait_synced(linked.flow, linked.connection_id, not_sync_id=sync_id)
 

@@ -47,9 +47,15 @@ def listing_pages(
         query = {"status": status, "page_size": str(page_size) if page_size else PAGE_SIZE}
         if index == segment and page_token:
             query["next_page_token"] = page_token
-        for page in adapter.api.pages("/v2/users", params=query, items_key="users"):
-            adapter.calls[LIST] += 1
-            users = [u for u in (adapter.user(i, listed_as=status) for i in page.items) if u is not None]
+        pages = adapter.api.pages("/v2/users", params=query, items_key="users")
+        while True:
+            adapter.calls[LIST] += 1  # counted before the call: a page that fails counts too
+            page = next(pages, None)
+            if page is None:
+                adapter.calls[LIST] -= 1  # the listing ended without a request
+                break
+            found = (adapter.user(i, listed_as=status) for i in page.items if isinstance(i, dict))
+            users = [u for u in found if u is not None]
             token = page.body.get("next_page_token")
             following = token if isinstance(token, str) and token else None
             last = following is None and index == len(statuses) - 1
