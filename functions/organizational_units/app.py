@@ -16,7 +16,7 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgconnect import runtime, settings, sync_runtime
+from orgconnect import runtime, settings
 from orgconnect.domain.conferencing_connections import (
     ConnectionManagement,
     add_server_to_server_connection,
@@ -99,7 +99,6 @@ def add_connection() -> Response[Any]:
     ou = _organizational_unit(deps)
     body = json_object_body(app)
     connection, check = add_server_to_server_connection(ou, body, deps)
-    sync_runtime.request_connection_sync(connection.connection_id)  # docs/sync.md; never raises
     logger.info(
         "conferencing connection added",
         extra={"ou_id": ou.ou_id, "connection_id": connection.connection_id, "type": "server_to_server"},

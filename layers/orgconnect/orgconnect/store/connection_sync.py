@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ConnectionStatus
+from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.store.dynamodb import DynamoStore, aws_errors, from_item, to_item
 
 if TYPE_CHECKING:
@@ -66,11 +67,19 @@ class DynamoLinkedConnections:
         """The ids of the connections that are not revoked or removed."""
         request: dict[str, Any] = {
             "TableName": self.table_name,
-            "FilterExpression": "#type = :connection AND #status <> :revoked",
-            "ProjectionExpression": "connection_id, #type, #status",
+            # Server-to-Server connections are not synced yet (docs/sync.md).
+            "FilterExpression": (
+                "#type = :connection AND #status <> :revoked AND "
+                "(attribute_not_exists(authorization_type) OR authorization_type <> :s2s)"
+            ),
+            "ProjectionExpression": "connection_id, #type, #status, authorization_type",
             "ExpressionAttributeNames": {"#type": "type", "#status": "status"},
             "ExpressionAttributeValues": to_item(
-                {":connection": "connection", ":revoked": str(ConnectionStatus.REVOKED)}
+                {
+                    ":connection": "connection",
+                    ":revoked": str(ConnectionStatus.REVOKED),
+                    ":s2s": str(AuthorizationType.SERVER_TO_SERVER),
+                }
             ),
         }
         found: list[str] = []

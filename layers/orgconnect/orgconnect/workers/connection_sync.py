@@ -28,6 +28,7 @@ from orgconnect.domain.directory_sync import SyncCursor, SyncPhase, SyncState, S
 from orgconnect.domain.matching import AccessTokens, ConferencingProfile, profile_provider_name
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.provider_model import AccessTokenRejected, ProviderUnavailable
+from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.observability import logger
 
 if TYPE_CHECKING:
@@ -193,6 +194,9 @@ class ConnectionSyncJob:
             return self._failed(state, "connection_removed")
         if connection.status is ConnectionStatus.NEEDS_REAUTHORIZATION:
             return self._failed(state, "needs_reauthorization")
+        if connection.authorization_type is AuthorizationType.SERVER_TO_SERVER:
+            # Live credentials refresh OAuth tokens only; a Server-to-Server app has none to refresh.
+            return self._failed(state, "server_to_server_not_synced")
         stats = replace(state.stats, chunks=state.stats.chunks + 1)
         try:
             if state.cursor.phase is SyncPhase.LISTING:
