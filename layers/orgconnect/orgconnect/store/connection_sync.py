@@ -2,8 +2,8 @@
 
 Chunk messages are ``{"kind": "sync", "connection_id", "sync_id", "seq", "cursor"?}``
 (docs/sync.md); a message that asks for a new sync has no ``sync_id``. The scheduled fan-out
-reads every linked (not revoked, not removed) connection with one paged Scan of the connection
-items (a projection of three attributes): the only place that enumerates every OU.
+reads the connections ever synced (one Query of the ``DIRECTORIES`` partition, written when a
+sync starts) and keeps those still linked (BatchGetItem of their items).
 """
 
 from __future__ import annotations
@@ -15,12 +15,15 @@ from typing import TYPE_CHECKING, Any
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.server_to_server import AuthorizationType
-from orgconnect.store.dynamodb import DynamoStore, aws_errors, from_item, to_item
+from orgconnect.store import keys
+from orgconnect.store.directory import REGISTRY_PK
+from orgconnect.store.dynamodb import DynamoStore, query_all, to_item
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 SQS_BATCH = 10  # SendMessageBatch's limit
+BATCH_GET = 100  # BatchGetItem's limit
 
 
 class SqsConnectionSyncQueue:
@@ -57,36 +60,31 @@ class SqsConnectionSyncQueue:
 
 
 class DynamoLinkedConnections:
-    """Every linked conferencing connection of the table (a paged Scan)."""
+    """The connections ever synced (the ``DIRECTORIES`` partition) that are still linked."""
 
     def __init__(self, store: DynamoStore) -> None:
+        self._store = store
         self._db: DynamoDBClient = store.client
         self.table_name = store.table_name
 
     def linked(self) -> list[str]:
-        """The ids of the connections that are not revoked or removed."""
-        request: dict[str, Any] = {
-            "TableName": self.table_name,
-            # Server-to-Server connections are not synced yet (docs/sync.md).
-            "FilterExpression": (
-                "#type = :connection AND #status <> :revoked AND "
-                "(attribute_not_exists(authorization_type) OR authorization_type <> :s2s)"
-            ),
-            "ProjectionExpression": "connection_id, #type, #status, authorization_type",
-            "ExpressionAttributeNames": {"#type": "type", "#status": "status"},
-            "ExpressionAttributeValues": to_item(
-                {
-                    ":connection": "connection",
-                    ":revoked": str(ConnectionStatus.REVOKED),
-                    ":s2s": str(AuthorizationType.SERVER_TO_SERVER),
-                }
-            ),
-        }
+        """Their ids: one Query, then BatchGetItem of the connection items; Server-to-Server,
+        revoked and removed ones are left out (docs/sync.md)."""
+        items = query_all(
+            self._db,
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": REGISTRY_PK}),
+        )
+        ids = [str(i["connection_id"]) for i in items]
         found: list[str] = []
-        while True:
-            with aws_errors():
-                page = self._db.scan(**request)
-            found += [str(from_item(i)["connection_id"]) for i in page.get("Items", [])]
-            if "LastEvaluatedKey" not in page:
-                return found
-            request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for start in range(0, len(ids), BATCH_GET):
+            wanted = [keys.connection_key(c) for c in ids[start : start + BATCH_GET]]
+            for data in self._store.batch_get(wanted).values():
+                if (
+                    data.get("type") == "connection"
+                    and data.get("status") != ConnectionStatus.REVOKED
+                    and data.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER
+                ):
+                    found.append(str(data["connection_id"]))
+        return sorted(found)

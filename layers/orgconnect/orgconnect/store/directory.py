@@ -5,6 +5,7 @@
 | directory user | ``DIRECTORY#{cnx}`` | ``USER#{lower-cased email}`` | |
 | directory sync | ``DIRECTORY#{cnx}`` | ``SYNC`` | a running sync's lease (``lease_until``) |
 | listed page | ``DIRECTORY#{cnx}`` | ``LISTING#{sync id}#{page}`` | deleted when the sync ends; TTL 7 days |
+| synced connection | ``DIRECTORIES`` | ``CONNECTION#{cnx}`` | (the scheduled reconcile's list) |
 
 The sync item is started with one conditional write (so one sync runs per connection) and every
 later write of it is conditional on its sync id and chunk number, so a stale or redelivered chunk
@@ -39,6 +40,13 @@ def directory_pk(connection_id: str) -> str:
 
 def user_key(connection_id: str, email: str) -> dict[str, str]:
     return {"pk": directory_pk(connection_id), "sk": f"{USER_SK}{email.strip().lower()}"}
+
+
+REGISTRY_PK = "DIRECTORIES"
+
+
+def registry_key(connection_id: str) -> dict[str, str]:
+    return {"pk": REGISTRY_PK, "sk": f"CONNECTION#{connection_id}"}
 
 
 def sync_key(connection_id: str) -> dict[str, str]:
@@ -136,7 +144,8 @@ class DynamoDirectory:
 
     def start(self, connection_id: str, sync_id: str) -> bool:
         """Start sync ``sync_id`` (one conditional UpdateItem): False while another one runs and
-        holds its lease. The last completed sync's ``synced_at`` and ``users`` are kept."""
+        holds its lease. The last completed sync's ``synced_at`` and ``users`` are kept; the
+        connection is recorded for the scheduled reconcile (one PutItem)."""
         now = self._clock()
         try:
             write(
@@ -169,6 +178,8 @@ class DynamoDirectory:
             )
         except ConditionFailed:
             return False
+        item = {**registry_key(connection_id), "type": "synced_connection", "connection_id": connection_id}
+        write(lambda: self._db.put_item(TableName=self.table_name, Item=to_item(item)))
         return True
 
     def save_progress(
