@@ -4,6 +4,8 @@
                                    [--categories general,recruiting] [--admin-proof-policy P]
     orgconnect admin create-service-account --client-id cli_... --provider google_workspace
                                    --domain example.com [--admin-email admin@example.com]
+    orgconnect sync --connection cnx_... [--dev [PATH] | --stack-name NAME [--region R]]
+                                   (orgconnect/cli_sync.py, docs/sync.md)
 
 Target (one of): ``--dev [PATH]`` (the local stack's .orgconnect/dev.json), ``--stack-name NAME
 [--region R]`` (a deployed stack's outputs), or ``--table T --pepper-secret-id S
@@ -182,6 +184,9 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--domain", required=True)
     s.add_argument("--admin-email")
     s.set_defaults(run=create_service_account)
+    from orgconnect.cli_sync import add_sync_command  # orgconnect sync --connection cnx_...
+
+    add_sync_command(groups)
     return parser
 
 
