@@ -153,7 +153,7 @@ class DynamoDirectory:
                     TableName=self.table_name,
                     Key=to_item(sync_key(connection_id)),
                     UpdateExpression=(
-                        "SET #type = :type, #s = :running, sync_id = :id, seq = :zero, sent = :zero, "
+                        "SET #type = :type, #s = :running, sync_id = :id, seq = :zero, sent = :unsent, "
                         "#c = :cursor, stats = :stats, started_at = :now, lease_until = :lease "
                         "REMOVE reason, expires_at"
                     ),
@@ -168,6 +168,7 @@ class DynamoDirectory:
                             ":running": str(SyncStatus.RUNNING),
                             ":id": sync_id,
                             ":zero": 0,
+                            ":unsent": -1,  # chunk 0's message is not queued yet
                             ":cursor": SyncCursor().to_dict(),
                             ":stats": SyncStats().to_dict(),
                             ":now": now,
