@@ -4,7 +4,7 @@
 |---|---|---|---|
 | directory user | ``DIRECTORY#{cnx}`` | ``USER#{lower-cased email}`` | |
 | directory sync | ``DIRECTORY#{cnx}`` | ``SYNC`` | a running sync's lease (``lease_until``) |
-| listed page | ``DIRECTORY#{cnx}`` | ``LISTING#{sync id}#{page}`` | deleted when the sync ends; TTL 7 days |
+| listed page | ``DIRECTORY#{cnx}`` | ``LISTING#{sync id}#{page}#{part}`` | deleted at the end; TTL 7 days |
 | synced connection | ``DIRECTORIES`` | ``CONNECTION#{cnx}`` | (the scheduled reconcile's list) |
 
 The sync item is started with one conditional write (so one sync runs per connection) and every
@@ -31,6 +31,7 @@ BATCH_WRITE = 25  # BatchWriteItem's limit
 BATCH_WRITE_ATTEMPTS = 5
 SYNC_LEASE_SECONDS = 900  # a running sync that made no progress for this long may be taken over
 LISTING_TTL_SECONDS = 7 * 24 * 3600
+LISTING_PART = 1_000  # users per kept item: ~100 KB
 USER_SK, LISTING_SK = "USER#", "LISTING#"
 
 
@@ -224,14 +225,20 @@ class DynamoDirectory:
     # -- listed pages --------------------------------------------------------------------------
 
     def keep_page(self, state: SyncState, page: int, users: list[DirectoryUser]) -> None:
-        """Keep one listed page under the sync (PutItem; a repeated page overwrites itself)."""
+        """Keep one listed page under the sync (PutItem per 1,000 users, under DynamoDB's 400 KB
+        item limit; a repeated page overwrites itself)."""
         rows = [[u.provider_user_id, u.email, u.display_name, str(u.status)] for u in users]
-        item = {
-            **listing_key(state.connection_id, state.sync_id, page),
-            "type": "directory_listing",
-            "users": json.dumps(rows, separators=(",", ":")),
-            "expires_at": self._clock() + LISTING_TTL_SECONDS,
-        }
+        for part, start in enumerate(range(0, max(len(rows), 1), LISTING_PART)):
+            item = {
+                "pk": directory_pk(state.connection_id),
+                "sk": f"{listing_key(state.connection_id, state.sync_id, page)['sk']}#{part:04d}",
+                "type": "directory_listing",
+                "users": json.dumps(rows[start : start + LISTING_PART], separators=(",", ":")),
+                "expires_at": self._clock() + LISTING_TTL_SECONDS,
+            }
+            self._put(item)
+
+    def _put(self, item: dict[str, Any]) -> None:
         write(lambda: self._db.put_item(TableName=self.table_name, Item=to_item(item)))
 
     def listing(self, state: SyncState) -> list[DirectoryUser]:
