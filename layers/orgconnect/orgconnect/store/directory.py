@@ -149,10 +149,11 @@ class DynamoDirectory:
         connection is recorded for the scheduled reconcile (one PutItem)."""
         now = self._clock()
         try:
-            write(
+            answer = write(
                 lambda: self._db.update_item(
                     TableName=self.table_name,
                     Key=to_item(sync_key(connection_id)),
+                    ReturnValues="UPDATED_OLD",
                     UpdateExpression=(
                         "SET #type = :type, #s = :running, sync_id = :id, seq = :zero, sent = :unsent, "
                         "#c = :cursor, stats = :stats, started_at = :now, lease_until = :lease "
@@ -180,8 +181,13 @@ class DynamoDirectory:
             )
         except ConditionFailed:
             return False
-        item = {**registry_key(connection_id), "type": "synced_connection", "connection_id": connection_id}
-        write(lambda: self._db.put_item(TableName=self.table_name, Item=to_item(item)))
+        if "sync_id" not in answer.get("Attributes", {}):  # the connection's first sync
+            item = {
+                **registry_key(connection_id),
+                "type": "synced_connection",
+                "connection_id": connection_id,
+            }
+            self._put(item)
         return True
 
     def save_progress(
