@@ -1,6 +1,6 @@
 """Matching's store on moto and on DynamoDB Local: the directory written in batches of 25 and read
 back by email, one profile per account and connection under concurrent first matches, and an
-account's profiles in one Query. (One sync among concurrent starts: tests/sync/test_sync_store.py.)"""
+account's profiles in one Query. (One sync among concurrent starts: test_sync_store.py.)"""
 
 from __future__ import annotations
 

@@ -24,16 +24,23 @@ class SyncPhase(StrEnum):
 @dataclass(frozen=True)
 class SyncCursor:
     """Where the sync resumes: the phase, the provider listing's segment (Zoom: the status being
-    listed, by index) and page token (None: the segment's first page), and the pages kept."""
+    listed, by index) and page token (None: the segment's first page), the pages listed, and
+    the items of listed users kept so far."""
 
     phase: SyncPhase = SyncPhase.LISTING
     segment: int = 0
     page_token: str | None = None
     pages: int = 0
+    parts: int = 0  # kept items of listed users (those beyond it, left by a lost attempt, are ignored)
 
     def to_dict(self) -> dict[str, Any]:
         """The cursor as stored and queued (JSON-friendly)."""
-        body: dict[str, Any] = {"phase": str(self.phase), "segment": self.segment, "pages": self.pages}
+        body: dict[str, Any] = {
+            "phase": str(self.phase),
+            "segment": self.segment,
+            "pages": self.pages,
+            "parts": self.parts,
+        }
         if self.page_token is not None:
             body["page_token"] = self.page_token
         return body
@@ -49,6 +56,7 @@ class SyncCursor:
             int(data.get("segment", 0)),
             str(token) if token else None,
             int(data.get("pages", 0)),
+            int(data.get("parts", 0)),
         )
 
 

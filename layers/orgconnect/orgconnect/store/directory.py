@@ -4,7 +4,7 @@
 |---|---|---|---|
 | directory user | ``DIRECTORY#{cnx}`` | ``USER#{lower-cased email}`` | |
 | directory sync | ``DIRECTORY#{cnx}`` | ``SYNC`` | a running sync's lease (``lease_until``) |
-| listed page | ``DIRECTORY#{cnx}`` | ``LISTING#{sync id}#{page}#{part}`` | deleted at the end; TTL 7 days |
+| listed users | ``DIRECTORY#{cnx}`` | ``LISTING#{sync id}#{part}`` | deleted at the end; TTL 7 days |
 | synced connection | ``DIRECTORIES`` | ``CONNECTION#{cnx}`` | (the scheduled reconcile's list) |
 
 The sync item is started with one conditional write (so one sync runs per connection) and every
@@ -54,8 +54,8 @@ def sync_key(connection_id: str) -> dict[str, str]:
     return {"pk": directory_pk(connection_id), "sk": "SYNC"}
 
 
-def listing_key(connection_id: str, sync_id: str, page: int) -> dict[str, str]:
-    return {"pk": directory_pk(connection_id), "sk": f"{LISTING_SK}{sync_id}#{page:06d}"}
+def listing_key(connection_id: str, sync_id: str, part: int) -> dict[str, str]:
+    return {"pk": directory_pk(connection_id), "sk": f"{LISTING_SK}{sync_id}#{part:06d}"}
 
 
 def _user_item(connection_id: str, user: DirectoryUser) -> dict[str, Any]:
@@ -230,29 +230,33 @@ class DynamoDirectory:
 
     # -- listed pages --------------------------------------------------------------------------
 
-    def keep_page(self, state: SyncState, page: int, users: list[DirectoryUser]) -> None:
-        """Keep one listed page under the sync (PutItem per 1,000 users, under DynamoDB's 400 KB
-        item limit; a repeated page overwrites itself)."""
+    def keep(self, state: SyncState, first_part: int, users: list[DirectoryUser]) -> int:
+        """Keep listed users under the sync, 1,000 an item (under DynamoDB's 400 KB limit), as
+        parts ``first_part`` on (PutItem each; a repeated attempt overwrites them); the count."""
         rows = [[u.provider_user_id, u.email, u.display_name, str(u.status)] for u in users]
-        for part, start in enumerate(range(0, max(len(rows), 1), LISTING_PART)):
+        parts = 0
+        for start in range(0, len(rows), LISTING_PART):
             item = {
-                "pk": directory_pk(state.connection_id),
-                "sk": f"{listing_key(state.connection_id, state.sync_id, page)['sk']}#{part:04d}",
+                **listing_key(state.connection_id, state.sync_id, first_part + parts),
                 "type": "directory_listing",
                 "users": json.dumps(rows[start : start + LISTING_PART], separators=(",", ":")),
                 "expires_at": self._clock() + LISTING_TTL_SECONDS,
             }
             self._put(item)
+            parts += 1
+        return parts
 
     def _put(self, item: dict[str, Any]) -> None:
         write(lambda: self._db.put_item(TableName=self.table_name, Item=to_item(item)))
 
-    def listing(self, state: SyncState) -> list[DirectoryUser]:
-        """Every page kept by the sync, in order (one Query, paged)."""
+    def listing(self, state: SyncState, parts: int) -> list[DirectoryUser]:
+        """The users kept in parts ``0 .. parts - 1``, in order (one Query, paged)."""
         items = self._query(state.connection_id, f"{LISTING_SK}{state.sync_id}#")
+        wanted = {listing_key(state.connection_id, state.sync_id, n)["sk"] for n in range(parts)}
         return [
             DirectoryUser(row[0], row[1], row[2], UserStatus(row[3]))
             for item in items
+            if item["sk"] in wanted
             for row in json.loads(item["users"])
         ]
 

@@ -1,11 +1,13 @@
 """A connection's directory sync as a resumable, chunked job (docs/sync.md).
 
-A sync lists the provider's directory a bounded number of pages per chunk, keeping each page
-and the cursor after it (provider page token + status being listed) in the ``SYNC`` item, so a
-chunk that fails is redelivered and resumes at the last page kept. Once listed, the reconcile
-writes only what changed: directory items (new, changed, gone) and the profiles of every account
-of the OU, matched in memory (:func:`orgconnect.domain.bulk_matching.reconcile_profiles`),
-at most ``writes_per_chunk`` writes per chunk. Each chunk is one queue message
+A sync lists the provider's directory a bounded number of pages per chunk; at the end of a chunk
+(or when the provider fails) the users it listed are kept and the cursor after them (provider
+page token + status being listed) is saved in the ``SYNC`` item, so a chunk that fails is
+redelivered and resumes at the page that failed. A sync that fits in one chunk keeps nothing.
+Once listed, the reconcile writes only what changed: directory items (new, changed, gone) and
+the profiles of every account of the OU, matched in memory
+(:func:`orgconnect.domain.bulk_matching.reconcile_profiles`), at most ``writes_per_chunk`` writes
+per chunk. Each chunk is one queue message
 (:mod:`orgconnect.workers.connection_sync_driver`); the CLI runs the same chunks in-process.
 """
 
@@ -25,9 +27,10 @@ from orgconnect.domain.bulk_matching import (
 from orgconnect.domain.conferencing import DirectoryUser
 from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
 from orgconnect.domain.directory_sync import SyncCursor, SyncPhase, SyncState, SyncStats, SyncStatus
+from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.matching import AccessTokens, ConferencingProfile, profile_provider_name
 from orgconnect.domain.model import ConnectionStatus
-from orgconnect.domain.provider_model import AccessTokenRejected, ProviderUnavailable
+from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError, ProviderUnavailable
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.observability import logger
 
@@ -62,9 +65,9 @@ class SyncDirectory(Protocol):
 
     def fail(self, state: SyncState, reason: str) -> bool: ...
 
-    def keep_page(self, state: SyncState, page: int, users: list[DirectoryUser]) -> None: ...
+    def keep(self, state: SyncState, first_part: int, users: list[DirectoryUser]) -> int: ...
 
-    def listing(self, state: SyncState) -> list[DirectoryUser]: ...
+    def listing(self, state: SyncState, parts: int) -> list[DirectoryUser]: ...
 
     def drop_listing(self, state: SyncState) -> None: ...
 
@@ -197,12 +200,13 @@ class ConnectionSyncJob:
         if connection.authorization_type is AuthorizationType.SERVER_TO_SERVER:
             # Live credentials refresh OAuth tokens only; a Server-to-Server app has none to refresh.
             return self._failed(state, "server_to_server_not_synced")
-        stats = replace(state.stats, chunks=state.stats.chunks + 1)
+        progress = _Progress(state, replace(state.stats, chunks=state.stats.chunks + 1))
         try:
             if state.cursor.phase is SyncPhase.LISTING:
-                state, stats = self._list(state, stats, connection, name)
-            if state.cursor.phase is SyncPhase.RECONCILE:
-                return self._reconcile(state, stats, connection, name)
+                self._list(progress, connection, name)
+                if progress.state.cursor.phase is SyncPhase.LISTING:
+                    return self._next(self._kept(progress), progress.stats)
+            return self._reconcile(progress, connection, name)
         except (ConnectionNeedsReauthorization, CredentialsMissing) as problem:
             reason = (
                 "needs_reauthorization"
@@ -210,17 +214,12 @@ class ConnectionSyncJob:
                 else "no_credentials"
             )
             return self._failed(state, reason)
-        except _Moved:
-            return ChunkResult("stale", state)
-        return self._next(state, stats)
 
     # -- listing ------------------------------------------------------------------------------
 
-    def _list(
-        self, state: SyncState, stats: SyncStats, connection: ManagedConnection, name: str
-    ) -> tuple[SyncState, SyncStats]:
-        """Up to ``pages_per_chunk`` pages from the cursor, each kept with the cursor after it."""
-        progress = _Progress(state, stats)
+    def _list(self, progress: _Progress, connection: ManagedConnection, name: str) -> None:
+        """Up to ``pages_per_chunk`` pages from the cursor, held in memory; on an outage, what was
+        listed is kept with the cursor after it (the redelivery resumes there) and it raises."""
 
         def listing(token: str) -> None:
             adapter = self._adapter(connection, name, token)
@@ -235,38 +234,49 @@ class ConnectionSyncJob:
         try:
             try:
                 listing(token)
-            except AccessTokenRejected:  # refreshed once; the pages kept so far stay kept
+            except AccessTokenRejected:  # refreshed once; the pages listed so far stay listed
                 listing(self.tokens.access_token(connection, rejected=token))
-        except ProviderUnavailable as outage:
-            if outage.status == 429:
+        except (ProviderError, TemporarilyUnavailable) as outage:
+            if isinstance(outage, ProviderUnavailable) and outage.status == 429:
                 progress.stats = replace(progress.stats, rate_limited=progress.stats.rate_limited + 1)
-            self.directory.save_progress(progress.state, progress.state.cursor, progress.stats)
+            kept = self._kept(progress)
+            self.directory.save_progress(kept, kept.cursor, progress.stats)
             raise
-        return progress.state, progress.stats
 
     def _pages(self, adapter: ConferencingAdapter, progress: _Progress) -> None:
         cursor = progress.state.cursor
         for page in self.pages(adapter, cursor.segment, cursor.page_token):
-            self.directory.keep_page(progress.state, cursor.pages, page.users)
             phase = SyncPhase.RECONCILE if page.done else SyncPhase.LISTING
-            cursor = SyncCursor(phase, page.segment, page.next_token, cursor.pages + 1)
-            stats = replace(progress.stats, users_listed=progress.stats.users_listed + len(page.users))
-            if not self.directory.save_progress(progress.state, cursor, stats):
-                raise _Moved
-            progress.state, progress.stats = replace(progress.state, cursor=cursor, stats=stats), stats
+            cursor = replace(
+                cursor, phase=phase, segment=page.segment, page_token=page.next_token, pages=cursor.pages + 1
+            )
+            progress.listed += page.users
+            progress.stats = replace(
+                progress.stats, users_listed=progress.stats.users_listed + len(page.users)
+            )
+            progress.state = replace(progress.state, cursor=cursor, stats=progress.stats)
             progress.pages += 1
             self._progress(progress.state)
             if page.done or progress.pages >= self.limits.pages_per_chunk:
                 return
 
+    def _kept(self, progress: _Progress) -> SyncState:
+        """Keep the users listed in this chunk (their cursor is the caller's to save)."""
+        state = progress.state
+        if not progress.listed:
+            return state
+        parts = self.directory.keep(state, state.cursor.parts, progress.listed)
+        progress.listed = []
+        progress.state = replace(state, cursor=replace(state.cursor, parts=state.cursor.parts + parts))
+        return progress.state
+
     # -- reconcile ----------------------------------------------------------------------------
 
-    def _reconcile(
-        self, state: SyncState, stats: SyncStats, connection: ManagedConnection, name: str
-    ) -> ChunkResult:
+    def _reconcile(self, progress: _Progress, connection: ManagedConnection, name: str) -> ChunkResult:
         """Write what differs, ``writes_per_chunk`` at most; done when nothing is left."""
-        budget = self.limits.writes_per_chunk
-        listed = self.directory.listing(state)
+        state, stats, budget = progress.state, progress.stats, self.limits.writes_per_chunk
+        earlier = self.directory.listing(state, state.cursor.parts) if state.cursor.parts else []
+        listed = earlier + progress.listed
         changes = directory_changes(self.directory.users(connection.connection_id), listed)
         if len(changes) > budget:
             part = DirectoryChanges(
@@ -274,7 +284,7 @@ class ConnectionSyncJob:
             )
             written = self.directory.apply(connection.connection_id, part)
             stats = replace(stats, directory_writes=stats.directory_writes + written)
-            return self._next(state, stats)
+            return self._next(self._kept(progress), stats)
         written = self.directory.apply(connection.connection_id, changes) if len(changes) else 0
         stats = replace(stats, directory_writes=stats.directory_writes + written)
         budget -= written
@@ -293,7 +303,7 @@ class ConnectionSyncJob:
         applied = self.apply_profile_changes(todo)
         stats = replace(stats, profile_writes=stats.profile_writes + len(applied))
         if left:
-            return self._next(state, stats)
+            return self._next(self._kept(progress), stats)
         return self._finish(state, stats, listed, result)
 
     def apply_profile_changes(self, changes: list[ProfileChange]) -> list[ProfileChange]:
@@ -309,7 +319,8 @@ class ConnectionSyncJob:
     ) -> ChunkResult:
         if not self.directory.finish(state, stats, len(listed)):
             return ChunkResult("stale", state)
-        self.directory.drop_listing(state)
+        if state.cursor.parts:
+            self.directory.drop_listing(state)
         done = replace(state, status=SyncStatus.DONE, stats=stats)
         self._progress(done)
         logger.info(
@@ -349,12 +360,9 @@ class ConnectionSyncJob:
 
 @dataclass
 class _Progress:
-    """A listing chunk's state so far (kept across a token refresh)."""
+    """A chunk's state so far: the users it listed are held here until kept or reconciled."""
 
     state: SyncState
     stats: SyncStats
     pages: int = 0
-
-
-class _Moved(Exception):
-    """The SYNC item moved on without this chunk (another sync took over): stop quietly."""
+    listed: list[DirectoryUser] = field(default_factory=list)

@@ -60,19 +60,20 @@ def test_one_sync_starts_and_only_its_current_chunk_writes(aws: object) -> None:
     assert DynamoLinkedConnections(runtime.get_store()).linked() == []  # no connection item
 
 
-def test_pages_are_kept_in_parts_read_back_in_order_and_dropped(aws: object) -> None:
+def test_listed_users_are_kept_in_parts_read_back_in_order_and_dropped(aws: object) -> None:
     connection = new_id("cnx")
     directory = _directory()
     assert directory.start(connection, "syn_1")
     state = directory.state(connection)
     assert state is not None
     users = [DirectoryUser(f"zu_{i}", f"u{i}@example.com", f"U {i}", UserStatus.ACTIVE) for i in range(2_300)]
-    directory.keep_page(state, 0, users[:2_100])  # three parts
-    directory.keep_page(state, 1, users[2_100:])
-    directory.keep_page(state, 1, users[2_100:])  # a redelivered page overwrites itself
-    assert directory.listing(state) == users
+    assert directory.keep(state, 0, users[:2_100]) == 3  # 1,000 users an item
+    assert directory.keep(state, 3, users[2_100:]) == 1
+    assert directory.keep(state, 3, users[2_100:]) == 1  # a repeated attempt overwrites its part
+    directory.keep(state, 4, users[:5])  # a lost attempt's part beyond the saved count
+    assert directory.listing(state, 4) == users
     directory.drop_listing(state)
-    assert directory.listing(state) == []
+    assert directory.listing(state, 5) == []
 
 
 def test_directory_changes_put_and_delete(aws: object) -> None:
