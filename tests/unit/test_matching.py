@@ -204,7 +204,16 @@ def test_a_batch_of_accounts_lists_the_directory_once_and_a_miss_costs_one_looku
     calls: Counter[str] = Counter()
     memory = Memory()
     adapter: Any = FakeAdapter(users, calls)
-    matcher = ConferencingMatcher(memory, memory, Tokens(), lambda name, token, tenant: adapter)
+
+    def first_sync(connection: ManagedConnection) -> bool:
+        # The sync job run in-process (tests/sync/ run the real one against the Zoom simulator).
+        if not memory.claim_sync(connection.connection_id):
+            return False
+        memory.store(connection.connection_id, adapter.list_users())
+        memory.finish_sync(connection.connection_id, 0)
+        return True
+
+    matcher = ConferencingMatcher(memory, memory, Tokens(), lambda name, token, tenant: adapter, first_sync)
     for i in range(40):
         (made,) = matcher.match_account(account(i, f"u{i}@example.com"), "ou_1")
         assert made.provider_user_id == f"zu_{i}" and made.connected
