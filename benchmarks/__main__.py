@@ -11,6 +11,8 @@
    and a miss, and the wall time and calls of a batch of 50 until every callback has arrived.
 5. Zoom directory listing at 10,000 and 100,000 users through the client-side rate limiter
    (directory_listing.py): list calls, wall time against the rate-limit floor, 429s.
+6. Connection syncs (connection_sync.py): DynamoDB writes of a 10,000-user reconcile with 1%
+   changed, and CPU of the in-memory match of 100,000 accounts against 100,000 users.
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from devstack.template import functions, load_template
 RUNS = int(os.environ.get("BENCH_RUNS", "7"))
 # The stack's start plus a batch of 50 take seconds; this bounds a stuck run, not a slow one.
 DELEGATED_ACCESS_TIMEOUT_SECONDS = 300
+# A 10,000-user backfill on in-process moto takes tens of seconds; this bounds a stuck run.
+CONNECTION_SYNC_TIMEOUT_SECONDS = 900
 
 _IMPORT_PROBE = """
 import sys, time, importlib.util
@@ -165,6 +169,26 @@ def directory_listing() -> list[dict[str, Any]]:
     return list(json.loads(out.stdout.strip().splitlines()[-1])["directory_listing"])
 
 
+def connection_sync() -> dict[str, Any]:
+    """Connection syncs (connection_sync.py): DynamoDB writes of a reconcile, CPU of the match."""
+    try:
+        out = subprocess.run(
+            [sys.executable, "-m", "benchmarks.connection_sync"],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            timeout=CONNECTION_SYNC_TIMEOUT_SECONDS,
+            env={**os.environ, "POWERTOOLS_LOG_LEVEL": "WARNING"},
+        )
+    except subprocess.TimeoutExpired:
+        sys.exit(f"connection sync bench did not finish in {CONNECTION_SYNC_TIMEOUT_SECONDS}s")
+    if out.returncode != 0:
+        sys.exit(
+            out.stderr.strip().splitlines()[-1] if out.stderr.strip() else "connection sync bench failed"
+        )
+    return dict(json.loads(out.stdout.strip().splitlines()[-1])["connection_sync"])
+
+
 def main() -> None:
     print(f"python {sys.version.split()[0]}, {RUNS} fresh interpreters per measurement (median)")
     report = {
@@ -174,6 +198,7 @@ def main() -> None:
         "flow_aws_calls_per_request": flow_calls_per_request(),
         "delegated_access": delegated_access(),
         "directory_listing": directory_listing(),
+        "connection_sync": connection_sync(),
     }
     print(json.dumps(report, indent=2))
     out = ROOT / "benchmarks" / "results"

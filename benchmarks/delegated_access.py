@@ -152,9 +152,20 @@ def link_zoom(config: IntegratorConfig) -> None:
         raise BenchFailure(f"linking Zoom did not end in a code: {outcome.text}")
 
 
+def _link_synced() -> bool:
+    from orgconnect import runtime
+    from orgconnect.store.dynamodb import from_item
+
+    store = runtime.get_store()
+    items = store.client.scan(TableName=store.table_name)["Items"]  # the bench's own small table
+    return any(from_item(i)["sk"] == "SYNC" and from_item(i).get("state") == "done" for i in items)
+
+
 def run(info: dict[str, Any], receiver: CallbackReceiver, callback_base: str) -> dict[str, Any]:
     """The batch on a freshly linked connection, then one hit and one miss."""
     link_zoom(IntegratorConfig().fill(info))
+    # The link queued the connection's sync (docs/sync.md): the batch starts once it is done.
+    _wait(_link_synced, "the linked connection's sync")
     demo = info["demo"]
     everyone = demo["zoom_active"] + demo["zoom_pending"] + demo["zoom_inactive"] + demo["no_zoom"]
     if len(everyone) < BATCH_SIZE:

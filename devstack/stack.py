@@ -27,6 +27,7 @@ from devstack.aws import DynamoDBBackend, LocalAws, aws_environment, provision, 
 from devstack.docs_ui import docs_routes
 from devstack.integrator import IntegratorConfig, create_integrator_app, obtain_service_account_token
 from devstack.openapi import build_openapi
+from devstack.schedules import Schedules, start_schedules
 from devstack.servers import RunningServer, serve_wsgi
 from devstack.simulators.demo import PRIMARY_DOMAIN, DemoDirectory, build_demo_directory
 from devstack.sqs_events import SqsPoller, describe, start_sqs_event_sources
@@ -75,6 +76,7 @@ class DevStack:
         self.aws: LocalAws | None = None
         self.servers: list[RunningServer] = []
         self.event_sources: list[SqsPoller] = []
+        self.schedules: Schedules | None = None
         self.simulators: dict[str, Any] = {}
         self.info: dict[str, Any] = {}
 
@@ -129,12 +131,14 @@ class DevStack:
             demo=demo,
         )
 
+        self.schedules = start_schedules(template, resolver)
         api_app = LocalApiGateway(
             template,
             resolver,
             extra_routes={
                 **docs_routes(lambda: build_openapi(server_url=self.info.get("api_url"))),
                 "/_dev/health": lambda _: _health(),
+                "/_dev/schedules/run": self.schedules.http_route,
             },
         )
         api = serve_wsgi(api_app, name="api", port=opts.ports.get("api", 0))
@@ -167,6 +171,7 @@ class DevStack:
                 "table_name": env["ORGCONNECT_TABLE_NAME"],
                 "pepper_secret_id": env["ORGCONNECT_PEPPER_SECRET_ID"],
                 "encryption_keys_secret_id": env["ORGCONNECT_ENCRYPTION_KEYS_SECRET_ID"],
+                "provider_apps_secret_id": env["ORGCONNECT_PROVIDER_APPS_SECRET_ID"],
                 "access_key_id": env["AWS_ACCESS_KEY_ID"],
                 "secret_access_key": env["AWS_SECRET_ACCESS_KEY"],
             },
@@ -174,6 +179,7 @@ class DevStack:
             "demo": demo.summary(),
             "routes": [f"{m} {p} -> {f}" for m, p, f in api_app.routes],
             "event_sources": describe(self.event_sources),
+            "schedules": self.schedules.describe(),
             "queues": {
                 name: url
                 for name, url in resolver.refs.items()
@@ -268,6 +274,9 @@ class DevStack:
         for poller in self.event_sources:  # first: they call the functions and the emulator
             poller.stop()
         self.event_sources = []
+        if self.schedules is not None:
+            self.schedules.stop()
+            self.schedules = None
         stops: list[Callable[[], None]] = [server.stop for server in self.servers]
         if self.simulators:
             from devstack.simulators import stop_simulators

@@ -42,6 +42,7 @@ def _ports() -> MeetingLinkPorts:
         load_account=delegated_runtime.accounts().get,
         load_profiles=profiles.for_account,
         load_connection=profiles.connection,
+        connection_statuses=profiles.connection_statuses,
         tokens=delegated_runtime.connection_tokens,  # Server-to-Server connections too
         adapter=delegated_runtime.conferencing_adapter,
     )

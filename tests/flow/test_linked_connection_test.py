@@ -12,7 +12,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.flow.harness import Browser, FlowStack
+from tests.flow.harness import Browser, FlowStack, wait_for
 from tests.flow.s2s_helpers import COLLECTION, redeem
 
 
@@ -70,6 +70,9 @@ def linked(flow: FlowStack, browser: Browser) -> Linked:
     info = call(flow, "GET", "/v1/userinfo", token).json()
     (connection,) = info["cronofy.data"]["conferencing_connections"]
     found = Linked(flow, token, connection["connection_id"])
+    # Linking queued the connection's sync (docs/sync.md): let it finish before counting calls.
+    sync = f"DIRECTORY#{found.connection_id}"
+    wait_for(lambda: any(i["sk"] == "SYNC" and i["state"] == "done" for i in flow.table_items(sync)), 30)
     found.sim.clear_requests()
     return found
 

@@ -1,6 +1,6 @@
 """Matching's store on moto and on DynamoDB Local: the directory written in batches of 25 and read
-back by email, one sync claim among parallel workers, one profile per account and connection
-under concurrent first matches, and an account's profiles in one Query."""
+back by email, one profile per account and connection under concurrent first matches, and an
+account's profiles in one Query. (One sync among concurrent starts: test_sync_store.py.)"""
 
 from __future__ import annotations
 
@@ -32,18 +32,6 @@ def test_the_directory_is_stored_in_batches_and_read_by_email(seeded: object) ->
     assert _directory().get(connection, "pending@example.com") == users[-1]
     assert _directory().get(connection, "nobody@example.com") is None
     assert _directory().get(new_id("cnx"), "user7@example.com") is None
-
-
-def test_one_worker_claims_the_sync(seeded: object) -> None:
-    connection = new_id("cnx")
-    assert not _directory().synced(connection)
-    with ThreadPoolExecutor(6) as pool:
-        claims = list(pool.map(lambda _: _directory().claim_sync(connection), range(6)))
-    assert claims.count(True) == 1
-    assert not _directory().synced(connection)
-    _directory().finish_sync(connection, 3)
-    assert _directory().synced(connection)
-    assert not _directory().claim_sync(connection)  # a finished sync is never claimed again
 
 
 def _profile(account_id: str, connection_id: str, user_id: str = "zu_1") -> ConferencingProfile:

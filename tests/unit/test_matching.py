@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
+
+import pytest
 
 from orgconnect.domain.accounts import Account, CalendarProfile
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
@@ -82,6 +84,23 @@ def test_profile_names_and_default_choice() -> None:
     assert choose_profile([], "default") is None
     assert choose_profile([pending, active], "pro_a") == pending
     assert choose_profile([pending, active], "pro_x") is None
+
+
+def test_default_choice_skips_a_host_whose_connection_does_not_work_now() -> None:
+    revoked = profile(ADA, "pro_r")  # on cnx_1, which is asked about and found unusable
+    working = replace(profile(ADA, "pro_w"), connection_id="cnx_2")
+    asked: list[list[str]] = []
+
+    def usable(ids: list[str]) -> set[str]:
+        asked.append(ids)
+        return {"cnx_2"}
+
+    assert choose_profile([revoked, working], "default", usable) == working
+    assert asked == [["cnx_1", "cnx_2"]]
+    # No connection works: the first host still answers (its request then says why it failed).
+    assert choose_profile([revoked, working], "default", lambda ids: set()) == revoked
+    # One host: nothing to choose between, no read.
+    assert choose_profile([revoked], "default", lambda ids: pytest.fail("read")) == revoked
 
 
 @dataclass
@@ -185,7 +204,16 @@ def test_a_batch_of_accounts_lists_the_directory_once_and_a_miss_costs_one_looku
     calls: Counter[str] = Counter()
     memory = Memory()
     adapter: Any = FakeAdapter(users, calls)
-    matcher = ConferencingMatcher(memory, memory, Tokens(), lambda name, token, tenant: adapter)
+
+    def first_sync(connection: ManagedConnection) -> bool:
+        # The sync job run in-process (tests/sync/ run the real one against the Zoom simulator).
+        if not memory.claim_sync(connection.connection_id):
+            return False
+        memory.store(connection.connection_id, adapter.list_users())
+        memory.finish_sync(connection.connection_id, 0)
+        return True
+
+    matcher = ConferencingMatcher(memory, memory, Tokens(), lambda name, token, tenant: adapter, first_sync)
     for i in range(40):
         (made,) = matcher.match_account(account(i, f"u{i}@example.com"), "ou_1")
         assert made.provider_user_id == f"zu_{i}" and made.connected

@@ -6,6 +6,8 @@
                                    --domain example.com [--admin-email admin@example.com]
     orgconnect admin set-notification-url --client-id cli_... (--url https://... | --clear)
     orgconnect admin rotate-notification-secret --client-id cli_... [--grace-hours 24]
+    orgconnect sync --connection cnx_... [--dev [PATH] | --stack-name NAME [--region R]]
+                                   (orgconnect/cli_sync.py, docs/sync.md)
 
 Target (one of): ``--dev [PATH]`` (the local stack's .orgconnect/dev.json), ``--stack-name NAME
 [--region R]`` (a deployed stack's outputs), or ``--table T --pepper-secret-id S
@@ -265,6 +267,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--client-id", required=True)
     r.add_argument("--grace-hours", type=float, default=24.0, help="the old secret also signs until then")
     r.set_defaults(run=rotate_notification_secret)
+    from orgconnect.cli_sync import add_sync_command  # orgconnect sync --connection cnx_...
+
+    add_sync_command(groups)
     return parser
 
 

@@ -110,6 +110,7 @@ def conferencing_adapter(name: str, access_token: str, tenant: str | None) -> Co
 
 def conferencing_matcher() -> ConferencingMatcher:
     """Matching with the connections' directories synced once (the worker)."""
+    from orgconnect import sync_runtime
     from orgconnect.store.directory import DynamoDirectory
     from orgconnect.workers.directory_sync import ConferencingMatcher
 
@@ -119,6 +120,7 @@ def conferencing_matcher() -> ConferencingMatcher:
         tokens=connection_tokens(),
         adapters=conferencing_adapter,
         notifications=runtime.get_notification_publisher(),
+        first_sync=sync_runtime.first_sync,
     )
 
 

@@ -17,6 +17,8 @@ from orgconnect.store.vault import load_pepper
 
 # What only the browser flow uses is imported by its getters: the API functions never load it.
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
     from orgconnect.domain.conferencing_connections import ConnectionManagement, ManagedConnection
@@ -264,6 +266,7 @@ def flow_dependencies() -> FlowDependencies:
         load_service_account_vault=get_service_account_vault,
         load_relink=lambda: _relink(store),
         load_notifications=get_notification_publisher,
+        request_connection_sync=_sync_requester(),
         subscribe_user_changes=_subscribe_user_changes,
     )
 
@@ -278,6 +281,13 @@ def _relink(store: DynamoStore) -> RelinkStore:
     from orgconnect.store.relink import DynamoRelink
 
     return DynamoRelink(store)
+
+
+def _sync_requester() -> Callable[[str], bool] | None:
+    """Queues a linked connection's sync (docs/sync.md), when this function has the sync queue."""
+    from orgconnect import sync_runtime
+
+    return sync_runtime.sync_requester()
 
 
 def connection_management() -> ConnectionManagement:

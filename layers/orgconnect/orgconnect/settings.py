@@ -186,6 +186,15 @@ class NotificationSettings:
     allow_loopback: bool = env("ORGCONNECT_NOTIFICATIONS_ALLOW_LOOPBACK", flag, False)
 
 
+@dataclass(frozen=True)
+class ConnectionSyncSettings:
+    """Connection syncs (docs/sync.md): the queue (empty: a link queues no sync) and chunk sizes."""
+
+    queue_url: str = env("ORGCONNECT_CONNECTION_SYNC_QUEUE_URL", text(), "")
+    pages_per_chunk: int = env("ORGCONNECT_SYNC_PAGES_PER_CHUNK", integer(1, 200), 20)
+    writes_per_chunk: int = env("ORGCONNECT_SYNC_WRITES_PER_CHUNK", integer(25, 100_000), 2_000)
+
+
 # The families: what each kind of function validates at cold start.
 API_FUNCTION: tuple[type[DataclassInstance], ...] = (TableSettings, PepperSettings)
 LINK_TOKENS_FUNCTION = (*API_FUNCTION, LinkTokenSettings)
@@ -194,6 +203,7 @@ WORKER_FUNCTION = (TableSettings, ProviderSettings, VaultSettings)
 SERVICE_ACCOUNT_AUTHORIZATIONS_FUNCTION = (*API_FUNCTION, DelegatedAccessSettings)
 DELEGATED_ACCESS_WORKER_FUNCTION = (*WORKER_FUNCTION, PepperSettings, FlowSettings, DelegatedAccessSettings)
 NOTIFICATIONS_WORKER_FUNCTION = (TableSettings, VaultSettings, NotificationSettings)
+CONNECTION_SYNC_WORKER_FUNCTION = (*WORKER_FUNCTION, ConnectionSyncSettings)
 
 _loaded: dict[type[Any], Any] = {}
 

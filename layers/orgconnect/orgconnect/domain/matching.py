@@ -94,12 +94,21 @@ def profile_userinfo(profile: ConferencingProfile) -> dict[str, Any]:
     return body
 
 
-def choose_profile(profiles: list[ConferencingProfile], profile_id: str) -> ConferencingProfile | None:
-    """The profile a meeting request names: ``default`` is the first connected one (else the first)."""
-    if profile_id == "default":
-        connected = [p for p in profiles if p.connected]
-        return next(iter(connected or profiles), None)
-    return next((p for p in profiles if p.profile_id == profile_id), None)
+def choose_profile(
+    profiles: list[ConferencingProfile],
+    profile_id: str,
+    usable_connections: Callable[[list[str]], set[str]] | None = None,
+) -> ConferencingProfile | None:
+    """The profile a meeting request names. ``default`` is the first whose user can host on a
+    connection that works now (``usable_connections`` of the candidates' connection ids, asked
+    only when more than one user can host), else the first whose user can host, else the first."""
+    if profile_id != "default":
+        return next((p for p in profiles if p.profile_id == profile_id), None)
+    hosts = [p for p in profiles if p.connected]
+    if len(hosts) > 1 and usable_connections is not None:
+        usable = usable_connections([p.connection_id for p in hosts])
+        hosts = [p for p in hosts if p.connection_id in usable] or hosts
+    return next(iter(hosts or profiles), None)
 
 
 class AccessTokens(Protocol):

@@ -230,6 +230,8 @@ class FlowDependencies:
     # Enterprise Connect: its repository and the vault of service-account credentials.
     load_enterprise_connect: Callable[[], EnterpriseConnectRepository] | None = None
     load_service_account_vault: Callable[[], CredentialVault] | None = None
+    # Queue a newly linked conferencing connection's directory sync (docs/sync.md); never raises.
+    request_connection_sync: Callable[[str], bool] | None = None
     # A profile's relink url (domain/relink.py): the connection it names, and its requests.
     load_relink: Callable[[], RelinkStore] | None = None
     # Integrator notifications (a relink that restores a connection); None: nobody is told.

@@ -4,6 +4,7 @@ callback delivery markers, and the queue.
 | item | pk | sk | lifetime |
 |---|---|---|---|
 | account | ``ACCOUNT#{acc}`` | ``ACCOUNT`` | |
+| (gsi1: a service account's accounts, for a connection sync) | ``ACCOUNTS#{ser}`` | ``ACCOUNT#{acc}`` | |
 | account by email | ``ACCOUNTEMAIL#{ser}#{email}`` | (same) | |
 | callback delivered | ``CALLBACKDELIVERED#{message id}`` | (same) | 14 days (SQS's longest retention) |
 """
@@ -39,6 +40,11 @@ def account_email_key(service_account_id: str, email: str) -> dict[str, str]:
     return {"pk": key, "sk": key}
 
 
+def accounts_index(service_account_id: str) -> str:
+    """gsi1pk of every account provisioned through a service account (a connection sync reads them)."""
+    return f"ACCOUNTS#{service_account_id}"
+
+
 def delivery_key(message_id: str) -> dict[str, str]:
     key = f"CALLBACKDELIVERED#{message_id}"
     return {"pk": key, "sk": key}
@@ -48,6 +54,8 @@ def _account_item(account: Account) -> dict[str, Any]:
     return {
         **account_key(account.account_id),
         "type": "account",
+        "gsi1pk": accounts_index(account.service_account_id),
+        "gsi1sk": f"ACCOUNT#{account.account_id}",
         "account_id": account.account_id,
         "client_id": account.client_id,
         "service_account_id": account.service_account_id,

@@ -67,6 +67,8 @@ class MeetingLinkPorts:
     load_account: Callable[[str], Account | None]
     load_profiles: Callable[[str], list[ConferencingProfile]]
     load_connection: Callable[[str], ManagedConnection | None]
+    #: The status of each connection that still exists (one batch read).
+    connection_statuses: Callable[[list[str]], dict[str, ConnectionStatus]]
     tokens: Callable[[], AccessTokens]
     adapter: Callable[[str, str, str | None], ConferencingAdapter]
 
@@ -85,7 +87,11 @@ def create_meeting_link(
     if account is None or account.client_id != grant.client_id:
         raise AuthenticationFailed()
     request = parse_meeting_link_request(json_object_body(app))
-    profile = choose_profile(ports.load_profiles(account.account_id), request.profile_id)
+    profile = choose_profile(
+        ports.load_profiles(account.account_id),
+        request.profile_id,
+        lambda ids: {c for c, s in ports.connection_statuses(ids).items() if s is ConnectionStatus.CONNECTED},
+    )
     if profile is None:
         raise _refused("errors.no_conferencing_profile", "The account has no such conferencing profile.")
     if not profile.connected:

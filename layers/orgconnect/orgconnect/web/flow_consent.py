@@ -198,6 +198,8 @@ def _approve(
     except Exception:
         _discard(deps, created_secret)
         raise
+    if isinstance(member, Connection) and deps.request_connection_sync is not None:
+        deps.request_connection_sync(member.connection_id)  # its directory and profiles (docs/sync.md)
     logger.info(
         "organizational unit linked",
         extra={

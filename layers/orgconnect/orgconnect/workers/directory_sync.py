@@ -1,11 +1,11 @@
-"""Matching an account against every conferencing connection of its Organizational Unit, with the
-connection's user directory listed once and reused (docs/matching.md).
+"""Matching one account against every conferencing connection of its Organizational Unit, with
+the connection's user directory listed by the sync job and reused (docs/matching.md, docs/sync.md).
 
 Per connection: the directory's item for the account's email (no provider call on a hit); on a
-miss, if the directory was never listed, this worker claims the listing, lists it page by page
-(Zoom ``page_size=300``), stores every user (batched) and looks the email up in what it listed;
-otherwise (listed already, or another worker is listing it) one ``lookup_user`` call. Then the
-pure ``domain.matching.match`` decides the profile, written idempotently.
+miss, if the directory was never listed and no sync of it runs, the sync job runs here (the
+same chunks the queue runs: list, store, reconcile every account of the OU) and the email is
+read from what it stored; otherwise one ``lookup_user`` call. Then the pure
+``domain.matching.match`` decides the profile, written idempotently.
 """
 
 from __future__ import annotations
@@ -57,11 +57,7 @@ class DirectoryStore(Protocol):
 
     def synced(self, connection_id: str) -> bool: ...
 
-    def claim_sync(self, connection_id: str) -> bool: ...
-
     def store(self, connection_id: str, users: Iterable[DirectoryUser]) -> int: ...
-
-    def finish_sync(self, connection_id: str, users: int) -> None: ...
 
 
 @dataclass
@@ -73,6 +69,9 @@ class ConferencingMatcher:
     tokens: AccessTokens
     adapters: AdapterFactory
     notifications: NotificationPublisher = NO_NOTIFICATIONS
+    #: Runs a whole sync of a never-listed connection here (the sync job, in-process); True when
+    #: it completed, False when another sync of it runs. None: look each miss up.
+    first_sync: Callable[[ManagedConnection], bool] | None = None
 
     def match_account(self, account: Account, ou_id: str | None) -> list[ConferencingProfile]:
         """Match ``account`` against every linked conferencing connection of ``ou_id``; returns
@@ -113,47 +112,24 @@ class ConferencingMatcher:
         return out
 
     def find(self, connection: ManagedConnection, name: str, email: str) -> DirectoryUser | None:
-        """The connection's user with ``email``: stored, else listed once, else looked up."""
+        """The connection's user with ``email``: stored, else after a first sync run here (the
+        sync job, when the directory was never listed and no sync runs), else looked up."""
         email = email.strip().lower()
         stored = self.directory.get(connection.connection_id, email)
         if stored is not None:
             return stored
-        if not self.directory.synced(connection.connection_id) and self.directory.claim_sync(
-            connection.connection_id
+        if (
+            self.first_sync is not None
+            and not self.directory.synced(connection.connection_id)
+            and self.first_sync(connection)
         ):
-            listed = self.sync(connection, name)
-            if listed is not None:
-                return listed.get(email)
+            return self.directory.get(connection.connection_id, email)
         user = with_connection_token(
             self.tokens, connection, lambda token: self._adapter(connection, name, token).lookup_user(email)
         )
         if user is not None:
             self.directory.store(connection.connection_id, [user])
         return user
-
-    def sync(self, connection: ManagedConnection, name: str) -> dict[str, DirectoryUser] | None:
-        """List and store the connection's directory (the caller holds the claim); None when the
-        provider offers no listing (Indeed: each email is looked up)."""
-
-        def listing(token: str) -> tuple[list[DirectoryUser], int] | None:
-            adapter = self._adapter(connection, name, token)
-            if not adapter.lists_directory:
-                return None
-            users = list(adapter.list_users())
-            return users, adapter.calls["list"]
-
-        result = with_connection_token(self.tokens, connection, listing)
-        if result is None:
-            self.directory.finish_sync(connection.connection_id, 0)
-            return None
-        users, pages = result
-        stored = self.directory.store(connection.connection_id, users)
-        self.directory.finish_sync(connection.connection_id, stored)
-        logger.info(
-            "conferencing directory synced",
-            extra={"connection_id": connection.connection_id, "users": stored, "pages": pages},
-        )
-        return {u.email: u for u in users}
 
     @staticmethod
     def _new_profile(

@@ -1,0 +1,90 @@
+"""The connection sync queue (SQS) and the scheduled reconcile's list of linked connections.
+
+Chunk messages are ``{"kind": "sync", "connection_id", "sync_id", "seq", "cursor"?}``
+(docs/sync.md); a message that asks for a new sync has no ``sync_id``. The scheduled fan-out
+reads the connections ever synced (one Query of the ``DIRECTORIES`` partition, written when a
+sync starts) and keeps those still linked (BatchGetItem of their items).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+from orgconnect.domain.errors import TemporarilyUnavailable
+from orgconnect.domain.model import ConnectionStatus
+from orgconnect.domain.server_to_server import AuthorizationType
+from orgconnect.store import keys
+from orgconnect.store.directory import REGISTRY_PK
+from orgconnect.store.dynamodb import DynamoStore, query_all, to_item
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+
+SQS_BATCH = 10  # SendMessageBatch's limit
+BATCH_GET = 100  # BatchGetItem's limit
+
+
+class SqsConnectionSyncQueue:
+    """Sends sync messages (SendMessage, or SendMessageBatch in tens)."""
+
+    def __init__(self, client: Any, queue_url: str) -> None:
+        self._sqs = client
+        self.queue_url = queue_url
+
+    def send(self, message: Mapping[str, Any]) -> None:
+        """Queue one message; TemporarilyUnavailable when SQS refuses."""
+        self.send_many([message])
+
+    def send_many(self, messages: list[Mapping[str, Any]]) -> None:
+        """Queue every message (the failed ones of a batch repeated once)."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        for start in range(0, len(messages), SQS_BATCH):
+            entries = [
+                {"Id": str(i), "MessageBody": json.dumps(dict(m), separators=(",", ":"))}
+                for i, m in enumerate(messages[start : start + SQS_BATCH])
+            ]
+            try:
+                failed = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed")
+                if failed:
+                    again = [e for e in entries if e["Id"] in {f["Id"] for f in failed}]
+                    failed = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=again).get(
+                        "Failed"
+                    )
+            except (ClientError, BotoCoreError) as error:
+                raise TemporarilyUnavailable(f"SendMessageBatch: {type(error).__name__}") from error
+            if failed:
+                raise TemporarilyUnavailable("SendMessageBatch left messages unsent")
+
+
+class DynamoLinkedConnections:
+    """The connections ever synced (the ``DIRECTORIES`` partition) that are still linked."""
+
+    def __init__(self, store: DynamoStore) -> None:
+        self._store = store
+        self._db: DynamoDBClient = store.client
+        self.table_name = store.table_name
+
+    def linked(self) -> list[str]:
+        """Their ids: one Query, then BatchGetItem of the connection items; Server-to-Server,
+        revoked and removed ones are left out (docs/sync.md)."""
+        items = query_all(
+            self._db,
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_item({":pk": REGISTRY_PK}),
+        )
+        ids = [str(i["connection_id"]) for i in items]
+        found: list[str] = []
+        for start in range(0, len(ids), BATCH_GET):
+            wanted = [keys.connection_key(c) for c in ids[start : start + BATCH_GET]]
+            for data in self._store.batch_get(wanted).values():
+                if (
+                    data.get("type") == "connection"
+                    and data.get("status") != ConnectionStatus.REVOKED
+                    and data.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER
+                ):
+                    found.append(str(data["connection_id"]))
+        return sorted(found)

@@ -1,0 +1,117 @@
+"""Wiring of connection syncs (docs/sync.md): the job over DynamoDB, the connections' live
+credentials and the provider adapters, and the queue. Like :mod:`orgconnect.runtime`, it imports
+neither the web layer nor a function; stores are imported when first used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from orgconnect import runtime, settings
+from orgconnect.observability import logger
+
+if TYPE_CHECKING:
+    from orgconnect.domain.conferencing_connections import ManagedConnection
+    from orgconnect.domain.directory_sync import SyncState
+    from orgconnect.providers.conferencing import ConferencingAdapter
+    from orgconnect.store.connection_sync import SqsConnectionSyncQueue
+    from orgconnect.workers.connection_sync import ConnectionSyncJob, SyncLimits
+
+
+@cache
+def _sqs_client(endpoint: str | None, region: str | None) -> Any:
+    # Keyed by the endpoint and region so that a test or dev stack that moves them gets a new client.
+    import boto3
+
+    make: Any = boto3.client
+    return make("sqs", config=runtime._AWS_CONFIG)
+
+
+def sync_queue() -> SqsConnectionSyncQueue:
+    """The connection sync queue (its URL from ORGCONNECT_CONNECTION_SYNC_QUEUE_URL)."""
+    from orgconnect.store.connection_sync import SqsConnectionSyncQueue
+
+    client = _sqs_client(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"))
+    return SqsConnectionSyncQueue(client, settings.load(settings.ConnectionSyncSettings).queue_url)
+
+
+def request_connection_sync(connection_id: str) -> bool:
+    """Queue a sync of a newly linked connection (one SendMessage). Never raises: a link does not
+    fail for it (the scheduled reconcile, or the first match, syncs the connection instead)."""
+    from orgconnect.domain.errors import TemporarilyUnavailable
+    from orgconnect.workers.connection_sync import SyncMessage
+
+    if not settings.load(settings.ConnectionSyncSettings).queue_url:
+        return False
+    try:
+        sync_queue().send(SyncMessage(connection_id).to_message())
+    except TemporarilyUnavailable:
+        logger.warning("connection sync not queued", extra={"connection_id": connection_id})
+        return False
+    return True
+
+
+def sync_requester() -> Callable[[str], bool] | None:
+    """:func:`request_connection_sync` when this function has a sync queue, else None."""
+    return request_connection_sync if settings.load(settings.ConnectionSyncSettings).queue_url else None
+
+
+def limits() -> SyncLimits:
+    """Chunk sizes from the settings."""
+    from orgconnect.workers.connection_sync import SyncLimits
+
+    configured = settings.load(settings.ConnectionSyncSettings)
+    return SyncLimits(configured.pages_per_chunk, configured.writes_per_chunk)
+
+
+def _adapter(name: str, access_token: str, tenant: str | None) -> ConferencingAdapter:
+    from orgconnect.domain.provider_model import ProviderTokens
+
+    return runtime.get_providers().conferencing(
+        name, ProviderTokens(access_token=access_token), tenant=tenant
+    )
+
+
+def connection_sync_job(
+    *, on_progress: Callable[[SyncState], None] | None = None, limits_: SyncLimits | None = None
+) -> ConnectionSyncJob:
+    """The sync job's ports for one invocation (or one CLI run)."""
+    from orgconnect.domain.secrets import new_id
+    from orgconnect.providers.directory_pages import listing_pages
+    from orgconnect.store.bulk_profiles import DynamoBulkProfiles
+    from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
+    from orgconnect.store.directory import DynamoDirectory
+    from orgconnect.workers.connection_sync import ConnectionSyncJob
+
+    store = runtime.get_store()
+    return ConnectionSyncJob(
+        directory=DynamoDirectory(store, clock=lambda: runtime.now()),
+        profiles=DynamoBulkProfiles(store),
+        connections=DynamoConferencingProfiles(store),
+        tokens=runtime.connection_credentials(),
+        adapters=_adapter,
+        pages=listing_pages,
+        new_id=new_id,
+        limits=limits_ or limits(),
+        on_progress=on_progress,
+    )
+
+
+def first_sync(connection: ManagedConnection) -> bool:
+    """A never-listed connection's sync, run here by a first match; False when one runs already."""
+    from orgconnect.workers.connection_sync_driver import SyncBusy, run_in_process
+
+    try:
+        return run_in_process(connection_sync_job(), connection.connection_id).done
+    except SyncBusy:
+        return False
+
+
+def linked_connections() -> list[str]:
+    """Every linked connection's id (the scheduled reconcile's fan-out)."""
+    from orgconnect.store.connection_sync import DynamoLinkedConnections
+
+    return DynamoLinkedConnections(runtime.get_store()).linked()
