@@ -202,11 +202,13 @@ def test_renewal_extends_graph_replaces_google_drops_gone_connections_and_report
     meet = subscribe(MEET, api=api, store=store, api_url="https://a", now=0)
     orphan = Subscription("microsoft", "sub-x", "cnx_gone", "ms_teams", "t", "d", 10)
     store.save(orphan)
-    outcome = renew_subscriptions(500, api=api, store=store, connections=store, api_url="https://a")
+    outcome = renew_subscriptions(500, api=api, store=store, connections=store)  # the URL kept
     assert outcome.renewed == [teams.subscription_id] and outcome.replaced == [meet.subscription_id]
     assert outcome.dropped == ["sub-x"] and outcome.failed == []
     assert store.get("microsoft", teams.subscription_id).expires_at == 5500  # type: ignore[union-attr]
-    assert store.get("google", meet.subscription_id) is None and store.of_connection("cnx_meet") is not None
+    replacement = store.of_connection("cnx_meet")
+    assert store.get("google", meet.subscription_id) is None and replacement is not None
+    assert replacement.notification_url == "https://a/webhooks/google" == meet.notification_url
     api.failing = True
     later = renew_subscriptions(10**6, api=api, store=store, connections=store, api_url="https://a")
     assert teams.subscription_id in later.failed

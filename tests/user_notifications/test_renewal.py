@@ -66,9 +66,8 @@ def test_renewal_extends_graph_and_replaces_the_google_channel(linked: FlowStack
     graph = flow.simulator("microsoft").subscriptions.items[before["microsoft"].subscription_id]
     old_channel = before["google"].subscription_id
 
-    outcome = renew_subscriptions(
-        now, api=_api(flow), store=store, connections=store, api_url=flow.info["api_url"]
-    )
+    # No API URL given: the Google replacement goes where the old channel delivered.
+    outcome = renew_subscriptions(now, api=_api(flow), store=store, connections=store)
 
     assert before["microsoft"].subscription_id in outcome.renewed and old_channel in outcome.replaced
     assert outcome.failed == []
@@ -80,3 +79,4 @@ def test_renewal_extends_graph_and_replaces_the_google_channel(linked: FlowStack
     (cnx,) = [c["connection_id"] for c in connections(flow) if c["provider_name"] == "google_meet"]
     new = store.of_connection(cnx)
     assert new is not None and new.subscription_id in channels
+    assert channels[new.subscription_id].address == f"{flow.info['api_url']}/webhooks/google"

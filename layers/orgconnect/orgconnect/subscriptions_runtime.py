@@ -60,9 +60,10 @@ def unsubscribe_connection(connection: WatchedConnection) -> Subscription | None
     return unsubscribe(connection, api=subscription_api(), store=subscriptions())
 
 
-def renew_subscriptions(now: int, api_url: str) -> RenewalOutcome:
+def renew_subscriptions(now: int, api_url: str | None = None) -> RenewalOutcome:
     """Extend (or replace) every subscription that expires within three days: what the scheduled
-    reconcile calls, e.g. ``renew_subscriptions(runtime.now(), settings.app_url)``."""
+    reconcile calls, ``subscriptions_runtime.renew_subscriptions(runtime.now())`` (a replacement
+    goes to the URL its predecessor used unless ``api_url`` is given)."""
     from orgconnect.domain.webhooks_subscriptions import renew_subscriptions as renew
 
     store = subscriptions()

@@ -11,7 +11,7 @@ so replays, retries and out-of-order deliveries are harmless.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 from orgconnect.domain.catalogue import CONFERENCING
@@ -69,6 +69,12 @@ class Subscription:
     secret_digest: str
     expires_at: int
     resource_id: str | None = None
+    notification_url: str = ""  # where the provider delivers: a replacement uses the same
+
+    @property
+    def api_url(self) -> str:
+        """The API's base URL the subscription was made with."""
+        return self.notification_url.removesuffix(SUBSCRIBING_PROVIDERS.get(self.provider, ""))
 
 
 @dataclass(frozen=True)
@@ -140,9 +146,8 @@ def subscribe(
     """Create the connection's subscription (replacing one it had: a relink) and store it."""
     key = provider_key_of(connection.provider_name)
     secret = new_subscription_secret()
-    created = api.create(
-        connection, notification_url=api_url.rstrip("/") + SUBSCRIBING_PROVIDERS[key], secret=secret, now=now
-    )
+    notification_url = api_url.rstrip("/") + SUBSCRIBING_PROVIDERS[key]
+    created = api.create(connection, notification_url=notification_url, secret=secret, now=now)
     subscription = Subscription(
         key,
         created.subscription_id,
@@ -152,6 +157,7 @@ def subscribe(
         secret_digest(secret),
         created.expires_at,
         created.resource_id,
+        notification_url,
     )
     previous = store.of_connection(connection.connection_id)
     store.save(subscription, replaces=previous)
@@ -176,12 +182,12 @@ def renew_subscriptions(
     api: SubscriptionApi,
     store: SubscriptionStore,
     connections: WatchedConnections,
-    api_url: str,
+    api_url: str | None = None,
 ) -> RenewalOutcome:
     """Extend every subscription that expires within RENEW_BEFORE_SECONDS (Graph: PATCH its
-    expiry; Google, or a Graph subscription Graph lost: a new one). A failure is reported and
-    left for the next run (the subscription still works until it expires; the scheduled
-    reconcile covers any gap)."""
+    expiry; Google, or a Graph subscription Graph lost: a new one, to ``api_url`` or else the URL
+    the old one used). A failure is reported and left for the next run (the subscription still
+    works until it expires; the scheduled reconcile covers any gap)."""
     outcome = RenewalOutcome()
     for subscription in store.due(now + RENEW_BEFORE_SECONDS):
         connection = connections.watched(subscription.connection_id)
@@ -193,27 +199,15 @@ def renew_subscriptions(
             try:
                 expires_at = api.renew(connection, subscription, now=now)
             except SubscriptionRenewalRefused:
-                subscribe(connection, api=api, store=store, api_url=api_url, now=now)
+                base = api_url or subscription.api_url
+                subscribe(connection, api=api, store=store, api_url=base, now=now)
                 outcome.replaced.append(subscription.subscription_id)
                 continue
-            store.save(_with_expiry(subscription, expires_at))
+            store.save(replace(subscription, expires_at=expires_at))
             outcome.renewed.append(subscription.subscription_id)
         except Exception:  # one connection's provider must not stop the others' renewals
             outcome.failed.append(subscription.subscription_id)
     return outcome
-
-
-def _with_expiry(subscription: Subscription, expires_at: int) -> Subscription:
-    return Subscription(
-        subscription.provider,
-        subscription.subscription_id,
-        subscription.connection_id,
-        subscription.provider_name,
-        subscription.account_id,
-        subscription.secret_digest,
-        expires_at,
-        subscription.resource_id,
-    )
 
 
 def unsubscribe(

@@ -51,6 +51,7 @@ def _item(s: Subscription) -> dict[str, Any]:
         "secret_digest": s.secret_digest,
         "expires_at_provider": s.expires_at,
         "resource_id": s.resource_id,
+        "notification_url": s.notification_url,
     }
 
 
@@ -64,6 +65,7 @@ def _subscription(data: dict[str, Any]) -> Subscription:
         data["secret_digest"],
         int(data["expires_at_provider"]),
         data.get("resource_id"),
+        data.get("notification_url", ""),
     )
 
 
