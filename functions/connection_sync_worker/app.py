@@ -5,7 +5,8 @@ Each SQS record is one sync message (``orgconnect.workers.connection_sync``): a 
 bounded chunk of a running one, which queues the next chunk itself. A record that raises (a
 provider outage, SQS refusing the next message) is reported in ``batchItemFailures``: SQS
 redelivers it and the chunk resumes at the saved cursor; after maxReceiveCount receives it goes
-to the dead-letter queue. A scheduled event queues one new sync per linked connection.
+to the dead-letter queue. A scheduled event queues one new sync per linked connection and renews
+the Teams/Meet user-change subscriptions about to expire.
 """
 
 from __future__ import annotations
@@ -59,7 +60,31 @@ def scheduled_reconcile() -> dict[str, Any]:
     """The schedule: one new-sync message per linked connection."""
     queued = fan_out(sync_runtime.linked_connections(), sync_runtime.sync_queue())
     metrics.add_metric(name="ConnectionSyncsScheduled", unit=MetricUnit.Count, value=queued)
+    _renew_user_subscriptions()
     return {"scheduled": queued}
+
+
+def _renew_user_subscriptions() -> None:
+    """Teams/Meet user-change subscriptions that expire within 3 days are extended or replaced
+    (docs/webhooks.md); a failure is logged and the next run tries again."""
+    from orgconnect import runtime, subscriptions_runtime
+
+    try:
+        outcome = subscriptions_runtime.renew_subscriptions(runtime.now())
+    except Exception as error:  # the syncs are queued already; the 3-day margin covers a missed run
+        logger.error("user-change subscriptions not renewed", extra={"why": type(error).__name__})
+        metrics.add_metric(name="SubscriptionRenewalsFailed", unit=MetricUnit.Count, value=1)
+        return
+    logger.info(
+        "user-change subscriptions renewed",
+        extra={
+            "renewed": outcome.renewed,
+            "replaced": outcome.replaced,
+            "dropped": outcome.dropped,
+            "failed": outcome.failed,
+        },
+    )
+    metrics.add_metric(name="SubscriptionRenewalsFailed", unit=MetricUnit.Count, value=len(outcome.failed))
 
 
 @observed()

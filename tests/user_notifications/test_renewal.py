@@ -1,6 +1,7 @@
 """Renewal against the simulators: ``renew_subscriptions`` (domain) with the real provider calls
 (providers/user_subscriptions.py) and the stack's table extends the Teams subscription at Graph
-(``PATCH``) and replaces the Meet channel (a new one opened, the old one stopped)."""
+(``PATCH``) and replaces the Meet channel (a new one opened, the old one stopped); the scheduled
+reconcile of the connection-sync worker runs it."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from typing import Any
 
 import pytest
 
+from devstack.apigw import LambdaContext, load_handler
+from devstack.template import functions, load_template
 from orgconnect.domain.model import ProviderApp
 from orgconnect.domain.webhooks_subscriptions import renew_subscriptions
 from orgconnect.providers.registry import ProviderRegistry
@@ -80,3 +83,25 @@ def test_renewal_extends_graph_and_replaces_the_google_channel(linked: FlowStack
     new = store.of_connection(cnx)
     assert new is not None and new.subscription_id in channels
     assert channels[new.subscription_id].address == f"{flow.info['api_url']}/webhooks/google"
+
+
+def test_the_scheduled_reconcile_renews_what_is_about_to_expire(linked: FlowStack) -> None:
+    flow = linked
+    store = DynamoSubscriptions(
+        DynamoStore(flow.info["aws"]["table_name"], flow.aws("dynamodb"), clock=lambda: 0), clock=lambda: 0
+    )
+    (teams,) = [c["connection_id"] for c in connections(flow) if c["provider_name"] == "ms_teams"]
+    before = store.of_connection(teams)
+    assert before is not None
+    soon = replace(before, expires_at=int(time.time()) + 60)  # recorded as expiring in a minute
+    store.save(soon)
+    (spec,) = [s for s in functions(load_template()) if s.logical_id == "ConnectionSyncWorkerFunction"]
+    handler = load_handler(spec, 3000)
+
+    handler({"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}, LambdaContext(spec))
+
+    after = store.of_connection(teams)
+    assert after is not None and after.subscription_id == before.subscription_id
+    assert after.expires_at > soon.expires_at
+    graph = flow.simulator("microsoft").subscriptions.items[after.subscription_id]
+    assert abs(graph.expires_at - after.expires_at) < 1
