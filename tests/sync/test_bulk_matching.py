@@ -112,3 +112,15 @@ def test_messages_and_cursors_round_trip_and_junk_is_refused() -> None:
     assert SyncStats.from_dict(stats.to_dict()) == stats
     state = SyncState("cnx_1", "syn_1", SyncStatus.RUNNING, seq=2, sent=2)
     assert state.runnable("syn_1", 2) and not state.runnable("syn_1", 1) and not state.runnable("syn_0", 2)
+
+
+def test_the_sample_events_are_a_sync_chunk_and_a_schedule() -> None:
+    import json
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2] / "events"
+    (record,) = json.loads((root / "sqs" / "ConnectionSyncWorkerFunction.json").read_text())["Records"]
+    message = SyncMessage.from_message(json.loads(record["body"]))
+    assert message.connection_id.startswith("cnx_") and message.sync_id and message.seq == 1
+    scheduled = json.loads((root / "schedule" / "ConnectionSyncWorkerFunction.json").read_text())
+    assert scheduled["detail-type"] == "Scheduled Event"  # what the worker's handler tells apart

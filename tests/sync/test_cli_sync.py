@@ -59,3 +59,31 @@ def test_a_connection_being_synced_is_a_plain_error(
         from orgconnect.workers.connection_sync_driver import resume_in_process
 
         assert resume_in_process(job, first).done
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"status": "revoked"}, "is revoked"),
+        ({"status": "needs_reauthorization"}, "needs reauthorization"),
+        ({"authorization_type": "server_to_server"}, "Server-to-Server"),
+    ],
+)
+def test_a_connection_that_cannot_be_synced_is_a_plain_error(
+    linked: LinkedZoom, capsys: pytest.CaptureFixture[str], change: dict[str, str], message: str
+) -> None:
+    from orgconnect import runtime
+    from orgconnect.domain.secrets import new_id
+    from orgconnect.store.dynamodb import to_item
+
+    (item,) = [
+        i for i in linked.flow.table_items(f"CONNECTION#{linked.connection_id}") if i["sk"] == "CONNECTION"
+    ]
+    other = new_id("cnx")
+    copy = {**item, **change, "pk": f"CONNECTION#{other}", "connection_id": other}
+    copy.pop("gsi1pk", None), copy.pop("gsi1sk", None)  # not in the OU: only the CLI reads it
+    store = runtime.get_store()
+    store.client.put_item(TableName=store.table_name, Item=to_item(copy))
+    assert main(["sync", "--connection", other, "--dev", str(linked.flow.stack.dev_file)]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and message in err and "Traceback" not in err

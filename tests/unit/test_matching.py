@@ -213,7 +213,9 @@ def test_a_batch_of_accounts_lists_the_directory_once_and_a_miss_costs_one_looku
         memory.finish_sync(connection.connection_id, 0)
         return True
 
-    matcher = ConferencingMatcher(memory, memory, Tokens(), lambda name, token, tenant: adapter, first_sync)
+    matcher = ConferencingMatcher(
+        memory, memory, Tokens(), lambda name, token, tenant: adapter, first_sync=first_sync
+    )
     for i in range(40):
         (made,) = matcher.match_account(account(i, f"u{i}@example.com"), "ou_1")
         assert made.provider_user_id == f"zu_{i}" and made.connected

@@ -193,8 +193,10 @@ class ConnectionSyncJob:
             return ChunkResult("stale", state)
         connection = self.connections.connection(message.connection_id)
         name = profile_provider_name(connection.provider_name) if connection else None
-        if connection is None or name is None or connection.status is ConnectionStatus.REVOKED:
+        if connection is None or name is None:
             return self._failed(state, "connection_removed")
+        if connection.status is ConnectionStatus.REVOKED:
+            return self._failed(state, "revoked")
         if connection.status is ConnectionStatus.NEEDS_REAUTHORIZATION:
             return self._failed(state, "needs_reauthorization")
         if connection.authorization_type is AuthorizationType.SERVER_TO_SERVER:
