@@ -308,6 +308,7 @@ def connection_management() -> ConnectionManagement:
         now=now(),
         credentials=connection_credentials(),
         linked_checker=get_connection_tokens(),
+        request_sync=_sync_requester(),
     )
 
 

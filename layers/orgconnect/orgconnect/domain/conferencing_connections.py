@@ -8,6 +8,7 @@ The client secret is held only in Secrets Manager; it is never returned, logged 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -164,6 +165,8 @@ class ConnectionManagement:
     now: int
     credentials: ConnectionCredentials | None = None
     linked_checker: LinkedConnectionChecker | None = None
+    #: Queues a new connection's directory sync (docs/sync.md); None: not here. Never raises.
+    request_sync: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -217,6 +220,8 @@ def add_server_to_server_connection(
         with suppress(Exception):
             deps.secrets.delete(secret_arn)
         raise
+    if deps.request_sync is not None:
+        deps.request_sync(connection_id)  # its directory and profiles, like a browser link's
     return connection, check
 
 

@@ -30,8 +30,7 @@ from orgconnect.domain.directory_sync import SyncCursor, SyncPhase, SyncState, S
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.matching import AccessTokens, ConferencingProfile, profile_provider_name
 from orgconnect.domain.model import ConnectionStatus
-from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError, ProviderUnavailable
-from orgconnect.domain.server_to_server import AuthorizationType
+from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError
 from orgconnect.observability import logger
 
 if TYPE_CHECKING:
@@ -44,6 +43,10 @@ SYNC_KIND = "sync"
 AdapterFactory = Callable[[str, str, "str | None"], "ConferencingAdapter"]
 #: Pages of one connection's listing from a position: (adapter, segment, page token) -> pages.
 PageLister = Callable[["ConferencingAdapter", int, "str | None"], Iterable[Any]]
+#: Sets a new adapter's rate limiter to its connection's account and plan (docs/providers.md).
+RatePacer = Callable[["ConferencingAdapter", "ManagedConnection"], None]
+#: Tells the integrator of the profile changes written (connection, applied changes).
+ProfileNotifier = Callable[["ManagedConnection", list[ProfileChange]], None]
 
 
 class SyncDirectory(Protocol):
@@ -156,7 +159,9 @@ class ConnectionSyncJob:
     #: Called after each kept page and each reconcile step (the CLI's progress bar).
     on_progress: Callable[[SyncState], None] | None = None
     #: Called with the profile changes written (integrator notifications hook in here).
-    on_profiles_changed: Callable[[list[ProfileChange]], None] | None = None
+    on_profiles_changed: ProfileNotifier | None = None
+    #: Paces each adapter with its account's shared limiter (None: the adapter's own).
+    pace: RatePacer | None = None
     #: API calls made by this job object's adapters (the CLI's summary).
     api_calls: int = 0
 
@@ -199,9 +204,6 @@ class ConnectionSyncJob:
             return self._failed(state, "revoked")
         if connection.status is ConnectionStatus.NEEDS_REAUTHORIZATION:
             return self._failed(state, "needs_reauthorization")
-        if connection.authorization_type is AuthorizationType.SERVER_TO_SERVER:
-            # Live credentials refresh OAuth tokens only; a Server-to-Server app has none to refresh.
-            return self._failed(state, "server_to_server_not_synced")
         progress = _Progress(state, replace(state.stats, chunks=state.stats.chunks + 1))
         try:
             if state.cursor.phase is SyncPhase.LISTING:
@@ -228,9 +230,13 @@ class ConnectionSyncJob:
             try:
                 self._pages(adapter, progress)
             finally:
-                calls = sum(adapter.calls.values())
+                calls, limited = _requests(adapter)
                 self.api_calls += calls
-                progress.stats = replace(progress.stats, api_calls=progress.stats.api_calls + calls)
+                progress.stats = replace(
+                    progress.stats,
+                    api_calls=progress.stats.api_calls + calls,
+                    rate_limited=progress.stats.rate_limited + limited,
+                )
 
         token = self.tokens.access_token(connection)
         try:
@@ -238,9 +244,7 @@ class ConnectionSyncJob:
                 listing(token)
             except AccessTokenRejected:  # refreshed once; the pages listed so far stay listed
                 listing(self.tokens.access_token(connection, rejected=token))
-        except (ProviderError, TemporarilyUnavailable) as outage:
-            if isinstance(outage, ProviderUnavailable) and outage.status == 429:
-                progress.stats = replace(progress.stats, rate_limited=progress.stats.rate_limited + 1)
+        except (ProviderError, TemporarilyUnavailable):
             kept = self._kept(progress)
             self.directory.save_progress(kept, kept.cursor, progress.stats)
             raise
@@ -302,18 +306,21 @@ class ConnectionSyncJob:
         )
         stats = replace(stats, matched=result.matched, pending=result.pending, unmatched=result.unmatched)
         todo, left = result.changes[: max(budget, 0)], result.changes[max(budget, 0) :]
-        applied = self.apply_profile_changes(todo)
+        applied = self.apply_profile_changes(todo, connection)
         stats = replace(stats, profile_writes=stats.profile_writes + len(applied))
         if left:
             return self._next(self._kept(progress), stats)
         return self._finish(state, stats, listed, result)
 
-    def apply_profile_changes(self, changes: list[ProfileChange]) -> list[ProfileChange]:
+    def apply_profile_changes(
+        self, changes: list[ProfileChange], connection: ManagedConnection
+    ) -> list[ProfileChange]:
         """Write the changed profiles; the one place a sync changes profiles (notifications hook
-        in through ``on_profiles_changed``). A change that lost to a concurrent write is skipped."""
+        in through ``on_profiles_changed``, after the writes: a notifier failure is its own to log,
+        the writes stand). A change that lost to a concurrent write is skipped."""
         applied = [c for c in changes if self.profiles.apply(c) is not None]
         if applied and self.on_profiles_changed is not None:
-            self.on_profiles_changed(applied)
+            self.on_profiles_changed(connection, applied)
         return applied
 
     def _finish(
@@ -357,7 +364,19 @@ class ConnectionSyncJob:
 
     def _adapter(self, connection: ManagedConnection, name: str, token: str) -> ConferencingAdapter:
         tenant = connection.provider_account_id if name == "ms_teams" else None
-        return self.adapters(name, token, tenant)
+        adapter = self.adapters(name, token, tenant)
+        if self.pace is not None:
+            self.pace(adapter, connection)
+        return adapter
+
+
+def _requests(adapter: ConferencingAdapter) -> tuple[int, int]:
+    """(requests sent, 429s seen) by the adapter's API client, retries included; an adapter
+    without one (a benchmark's fake) counts its calls and no 429."""
+    stats = getattr(getattr(adapter, "api", None), "rate_stats", None)
+    if stats is None:
+        return sum(adapter.calls.values()), 0
+    return int(stats.requests), int(stats.rate_limited)
 
 
 @dataclass
