@@ -30,15 +30,16 @@ from orgconnect.domain.directory_sync import SyncCursor, SyncPhase, SyncState, S
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.matching import AccessTokens, ConferencingProfile, profile_provider_name
 from orgconnect.domain.model import ConnectionStatus
-from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError
+from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError, ProviderRefused
+from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.observability import logger
+from orgconnect.workers.connection_sync_messages import ChunkResult, SyncMessage
 
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import Account
     from orgconnect.domain.conferencing_connections import ManagedConnection
     from orgconnect.providers.conferencing import ConferencingAdapter
 
-SYNC_KIND = "sync"
 #: The conferencing adapter of a connection: (profile provider name, access token, tenant) -> adapter.
 AdapterFactory = Callable[[str, str, "str | None"], "ConferencingAdapter"]
 #: Pages of one connection's listing from a position: (adapter, segment, page token) -> pages.
@@ -47,6 +48,11 @@ PageLister = Callable[["ConferencingAdapter", int, "str | None"], Iterable[Any]]
 RatePacer = Callable[["ConferencingAdapter", "ManagedConnection"], None]
 #: Tells the integrator of the profile changes written (connection, applied changes).
 ProfileNotifier = Callable[["ManagedConnection", list[ProfileChange]], None]
+
+
+class ServerToServerRefused(Exception):
+    """The provider refused a Server-to-Server app's token request (credentials changed or the app
+    deactivated): the sync stops; the connection's status is the connection test's to change."""
 
 
 class SyncDirectory(Protocol):
@@ -100,48 +106,6 @@ class SyncLimits:
 
     pages_per_chunk: int = 20  # Zoom: 6,000 users, ~20 calls at the Medium category's rate
     writes_per_chunk: int = 2_000
-
-
-@dataclass(frozen=True)
-class SyncMessage:
-    """One queue message: a new sync (``sync_id`` None) or chunk ``seq`` of sync ``sync_id``."""
-
-    connection_id: str
-    sync_id: str | None = None
-    seq: int = 0
-    cursor: SyncCursor | None = None
-
-    def to_message(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"kind": SYNC_KIND, "connection_id": self.connection_id}
-        if self.sync_id is not None:
-            body.update(sync_id=self.sync_id, seq=self.seq)
-        if self.cursor is not None:
-            body["cursor"] = self.cursor.to_dict()  # for operators: the SYNC item's cursor decides
-        return body
-
-    @classmethod
-    def from_message(cls, body: Any) -> SyncMessage:
-        """The message, or ValueError/KeyError/TypeError when it is not one."""
-        if not isinstance(body, dict) or body.get("kind") != SYNC_KIND:
-            raise ValueError("not a sync message")
-        connection_id = body["connection_id"]
-        sync_id = body.get("sync_id")
-        if not isinstance(connection_id, str) or not connection_id.startswith("cnx_"):
-            raise ValueError("connection_id")
-        if sync_id is not None and not isinstance(sync_id, str):
-            raise TypeError("sync_id")
-        return cls(connection_id, sync_id, int(body.get("seq", 0)))
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    """What one chunk did: ``outcome`` (continued, done, failed, stale, resend) and the message
-    to queue next (the next chunk, or the one a lost send left unqueued)."""
-
-    outcome: str
-    state: SyncState | None = None
-    next_message: SyncMessage | None = None
-    reason: str | None = None
 
 
 @dataclass
@@ -211,13 +175,12 @@ class ConnectionSyncJob:
                 if progress.state.cursor.phase is SyncPhase.LISTING:
                     return self._next(self._kept(progress), progress.stats)
             return self._reconcile(progress, connection, name)
-        except (ConnectionNeedsReauthorization, CredentialsMissing) as problem:
-            reason = (
-                "needs_reauthorization"
-                if isinstance(problem, ConnectionNeedsReauthorization)
-                else "no_credentials"
-            )
-            return self._failed(state, reason)
+        except ServerToServerRefused:
+            return self._failed(state, "credentials_refused")
+        except ConnectionNeedsReauthorization:
+            return self._failed(state, "needs_reauthorization")
+        except CredentialsMissing:
+            return self._failed(state, "no_credentials")
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -238,15 +201,25 @@ class ConnectionSyncJob:
                     rate_limited=progress.stats.rate_limited + limited,
                 )
 
-        token = self.tokens.access_token(connection)
+        token = self._token(connection)
         try:
             try:
                 listing(token)
             except AccessTokenRejected:  # refreshed once; the pages listed so far stay listed
-                listing(self.tokens.access_token(connection, rejected=token))
+                listing(self._token(connection, rejected=token))
         except (ProviderError, TemporarilyUnavailable):
             kept = self._kept(progress)
             self.directory.save_progress(kept, kept.cursor, progress.stats)
+            raise
+
+    def _token(self, connection: ManagedConnection, *, rejected: str | None = None) -> str:
+        """An access token: refreshed (browser-linked) or from the app's credentials (Server-to-Server)."""
+        try:
+            return self.tokens.access_token(connection, rejected=rejected)
+        except ProviderRefused as refused:
+            server_to_server = connection.authorization_type is AuthorizationType.SERVER_TO_SERVER
+            if server_to_server and not isinstance(refused, AccessTokenRejected):
+                raise ServerToServerRefused(refused.error) from refused
             raise
 
     def _pages(self, adapter: ConferencingAdapter, progress: _Progress) -> None:
