@@ -33,7 +33,10 @@ from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError, ProviderRefused
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.observability import logger
-from orgconnect.workers.connection_sync_messages import ChunkResult, SyncMessage
+
+# Re-exported: the worker function, the driver and the tests import them from here.
+from orgconnect.workers.connection_sync_messages import ChunkResult as ChunkResult
+from orgconnect.workers.connection_sync_messages import SyncMessage as SyncMessage
 
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import Account
