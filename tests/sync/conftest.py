@@ -70,9 +70,9 @@ def wait_synced(flow: FlowStack, connection_id: str, *, not_sync_id: str | None 
     return item
 
 
-def provision_accounts(flow: FlowStack, emails: list[str]) -> dict[str, str]:
-    """Accounts of the demo service account for ``emails`` (as delegated access creates them),
-    before any connection exists: account ids by email."""
+def provision_accounts(flow: FlowStack, emails: list[str], *, client: Client | None = None) -> dict[str, str]:
+    """Accounts of the demo service account (or ``client``'s) for ``emails`` (as delegated access
+    creates them), before any connection exists: account ids by email."""
     from orgconnect import runtime
     from orgconnect.domain.accounts import Account, CalendarProfile
     from orgconnect.domain.model import CalendarProvider
@@ -85,8 +85,8 @@ def provision_accounts(flow: FlowStack, emails: list[str]) -> dict[str, str]:
         account, _ = accounts.create_or_get(
             Account(
                 account_id=new_id("acc"),
-                client_id=flow.info["client_id"],
-                service_account_id=flow.info["service_account_id"],
+                client_id=client.client_id if client else flow.info["client_id"],
+                service_account_id=client.service_account_id if client else flow.info["service_account_id"],
                 email=email.lower(),
                 name=None,
                 provider_user_id=f"g-{email}",

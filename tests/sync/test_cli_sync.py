@@ -66,7 +66,6 @@ def test_a_connection_being_synced_is_a_plain_error(
     [
         ({"status": "revoked"}, "is revoked"),
         ({"status": "needs_reauthorization"}, "needs reauthorization"),
-        ({"authorization_type": "server_to_server"}, "Server-to-Server"),
     ],
 )
 def test_a_connection_that_cannot_be_synced_is_a_plain_error(

@@ -4,7 +4,6 @@ the failure are not listed again. The job runs in-process here (as ``orgconnect 
 
 from __future__ import annotations
 
-from functools import partial
 from typing import Any
 
 import pytest
@@ -18,14 +17,16 @@ def listing_requests(linked: LinkedZoom) -> list[dict[str, Any]]:
     return [r for r in linked.zoom.requests() if r.get("method") == "GET" and r.get("path") == "/v2/users"]
 
 
-def test_a_sync_that_fails_on_a_page_resumes_from_its_cursor(linked: LinkedZoom) -> None:
+def test_a_sync_that_fails_on_a_page_resumes_from_its_cursor(
+    linked: LinkedZoom, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from orgconnect import sync_runtime
-    from orgconnect.providers.directory_pages import listing_pages
+    from orgconnect.providers import zoom_conferencing
     from orgconnect.workers.connection_sync import SyncLimits
 
     wait_synced(linked.flow, linked.connection_id)  # the link's (or the schedule's) sync ended
     job = sync_runtime.connection_sync_job(limits_=SyncLimits(pages_per_chunk=2))
-    job.pages = partial(listing_pages, page_size=10)
+    monkeypatch.setattr(zoom_conferencing, "PAGE_SIZE", "10")  # several pages of the demo's users
     first = job.start(linked.connection_id)
     assert first is not None
     linked.zoom.clear_requests()
@@ -38,6 +39,9 @@ def test_a_sync_that_fails_on_a_page_resumes_from_its_cursor(linked: LinkedZoom)
     with pytest.raises(ProviderUnavailable):
         job.run_chunk(chunk.next_message)
     linked.zoom.clear_faults()
+    before_resume = listing_requests(linked)  # 2 pages, then every attempt at page 3
+    assert [r["status"] for r in before_resume[:2]] == [200, 200]
+    assert {r["status"] for r in before_resume[2:]} == {503}
     state = job.directory.state(linked.connection_id)
     assert state is not None and state.cursor == saved.cursor and state.status is SyncStatus.RUNNING
     linked.zoom.clear_requests()
@@ -55,6 +59,8 @@ def test_a_sync_that_fails_on_a_page_resumes_from_its_cursor(linked: LinkedZoom)
         r for r in resumed if r["params"]["status"] == "active" and "next_page_token" not in r["params"]
     ]
     stats = run.state.stats
-    # Calls in all: 2 pages, the failed page (counted once whatever its retries), then the rest.
-    assert len(resumed) == stats.api_calls - 3 and all(r["status"] == 200 for r in resumed)
+    # Requests in all (the client's own rate stats): the pages before, each attempt at the failed
+    # page, then the rest; none refused with a 429.
+    assert stats.api_calls == len(before_resume) + len(resumed) and stats.rate_limited == 0
+    assert all(r["status"] == 200 for r in resumed)
     assert stats.users_listed == wait_synced(linked.flow, linked.connection_id)["users"]

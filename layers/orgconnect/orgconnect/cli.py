@@ -6,6 +6,8 @@
                                    --domain example.com [--admin-email admin@example.com]
     orgconnect admin set-notification-url --client-id cli_... (--url https://... | --clear)
     orgconnect admin rotate-notification-secret --client-id cli_... [--grace-hours 24]
+    orgconnect admin set-zoom-plan --connection cnx_... --plan business|pro|default
+                                   (orgconnect/cli_rate_plan.py, docs/providers.md)
     orgconnect sync --connection cnx_... [--dev [PATH] | --stack-name NAME [--region R]]
                                    (orgconnect/cli_sync.py, docs/sync.md)
 
@@ -267,6 +269,9 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--client-id", required=True)
     r.add_argument("--grace-hours", type=float, default=24.0, help="the old secret also signs until then")
     r.set_defaults(run=rotate_notification_secret)
+    from orgconnect.cli_rate_plan import add_rate_plan_command  # set-zoom-plan --connection cnx_...
+
+    add_rate_plan_command(commands, with_target)
     from orgconnect.cli_sync import add_sync_command  # orgconnect sync --connection cnx_...
 
     add_sync_command(groups)

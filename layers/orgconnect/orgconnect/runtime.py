@@ -316,6 +316,7 @@ def connection_management() -> ConnectionManagement:
         credentials=connection_credentials(),
         linked_checker=get_connection_tokens(),
         unsubscribe=_unsubscribe_user_changes,
+        request_sync=_sync_requester(),
     )
 
 

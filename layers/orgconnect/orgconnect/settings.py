@@ -57,6 +57,18 @@ def integer(low: int, high: int) -> Parser:
     return parse
 
 
+def one_of(*choices: str) -> Parser:
+    """One of ``choices`` (case-insensitive, stored lower-case)."""
+
+    def parse(raw: str) -> str:
+        value = raw.strip().lower()
+        if value not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}")
+        return value
+
+    return parse
+
+
 def seconds(above: float, at_most: float) -> Parser:
     """A number of seconds greater than ``above`` and at most ``at_most``."""
 
@@ -193,6 +205,9 @@ class ConnectionSyncSettings:
     queue_url: str = env("ORGCONNECT_CONNECTION_SYNC_QUEUE_URL", text(), "")
     pages_per_chunk: int = env("ORGCONNECT_SYNC_PAGES_PER_CHUNK", integer(1, 200), 20)
     writes_per_chunk: int = env("ORGCONNECT_SYNC_WRITES_PER_CHUNK", integer(25, 100_000), 2_000)
+    #: The Zoom plan syncs pace at when a connection names none (Zoom's API does not tell Pro
+    #: from Business+): a guess too high costs 429s, waited out, and the limiter learns the quota.
+    zoom_rate_plan: str = env("ORGCONNECT_ZOOM_RATE_PLAN", one_of("pro", "business"), "pro")
 
 
 # The families: what each kind of function validates at cold start.

@@ -14,6 +14,7 @@ from orgconnect import runtime, settings
 from orgconnect.observability import logger
 
 if TYPE_CHECKING:
+    from orgconnect.domain.bulk_matching import ProfileChange
     from orgconnect.domain.conferencing_connections import ManagedConnection
     from orgconnect.domain.directory_sync import SyncState
     from orgconnect.providers.conferencing import ConferencingAdapter
@@ -75,10 +76,67 @@ def _adapter(name: str, access_token: str, tenant: str | None) -> ConferencingAd
     )
 
 
+#: The connection item's attribute with an operator's Zoom plan (``orgconnect admin set-zoom-plan``).
+RATE_PLAN_ATTRIBUTE = "zoom_rate_plan"
+
+
+def rate_plan(connection: ManagedConnection) -> str:
+    """The Zoom plan a connection's sync paces at: the operator's per-connection choice, else the
+    deployment's ``ORGCONNECT_ZOOM_RATE_PLAN`` (one GetItem of the connection item)."""
+    from orgconnect.store import keys
+
+    item = runtime.get_store().read(keys.connection_key(connection.connection_id)) or {}
+    chosen = item.get(RATE_PLAN_ATTRIBUTE)
+    if isinstance(chosen, str) and chosen:
+        return chosen
+    return settings.load(settings.ConnectionSyncSettings).zoom_rate_plan
+
+
+#: The plan last set on each (provider, account) limiter of this process: set again only when it
+#: changes, so a quota learnt from ``X-RateLimit-Limit`` outlives the chunk that learnt it.
+_PACED_PLANS: dict[tuple[str, str], str] = {}
+
+
+def pace(adapter: ConferencingAdapter, connection: ManagedConnection) -> None:
+    """Pace a sync's adapter with the process's limiter of the connection's provider account at
+    its plan: every chunk in a warm Lambda shares one window per account."""
+    api, account = adapter.api, connection.provider_account_id
+    if api.key != "zoom":
+        api.limit_rate(account)
+        return
+    plan = rate_plan(connection)
+    if _PACED_PLANS.get((api.key, account)) == plan:
+        api.limit_rate(account)
+        return
+    api.limit_rate(account, plan)
+    _PACED_PLANS[(api.key, account)] = plan
+
+
+def notify_profile_changes(connection: ManagedConnection, changes: list[ProfileChange]) -> None:
+    """Queue ``profile_connected``/``profile_disconnected`` for the changes that flip a profile's
+    connected state, batched. A failure is logged (by the publisher) and does not fail the chunk:
+    its profiles are written, a redelivery would find no change to tell (docs/notifications.md)."""
+    from orgconnect.domain.errors import TemporarilyUnavailable
+    from orgconnect.store.notifications_queue import SqsNotificationPublisher
+
+    publisher = runtime.get_notification_publisher()
+    flips = [(c.before, c.after) for c in changes if c.connected_changed]
+    if not flips or not isinstance(publisher, SqsNotificationPublisher):
+        return
+    try:
+        publisher.profiles_changed(flips, connection)
+    except TemporarilyUnavailable:
+        logger.error(
+            "sync profile notifications lost",
+            extra={"connection_id": connection.connection_id, "count": len(flips)},
+        )
+
+
 def connection_sync_job(
     *, on_progress: Callable[[SyncState], None] | None = None, limits_: SyncLimits | None = None
 ) -> ConnectionSyncJob:
     """The sync job's ports for one invocation (or one CLI run)."""
+    from orgconnect import delegated_runtime
     from orgconnect.domain.secrets import new_id
     from orgconnect.providers.directory_pages import listing_pages
     from orgconnect.store.bulk_profiles import DynamoBulkProfiles
@@ -91,12 +149,15 @@ def connection_sync_job(
         directory=DynamoDirectory(store, clock=lambda: runtime.now()),
         profiles=DynamoBulkProfiles(store),
         connections=DynamoConferencingProfiles(store),
-        tokens=runtime.connection_credentials(),
+        # OAuth refresh for browser-linked connections, account_credentials for Server-to-Server.
+        tokens=delegated_runtime.connection_tokens(),
         adapters=_adapter,
         pages=listing_pages,
         new_id=new_id,
         limits=limits_ or limits(),
         on_progress=on_progress,
+        on_profiles_changed=notify_profile_changes,
+        pace=pace,
     )
 
 

@@ -168,6 +168,8 @@ class ConnectionManagement:
     # Deletes a Teams/Meet connection's user-change subscription before its credentials go
     # (best effort, never raises: domain/webhooks_subscriptions.py). None: nothing to delete.
     unsubscribe: Callable[[ManagedConnection], None] | None = None
+    #: Queues a new connection's directory sync (docs/sync.md); None: not here. Never raises.
+    request_sync: Callable[[str], bool] | None = None
 
 
 @dataclass(frozen=True)
@@ -221,6 +223,8 @@ def add_server_to_server_connection(
         with suppress(Exception):
             deps.secrets.delete(secret_arn)
         raise
+    if deps.request_sync is not None:
+        deps.request_sync(connection_id)  # its directory and profiles, like a browser link's
     return connection, check
 
 

@@ -66,7 +66,7 @@ class SyncStats:
 
     users_listed: int = 0
     api_calls: int = 0
-    rate_limited: int = 0  # 429 answers seen (those that outlived the client's retries)
+    rate_limited: int = 0  # 429 answers seen (every one, those the client waited out too)
     directory_writes: int = 0
     profile_writes: int = 0
     matched: int = 0

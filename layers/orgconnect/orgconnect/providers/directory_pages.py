@@ -1,10 +1,12 @@
 """A connection's directory listed page by page from a saved position, so that a sync job can stop
 after a few pages and resume later where it stopped (docs/sync.md).
 
-Zoom lists one status per listing (``GET /v2/users?status=S&page_size=300``) with a
-``next_page_token`` in each page's body: the position is (status index, page token). Providers
-whose listing is not resumable here (Webex's Link header, Graph and Google are listed whole by
-their adapters) yield their whole listing as one page of segment 0.
+Zoom lists one status per listing (:meth:`ZoomConferencing.list_page`: ``GET /v2/users?status=S
+&page_size=300`` with a ``next_page_token``): the position is (status index, page token). Zoom's
+page tokens expire after 15 minutes; a saved token that expired (ListingCursorExpired) restarts
+that status from its first page (the users listed again replace their earlier copies: the listing
+is keyed by email). Providers whose listing is not resumable here (Webex's Link header, Graph and
+Google are listed whole by their adapters) yield their whole listing as one page of segment 0.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from orgconnect.domain.conferencing import DirectoryUser
-from orgconnect.providers.conferencing import LIST, ConferencingAdapter
-from orgconnect.providers.zoom_conferencing import PAGE_SIZE, ZoomConferencing
+from orgconnect.observability import logger
+from orgconnect.providers.conferencing import ConferencingAdapter
+from orgconnect.providers.zoom_conferencing import ListingCursorExpired, ZoomConferencing
 
 
 @dataclass(frozen=True)
@@ -32,9 +35,7 @@ def resumable(adapter: ConferencingAdapter) -> bool:
     return isinstance(adapter, ZoomConferencing)
 
 
-def listing_pages(
-    adapter: ConferencingAdapter, segment: int, page_token: str | None, *, page_size: int | None = None
-) -> Iterator[ListedPage]:
+def listing_pages(adapter: ConferencingAdapter, segment: int, page_token: str | None) -> Iterator[ListedPage]:
     """The pages from (``segment``, ``page_token``) on, fetched one at a time as consumed; each
     page counts one ``list`` call in ``adapter.calls``."""
     if not isinstance(adapter, ZoomConferencing):
@@ -43,25 +44,25 @@ def listing_pages(
         return
     statuses = adapter.statuses
     for index in range(segment, len(statuses)):
-        status = statuses[index]
-        query = {"status": status, "page_size": str(page_size) if page_size else PAGE_SIZE}
-        if index == segment and page_token:
-            query["next_page_token"] = page_token
-        pages = adapter.api.pages("/v2/users", params=query, items_key="users")
+        token = page_token if index == segment else None
         while True:
-            adapter.calls[LIST] += 1  # counted before the call: a page that fails counts too
-            page = next(pages, None)
-            if page is None:
-                adapter.calls[LIST] -= 1  # the listing ended without a request
-                break
-            found = (adapter.user(i, listed_as=status) for i in page.items if isinstance(i, dict))
-            users = [u for u in found if u is not None]
-            token = page.body.get("next_page_token")
-            following = token if isinstance(token, str) and token else None
+            try:
+                users, following = adapter.list_page(statuses[index], token)
+            except ListingCursorExpired:
+                if token is None:
+                    raise  # a first page is never refused for its token: not ours to retry
+                logger.info("listing cursor expired: status listed again", extra={"status": statuses[index]})
+                token = None
+                continue
+            if following is not None and following == token:
+                raise adapter.malformed("users", "the next page is this page again")
             last = following is None and index == len(statuses) - 1
             if following is None and not last:
                 yield ListedPage(users, index + 1, None, False)
-            else:
-                yield ListedPage(users, index, following, last)
+                break
+            yield ListedPage(users, index, following, last)
+            if last:
+                return
+            token = following
     if not statuses:
         yield ListedPage([], 0, None, True)

@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING, Any
 
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ConnectionStatus
-from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.store import keys
 from orgconnect.store.directory import REGISTRY_PK
 from orgconnect.store.dynamodb import DynamoStore, query_all, to_item
@@ -68,8 +67,8 @@ class DynamoLinkedConnections:
         self.table_name = store.table_name
 
     def linked(self) -> list[str]:
-        """Their ids: one Query, then BatchGetItem of the connection items; Server-to-Server,
-        revoked and removed ones are left out (docs/sync.md)."""
+        """Their ids: one Query, then BatchGetItem of the connection items; revoked and removed
+        ones are left out (docs/sync.md)."""
         items = query_all(
             self._db,
             TableName=self.table_name,
@@ -81,10 +80,6 @@ class DynamoLinkedConnections:
         for start in range(0, len(ids), BATCH_GET):
             wanted = [keys.connection_key(c) for c in ids[start : start + BATCH_GET]]
             for data in self._store.batch_get(wanted).values():
-                if (
-                    data.get("type") == "connection"
-                    and data.get("status") != ConnectionStatus.REVOKED
-                    and data.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER
-                ):
+                if data.get("type") == "connection" and data.get("status") != ConnectionStatus.REVOKED:
                     found.append(str(data["connection_id"]))
         return sorted(found)

@@ -30,20 +30,32 @@ from orgconnect.domain.directory_sync import SyncCursor, SyncPhase, SyncState, S
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.matching import AccessTokens, ConferencingProfile, profile_provider_name
 from orgconnect.domain.model import ConnectionStatus
-from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError, ProviderUnavailable
+from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError, ProviderRefused
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.observability import logger
+
+# Re-exported: the worker function, the driver and the tests import them from here.
+from orgconnect.workers.connection_sync_messages import ChunkResult as ChunkResult
+from orgconnect.workers.connection_sync_messages import SyncMessage as SyncMessage
 
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import Account
     from orgconnect.domain.conferencing_connections import ManagedConnection
     from orgconnect.providers.conferencing import ConferencingAdapter
 
-SYNC_KIND = "sync"
 #: The conferencing adapter of a connection: (profile provider name, access token, tenant) -> adapter.
 AdapterFactory = Callable[[str, str, "str | None"], "ConferencingAdapter"]
 #: Pages of one connection's listing from a position: (adapter, segment, page token) -> pages.
 PageLister = Callable[["ConferencingAdapter", int, "str | None"], Iterable[Any]]
+#: Sets a new adapter's rate limiter to its connection's account and plan (docs/providers.md).
+RatePacer = Callable[["ConferencingAdapter", "ManagedConnection"], None]
+#: Tells the integrator of the profile changes written (connection, applied changes).
+ProfileNotifier = Callable[["ManagedConnection", list[ProfileChange]], None]
+
+
+class ServerToServerRefused(Exception):
+    """The provider refused a Server-to-Server app's token request (credentials changed or the app
+    deactivated): the sync stops; the connection's status is the connection test's to change."""
 
 
 class SyncDirectory(Protocol):
@@ -99,48 +111,6 @@ class SyncLimits:
     writes_per_chunk: int = 2_000
 
 
-@dataclass(frozen=True)
-class SyncMessage:
-    """One queue message: a new sync (``sync_id`` None) or chunk ``seq`` of sync ``sync_id``."""
-
-    connection_id: str
-    sync_id: str | None = None
-    seq: int = 0
-    cursor: SyncCursor | None = None
-
-    def to_message(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"kind": SYNC_KIND, "connection_id": self.connection_id}
-        if self.sync_id is not None:
-            body.update(sync_id=self.sync_id, seq=self.seq)
-        if self.cursor is not None:
-            body["cursor"] = self.cursor.to_dict()  # for operators: the SYNC item's cursor decides
-        return body
-
-    @classmethod
-    def from_message(cls, body: Any) -> SyncMessage:
-        """The message, or ValueError/KeyError/TypeError when it is not one."""
-        if not isinstance(body, dict) or body.get("kind") != SYNC_KIND:
-            raise ValueError("not a sync message")
-        connection_id = body["connection_id"]
-        sync_id = body.get("sync_id")
-        if not isinstance(connection_id, str) or not connection_id.startswith("cnx_"):
-            raise ValueError("connection_id")
-        if sync_id is not None and not isinstance(sync_id, str):
-            raise TypeError("sync_id")
-        return cls(connection_id, sync_id, int(body.get("seq", 0)))
-
-
-@dataclass(frozen=True)
-class ChunkResult:
-    """What one chunk did: ``outcome`` (continued, done, failed, stale, resend) and the message
-    to queue next (the next chunk, or the one a lost send left unqueued)."""
-
-    outcome: str
-    state: SyncState | None = None
-    next_message: SyncMessage | None = None
-    reason: str | None = None
-
-
 @dataclass
 class ConnectionSyncJob:
     """The sync job's ports (built by ``orgconnect.sync_runtime``; fakes in unit tests)."""
@@ -156,7 +126,9 @@ class ConnectionSyncJob:
     #: Called after each kept page and each reconcile step (the CLI's progress bar).
     on_progress: Callable[[SyncState], None] | None = None
     #: Called with the profile changes written (integrator notifications hook in here).
-    on_profiles_changed: Callable[[list[ProfileChange]], None] | None = None
+    on_profiles_changed: ProfileNotifier | None = None
+    #: Paces each adapter with its account's shared limiter (None: the adapter's own).
+    pace: RatePacer | None = None
     #: API calls made by this job object's adapters (the CLI's summary).
     api_calls: int = 0
 
@@ -199,9 +171,6 @@ class ConnectionSyncJob:
             return self._failed(state, "revoked")
         if connection.status is ConnectionStatus.NEEDS_REAUTHORIZATION:
             return self._failed(state, "needs_reauthorization")
-        if connection.authorization_type is AuthorizationType.SERVER_TO_SERVER:
-            # Live credentials refresh OAuth tokens only; a Server-to-Server app has none to refresh.
-            return self._failed(state, "server_to_server_not_synced")
         progress = _Progress(state, replace(state.stats, chunks=state.stats.chunks + 1))
         try:
             if state.cursor.phase is SyncPhase.LISTING:
@@ -209,13 +178,12 @@ class ConnectionSyncJob:
                 if progress.state.cursor.phase is SyncPhase.LISTING:
                     return self._next(self._kept(progress), progress.stats)
             return self._reconcile(progress, connection, name)
-        except (ConnectionNeedsReauthorization, CredentialsMissing) as problem:
-            reason = (
-                "needs_reauthorization"
-                if isinstance(problem, ConnectionNeedsReauthorization)
-                else "no_credentials"
-            )
-            return self._failed(state, reason)
+        except ServerToServerRefused:
+            return self._failed(state, "credentials_refused")
+        except ConnectionNeedsReauthorization:
+            return self._failed(state, "needs_reauthorization")
+        except CredentialsMissing:
+            return self._failed(state, "no_credentials")
 
     # -- listing ------------------------------------------------------------------------------
 
@@ -228,21 +196,33 @@ class ConnectionSyncJob:
             try:
                 self._pages(adapter, progress)
             finally:
-                calls = sum(adapter.calls.values())
+                calls, limited = _requests(adapter)
                 self.api_calls += calls
-                progress.stats = replace(progress.stats, api_calls=progress.stats.api_calls + calls)
+                progress.stats = replace(
+                    progress.stats,
+                    api_calls=progress.stats.api_calls + calls,
+                    rate_limited=progress.stats.rate_limited + limited,
+                )
 
-        token = self.tokens.access_token(connection)
+        token = self._token(connection)
         try:
             try:
                 listing(token)
             except AccessTokenRejected:  # refreshed once; the pages listed so far stay listed
-                listing(self.tokens.access_token(connection, rejected=token))
-        except (ProviderError, TemporarilyUnavailable) as outage:
-            if isinstance(outage, ProviderUnavailable) and outage.status == 429:
-                progress.stats = replace(progress.stats, rate_limited=progress.stats.rate_limited + 1)
+                listing(self._token(connection, rejected=token))
+        except (ProviderError, TemporarilyUnavailable):
             kept = self._kept(progress)
             self.directory.save_progress(kept, kept.cursor, progress.stats)
+            raise
+
+    def _token(self, connection: ManagedConnection, *, rejected: str | None = None) -> str:
+        """An access token: refreshed (browser-linked) or from the app's credentials (Server-to-Server)."""
+        try:
+            return self.tokens.access_token(connection, rejected=rejected)
+        except ProviderRefused as refused:
+            server_to_server = connection.authorization_type is AuthorizationType.SERVER_TO_SERVER
+            if server_to_server and not isinstance(refused, AccessTokenRejected):
+                raise ServerToServerRefused(refused.error) from refused
             raise
 
     def _pages(self, adapter: ConferencingAdapter, progress: _Progress) -> None:
@@ -302,18 +282,21 @@ class ConnectionSyncJob:
         )
         stats = replace(stats, matched=result.matched, pending=result.pending, unmatched=result.unmatched)
         todo, left = result.changes[: max(budget, 0)], result.changes[max(budget, 0) :]
-        applied = self.apply_profile_changes(todo)
+        applied = self.apply_profile_changes(todo, connection)
         stats = replace(stats, profile_writes=stats.profile_writes + len(applied))
         if left:
             return self._next(self._kept(progress), stats)
         return self._finish(state, stats, listed, result)
 
-    def apply_profile_changes(self, changes: list[ProfileChange]) -> list[ProfileChange]:
+    def apply_profile_changes(
+        self, changes: list[ProfileChange], connection: ManagedConnection
+    ) -> list[ProfileChange]:
         """Write the changed profiles; the one place a sync changes profiles (notifications hook
-        in through ``on_profiles_changed``). A change that lost to a concurrent write is skipped."""
+        in through ``on_profiles_changed``, after the writes: a notifier failure is its own to log,
+        the writes stand). A change that lost to a concurrent write is skipped."""
         applied = [c for c in changes if self.profiles.apply(c) is not None]
         if applied and self.on_profiles_changed is not None:
-            self.on_profiles_changed(applied)
+            self.on_profiles_changed(connection, applied)
         return applied
 
     def _finish(
@@ -357,7 +340,19 @@ class ConnectionSyncJob:
 
     def _adapter(self, connection: ManagedConnection, name: str, token: str) -> ConferencingAdapter:
         tenant = connection.provider_account_id if name == "ms_teams" else None
-        return self.adapters(name, token, tenant)
+        adapter = self.adapters(name, token, tenant)
+        if self.pace is not None:
+            self.pace(adapter, connection)
+        return adapter
+
+
+def _requests(adapter: ConferencingAdapter) -> tuple[int, int]:
+    """(requests sent, 429s seen) by the adapter's API client, retries included; an adapter
+    without one (a benchmark's fake) counts its calls and no 429."""
+    stats = getattr(getattr(adapter, "api", None), "rate_stats", None)
+    if stats is None:
+        return sum(adapter.calls.values()), 0
+    return int(stats.requests), int(stats.rate_limited)
 
 
 @dataclass
