@@ -21,11 +21,12 @@ if TYPE_CHECKING:
 
     from mypy_boto3_secretsmanager import SecretsManagerClient
 
-    from orgconnect.domain.conferencing_connections import ConnectionManagement
+    from orgconnect.domain.conferencing_connections import ConnectionManagement, ManagedConnection
     from orgconnect.domain.connection_credentials import ConnectionCredentials
     from orgconnect.domain.model import ProviderApp
     from orgconnect.domain.notifications import NotificationPublisher
     from orgconnect.domain.ports import FlowDependencies
+    from orgconnect.domain.provisioning_policy import ProvisioningPolicy
     from orgconnect.domain.provisioning_policy_management import PolicyManagement
     from orgconnect.domain.relink import RelinkStore
     from orgconnect.domain.sealing import Sealer
@@ -308,7 +309,20 @@ def connection_management() -> ConnectionManagement:
         now=now(),
         credentials=connection_credentials(),
         linked_checker=get_connection_tokens(),
+        before_removal=_before_connection_removed,
     )
+
+
+def _before_connection_removed(connection: ManagedConnection) -> None:
+    from orgconnect import provisioning_runtime
+
+    provisioning_runtime.before_connection_removed(connection)
+
+
+def _on_policy_turned_off(connection_id: str, previous: ProvisioningPolicy) -> None:
+    from orgconnect import provisioning_runtime
+
+    provisioning_runtime.on_policy_turned_off(connection_id, previous)
 
 
 def policy_management() -> PolicyManagement:
@@ -316,7 +330,9 @@ def policy_management() -> PolicyManagement:
     from orgconnect.domain.provisioning_policy_management import PolicyManagement
     from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
 
-    return PolicyManagement(policies=DynamoProvisioningPolicies(get_store()), now=now())
+    return PolicyManagement(
+        policies=DynamoProvisioningPolicies(get_store()), now=now(), on_policy_removed=_on_policy_turned_off
+    )
 
 
 def provisioning_event_log() -> DynamoProvisioningEvents:

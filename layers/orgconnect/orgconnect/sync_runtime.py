@@ -76,9 +76,14 @@ def _adapter(name: str, access_token: str, tenant: str | None) -> ConferencingAd
 
 
 def connection_sync_job(
-    *, on_progress: Callable[[SyncState], None] | None = None, limits_: SyncLimits | None = None
+    *,
+    on_progress: Callable[[SyncState], None] | None = None,
+    limits_: SyncLimits | None = None,
+    dry_run: bool = False,
 ) -> ConnectionSyncJob:
-    """The sync job's ports for one invocation (or one CLI run)."""
+    """The sync job's ports for one invocation (or one CLI run). ``dry_run``: read-only write
+    ports and provisioning that only plans (``orgconnect sync --dry-run``)."""
+    from orgconnect import provisioning_runtime
     from orgconnect.domain.secrets import new_id
     from orgconnect.providers.directory_pages import listing_pages
     from orgconnect.store.bulk_profiles import DynamoBulkProfiles
@@ -87,9 +92,10 @@ def connection_sync_job(
     from orgconnect.workers.connection_sync import ConnectionSyncJob
 
     store = runtime.get_store()
+    directory, profiles = DynamoDirectory(store, clock=lambda: runtime.now()), DynamoBulkProfiles(store)
     return ConnectionSyncJob(
-        directory=DynamoDirectory(store, clock=lambda: runtime.now()),
-        profiles=DynamoBulkProfiles(store),
+        directory=provisioning_runtime.read_only_directory(directory) if dry_run else directory,
+        profiles=provisioning_runtime.read_only_profiles(profiles) if dry_run else profiles,
         connections=DynamoConferencingProfiles(store),
         tokens=runtime.connection_credentials(),
         adapters=_adapter,
@@ -97,6 +103,7 @@ def connection_sync_job(
         new_id=new_id,
         limits=limits_ or limits(),
         on_progress=on_progress,
+        on_reconciled=provisioning_runtime.sync_provisioning(dry_run=dry_run),
     )
 
 

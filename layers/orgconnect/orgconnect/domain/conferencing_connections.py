@@ -8,6 +8,7 @@ The client secret is held only in Secrets Manager; it is never returned, logged 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from contextlib import suppress
 from dataclasses import dataclass, replace
 from typing import Any, Protocol
@@ -164,6 +165,9 @@ class ConnectionManagement:
     now: int
     credentials: ConnectionCredentials | None = None
     linked_checker: LinkedConnectionChecker | None = None
+    #: Called with a connection about to be removed, while its credentials still work
+    #: (provisioning's ``deprovision_on_policy_removal``).
+    before_removal: Callable[[ManagedConnection], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -319,6 +323,8 @@ def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: Connecti
             deps.secrets.delete(found.secret_arn)
         return False
     connection = _owned(ou, found)
+    if deps.before_removal is not None:
+        deps.before_removal(connection)  # before the tokens are revoked and the secret deleted
     stored = deps.secrets.read(connection.secret_arn) if connection.secret_arn else None
     revoked = False
     if stored and stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:

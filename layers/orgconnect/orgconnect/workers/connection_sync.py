@@ -141,6 +141,17 @@ class ChunkResult:
     reason: str | None = None
 
 
+@dataclass(frozen=True)
+class ReconciledDirectory:
+    """A finished reconcile, for provisioning (``on_reconciled``): the OU's accounts, the complete
+    listing, and each account's profile at the connection after the reconcile's changes."""
+
+    connection: ManagedConnection
+    accounts: list[Account]
+    listed: list[DirectoryUser]
+    profiles: dict[str, ConferencingProfile]
+
+
 @dataclass
 class ConnectionSyncJob:
     """The sync job's ports (built by ``orgconnect.sync_runtime``; fakes in unit tests)."""
@@ -159,6 +170,8 @@ class ConnectionSyncJob:
     on_profiles_changed: Callable[[list[ProfileChange]], None] | None = None
     #: API calls made by this job object's adapters (the CLI's summary).
     api_calls: int = 0
+    #: Called once a sync is done, with what it reconciled (provisioning hooks in here).
+    on_reconciled: Callable[[ReconciledDirectory], None] | None = None
 
     def start(self, connection_id: str) -> SyncMessage | None:
         """Start a new sync of the connection; its first chunk's message, or None while another
@@ -306,7 +319,11 @@ class ConnectionSyncJob:
         stats = replace(stats, profile_writes=stats.profile_writes + len(applied))
         if left:
             return self._next(self._kept(progress), stats)
-        return self._finish(state, stats, listed, result)
+        finished = self._finish(state, stats, listed, result)
+        if finished.outcome == "done" and self.on_reconciled is not None:
+            after = {**existing, **{c.after.account_id: c.after for c in applied}}
+            self.on_reconciled(ReconciledDirectory(connection, accounts, listed, after))
+        return finished
 
     def apply_profile_changes(self, changes: list[ProfileChange]) -> list[ProfileChange]:
         """Write the changed profiles; the one place a sync changes profiles (notifications hook
