@@ -22,6 +22,7 @@ from orgconnect.domain.connection_credentials import CredentialsMissing, LinkedC
 from orgconnect.domain.matching import ConferencingProfile
 from orgconnect.domain.model import ProviderApp
 from orgconnect.domain.provider_model import ProviderTokens
+from orgconnect.domain.provisioning import ReconciledDirectory
 from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.domain.provisioning_policy import RemoveAction
 from orgconnect.domain.secrets import new_id
@@ -31,7 +32,7 @@ from orgconnect.providers.directory_pages import listing_pages
 from orgconnect.providers.retry import RetryPolicy
 from orgconnect.providers.zoom import ZoomApi
 from orgconnect.providers.zoom_conferencing import ZoomConferencing
-from orgconnect.workers.connection_sync import ConnectionSyncJob, ReconciledDirectory
+from orgconnect.workers.connection_sync import ConnectionSyncJob
 from orgconnect.workers.connection_sync_driver import run_in_process
 from orgconnect.workers.connection_sync_dry_run import ReadOnlyDirectory, ReadOnlyProfiles
 from orgconnect.workers.provisioning_sync import SyncProvisioning

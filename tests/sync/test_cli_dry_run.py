@@ -71,3 +71,54 @@ def test_a_dry_run_lists_what_would_change_and_writes_nothing(
         zoom.update_user(deactivated, {"status": "active"})  # as stored: no webhook needed
         zoom.webhooks.url = url
         set_policy(linked, ProvisioningPolicy())
+
+
+def test_the_summary_shows_the_provisioning_actions_taken(
+    linked: LinkedZoom, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from orgconnect import runtime
+    from orgconnect.domain.provisioning_policy import RemoveAction
+    from orgconnect.store.accounts import account_email_key
+    from orgconnect.store.provisioning_departed import DynamoDepartedAccounts, departed_pk
+    from orgconnect.workers.connection_sync_driver import run_in_process
+    from tests.sync.conftest import provision_accounts
+
+    flow, zoom = linked.flow, linked.zoom
+    wait_synced(flow, linked.connection_id)
+    (connection,) = [
+        i for i in flow.table_items(f"CONNECTION#{linked.connection_id}") if i["sk"] == "CONNECTION"
+    ]
+    email = "temp.leaver@example.com"
+    (account_id,) = provision_accounts(flow, [email]).values()
+    user = zoom.add_user({"email": email, "first_name": "Temp", "last_name": "Leaver", "status": "active"})
+    store = runtime.get_store()
+    DynamoDepartedAccounts(store).record(connection["ou_id"], account_id, now=runtime.now())
+    set_policy(
+        linked, ProvisioningPolicy(enabled=True, deprovision_users=True, remove_action=RemoveAction.DELETE)
+    )
+    try:
+        dev_file = str(flow.stack.dev_file)
+        assert main(["sync", "--connection", linked.connection_id, "--dev", dev_file]) == 0
+        out, err = capsys.readouterr()
+        summary = json.loads(out)
+        assert summary["dry_run"] is False
+        assert summary["provisioning_actions"] == [f"remove {email} [{user["id"]}] (delete)"]
+        assert summary["provisioning"]["remove"] == 1
+        assert sum(summary["provisioning"].values()) == 1
+        assert "provisioning remove" in err
+        assert zoom.directory.by_email(email) is None  # removed at Zoom
+    finally:
+        set_policy(linked, ProvisioningPolicy())
+        db, table = store.client, store.table_name
+        keys = [
+            {"pk": i["pk"], "sk": i["sk"]}
+            for i in flow.table_items(f"ACCOUNT#{account_id}")
+            + flow.table_items(departed_pk(connection["ou_id"]))
+        ]
+        claim = account_email_key(flow.info["service_account_id"], email)
+        for key in [*keys, claim]:
+            db.delete_item(TableName=table, Key={k: {"S": v} for k, v in key.items()})
+        # The next tests find the directory as Zoom has it.
+        from orgconnect import sync_runtime
+
+        assert run_in_process(sync_runtime.connection_sync_job(), linked.connection_id).done

@@ -31,6 +31,7 @@ from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.matching import AccessTokens, ConferencingProfile, profile_provider_name
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError, ProviderUnavailable
+from orgconnect.domain.provisioning import ReconciledDirectory
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.observability import logger
 
@@ -139,17 +140,6 @@ class ChunkResult:
     state: SyncState | None = None
     next_message: SyncMessage | None = None
     reason: str | None = None
-
-
-@dataclass(frozen=True)
-class ReconciledDirectory:
-    """A finished reconcile, for provisioning (``on_reconciled``): the OU's accounts, the complete
-    listing, and each account's profile at the connection after the reconcile's changes."""
-
-    connection: ManagedConnection
-    accounts: list[Account]
-    listed: list[DirectoryUser]
-    profiles: dict[str, ConferencingProfile]
 
 
 @dataclass

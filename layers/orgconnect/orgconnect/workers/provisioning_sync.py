@@ -23,7 +23,7 @@ from orgconnect.observability import logger
 from orgconnect.workers.provisioning_reconcile import ReconcileOutcome, reconcile_connection
 
 if TYPE_CHECKING:
-    from orgconnect.workers.connection_sync import ReconciledDirectory
+    from orgconnect.domain.provisioning import ReconciledDirectory
     from orgconnect.workers.provisioning import Provisioner
     from orgconnect.workers.provisioning_departures import DepartedAccounts
 
