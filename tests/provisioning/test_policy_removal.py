@@ -22,7 +22,7 @@ from orgconnect.domain.secrets import new_id
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.providers.api import close_pooled_clients
 from orgconnect.workers.provisioning_reconcile import reconcile_connection
-from orgconnect.workers.provisioning_removal import remove_on_policy_removal
+from orgconnect.workers.provisioning_removal import BATCH, BUDGET_SECONDS, remove_on_policy_removal
 from tests.provisioning.fakes import CLOCK_START, Rig, account, connection, rig
 from tests.provisioning.test_executor_simulator import Slot, served
 from tests.provisioning_fakes import MemoryPolicies
@@ -143,3 +143,17 @@ def test_without_the_setting_nothing_is_removed(zoom: Rig) -> None:
         ProvisioningPolicy(remove_action=RemoveAction.DELETE),
     )
     assert outcome.actions == [] and zoom.zoom_user("made@example.com") is not None
+
+
+def test_batches_start_only_within_the_time_budget(zoom: Rig) -> None:
+    zoom.set_policy(create_users=True)
+    accounts = [account(f"made{n}@example.com") for n in range(BATCH + 2)]
+    reconcile_connection(zoom.provisioner, connection(), accounts, [])
+    ticks = iter([0.0, 1.0, 1.0 + BUDGET_SECONDS])  # the start, before batch 1, before batch 2
+    turned_off = ProvisioningPolicy(deprovision_on_policy_removal=True, remove_action=RemoveAction.DELETE)
+    outcome = remove_on_policy_removal(
+        zoom.provisioner, StoredDirectory(zoom), connection(), turned_off, clock=lambda: next(ticks)
+    )
+    assert len(outcome.actions) == BATCH + 2 and len(outcome.events) == BATCH
+    left = [a for a in accounts if zoom.zoom_user(a.email) is not None]
+    assert len(left) == 2  # the second batch was not started
