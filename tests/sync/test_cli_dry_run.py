@@ -73,9 +73,12 @@ def test_a_dry_run_lists_what_would_change_and_writes_nothing(
         set_policy(linked, ProvisioningPolicy())
 
 
+@pytest.mark.parametrize("why", ["erased", "gone_from_calendar"])
 def test_the_summary_shows_the_provisioning_actions_taken(
-    linked: LinkedZoom, capsys: pytest.CaptureFixture[str]
+    linked: LinkedZoom, capsys: pytest.CaptureFixture[str], why: str
 ) -> None:
+    """An account that left (revoked with PII erasure; or not in the calendar directory, which
+    has no temp.leaver) loses its Zoom user per remove_action at the sync's end."""
     from orgconnect import runtime
     from orgconnect.domain.provisioning_policy import RemoveAction
     from orgconnect.store.accounts import account_email_key
@@ -92,7 +95,8 @@ def test_the_summary_shows_the_provisioning_actions_taken(
     (account_id,) = provision_accounts(flow, [email]).values()
     user = zoom.add_user({"email": email, "first_name": "Temp", "last_name": "Leaver", "status": "active"})
     store = runtime.get_store()
-    DynamoDepartedAccounts(store).record(connection["ou_id"], account_id, now=runtime.now())
+    if why == "erased":
+        DynamoDepartedAccounts(store).record(connection["ou_id"], account_id, now=runtime.now())
     set_policy(
         linked, ProvisioningPolicy(enabled=True, deprovision_users=True, remove_action=RemoveAction.DELETE)
     )
@@ -102,7 +106,7 @@ def test_the_summary_shows_the_provisioning_actions_taken(
         out, err = capsys.readouterr()
         summary = json.loads(out)
         assert summary["dry_run"] is False
-        assert summary["provisioning_actions"] == [f"remove {email} [{user["id"]}] (delete)"]
+        assert summary["provisioning_actions"] == [f"remove {email} [{user['id']}] (delete)"]
         assert summary["provisioning"]["remove"] == 1
         assert sum(summary["provisioning"].values()) == 1
         assert "provisioning remove" in err

@@ -25,11 +25,19 @@ if TYPE_CHECKING:
 def sync_provisioning(*, dry_run: bool = False) -> SyncProvisioning:
     """``ConnectionSyncJob.on_reconciled``: provisioning after each done reconcile."""
     from orgconnect import delegated_runtime
+    from orgconnect.providers.directory import ProviderDirectory
+    from orgconnect.store.accounts import DynamoCalendarTenants
     from orgconnect.store.provisioning_departed import DynamoDepartedAccounts
+    from orgconnect.workers.provisioning_calendar import CalendarDirectoryCheck
     from orgconnect.workers.provisioning_sync import SyncProvisioning
 
+    vault = runtime.get_service_account_vault()
+    listing = ProviderDirectory(runtime.get_providers(), read_secret=vault.read, write_secret=vault.replace)
     return SyncProvisioning(
-        delegated_runtime.provisioner(), DynamoDepartedAccounts(runtime.get_store()), dry_run=dry_run
+        delegated_runtime.provisioner(),
+        DynamoDepartedAccounts(runtime.get_store()),
+        calendar=CalendarDirectoryCheck(DynamoCalendarTenants(runtime.get_store()), listing),
+        dry_run=dry_run,
     )
 
 

@@ -43,6 +43,7 @@ def reconcile_connection(
     zoom_users: Iterable[DirectoryUser],
     *,
     departed: frozenset[str] = frozenset(),
+    suspended: frozenset[str] = frozenset(),
     matched: Mapping[str, str] | None = None,
     policy_removed: bool = False,
     dry_run: bool = False,
@@ -50,7 +51,8 @@ def reconcile_connection(
     max_actions: int | None = None,
 ) -> ReconcileOutcome:
     """Plan ``connection`` over ``accounts`` (``departed``: account ids gone from the calendar
-    directory or erased; ``matched``: account id -> the Zoom user id of its profile) and the
+    directory or erased; ``suspended``: suspended there; ``matched``: account id -> the Zoom
+    user id of its profile) and the
     listed ``zoom_users``; carry it out unless ``dry_run``. ``policy_removed``: the stored
     policy was turned off, so only ``deprovision_on_policy_removal`` acts, on the users the
     provisioning log says orgconnect created. ProviderError / TemporarilyUnavailable when no
@@ -69,7 +71,12 @@ def reconcile_connection(
     )
     ids = matched or {}
     users = [
-        calendar_user(a, departed=a.account_id in departed, zoom_user_id=ids.get(a.account_id))
+        calendar_user(
+            a,
+            departed=a.account_id in departed,
+            zoom_user_id=ids.get(a.account_id),
+            active=a.account_id not in suspended,
+        )
         for a in accounts
     ]
     zoom = [ZoomUser(u.provider_user_id, u.email, u.status) for u in zoom_users]
