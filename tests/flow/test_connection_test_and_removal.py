@@ -233,9 +233,10 @@ def test_aws_calls_per_request(flow: FlowStack) -> None:
         "secretsmanager:GetSecretValue": 1,
         "dynamodb:UpdateItem": 1,
     }
-    # The token, the OU, the connection, its secret; one transaction, then the secret goes.
+    # The token, the OU, the connection, its provisioning policy (deprovision_on_policy_removal),
+    # its secret; one transaction, then the secret goes.
     assert removing == {
-        "dynamodb:GetItem": 2,
+        "dynamodb:GetItem": 3,
         "dynamodb:BatchGetItem": 1,
         "secretsmanager:GetSecretValue": 1,
         "dynamodb:TransactWriteItems": 1,

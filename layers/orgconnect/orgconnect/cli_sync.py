@@ -8,8 +8,11 @@ process with the operator's AWS credentials. A progress bar and a summary table 
 the summary as JSON to stdout. A connection that is unknown, revoked, needs reauthorization or
 is already being synced, and a provider outage, end with a plain message and a non-zero status.
 
-``--dry-run`` (planned, with provisioning's planner): build the job with read-only ``profiles``
-and ``directory.apply`` ports (:func:`build_job` is the one place they are chosen).
+``--dry-run``: the same listing and reconcile with read-only write ports (:func:`build_job` is
+the one place they are chosen): it lists what provisioning would create, update, disable or
+remove and how many profiles would be added, changed or disconnected, and writes nothing to
+DynamoDB nor to the provider (docs/provisioning.md). Without it, the summary shows the
+provisioning actions taken.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from orgconnect.cli import DEFAULT_DEV_FILE, CliError
 if TYPE_CHECKING:
     from orgconnect.domain.directory_sync import SyncState
     from orgconnect.workers.connection_sync import ConnectionSyncJob
+    from orgconnect.workers.provisioning_reconcile import ReconcileOutcome
 
 
 def add_sync_command(groups: Any) -> None:
@@ -43,6 +47,11 @@ def add_sync_command(groups: Any) -> None:
     parser.add_argument("--stack-name", help="a deployed stack (reads its outputs)")
     parser.add_argument("--region", help="AWS region of the deployed stack")
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table (JSON only)")
+    parser.add_argument(
+        "--dry-run",
+        action="store_true",
+        help="list what the sync and provisioning would change, without writing anything",
+    )
     parser.set_defaults(run=run_sync)
 
 
@@ -92,11 +101,15 @@ def stack_environment(args: argparse.Namespace) -> dict[str, str]:
     raise CliError("choose a target: --dev or --stack-name NAME")
 
 
-def build_job(on_progress: Callable[[SyncState], None]) -> ConnectionSyncJob:
-    """The sync job as the worker builds it (a dry run would swap its write ports here)."""
+def build_job(on_progress: Callable[[SyncState], None], *, dry_run: bool = False) -> ConnectionSyncJob:
+    """The sync job as the worker builds it; a dry run's has read-only write ports, provisioning
+    that only plans, and no integrator notifications."""
     from orgconnect import sync_runtime
 
-    return sync_runtime.connection_sync_job(on_progress=on_progress)
+    job = sync_runtime.connection_sync_job(on_progress=on_progress, dry_run=dry_run)
+    if dry_run:
+        job.on_profiles_changed = None  # nothing is changed, so nothing is notified
+    return job
 
 
 def check_connection(connection_id: str) -> None:
@@ -129,15 +142,68 @@ def run_sync(args: argparse.Namespace) -> dict[str, Any]:
 
     console = Console(stderr=True, quiet=bool(args.quiet))
     started = time.monotonic()
-    state = _run_with_progress(args.connection, console)
+    dry_run = bool(getattr(args, "dry_run", False))
+    job, state = _run_with_progress(args.connection, console, dry_run=dry_run)
     summary = _summary(state, time.monotonic() - started)
     if state.reason:
         raise CliError(f"sync of {args.connection} stopped: {state.reason.replace('_', ' ')}")
+    outcomes = list(getattr(job.on_reconciled, "outcomes", []))
+    summary.update(_provisioning_summary(outcomes, dry_run=dry_run))
+    if dry_run:
+        del summary["directory_items_written"]  # nothing is: the dry run's counts replace it
+        summary.update(_dry_run_counts(job))
     console.print(_table(args.connection, summary))
+    for outcome in outcomes:
+        console.print(outcome.summary(), markup=False, highlight=False)
     return summary
 
 
-def _run_with_progress(connection_id: str, console: Any) -> SyncState:
+def _provisioning_summary(outcomes: list[ReconcileOutcome], *, dry_run: bool) -> dict[str, Any]:
+    """Provisioning's actions by kind: planned (dry run) or carried out, with skips and failures."""
+    from orgconnect.domain.provisioning import ActionKind
+
+    counts = {str(kind): 0 for kind in ActionKind}
+    skipped = failed = 0
+    lines: list[str] = []
+    for outcome in outcomes:
+        lines.extend(a.summary() for a in outcome.actions)
+        if dry_run:
+            for action in outcome.actions:
+                if action.skip_reason:
+                    skipped += 1
+                else:
+                    counts[str(action.kind)] += 1
+            continue
+        for event in outcome.events:
+            if str(event.result) == "ok":
+                counts[event.action] = counts.get(event.action, 0) + 1
+            skipped += str(event.result) == "skipped"
+            failed += str(event.result) == "failed"
+    return {
+        "dry_run": dry_run,
+        "provisioning": {**counts, "skipped": skipped, "failed": failed},
+        "provisioning_actions": lines,
+    }
+
+
+def _dry_run_counts(job: ConnectionSyncJob) -> dict[str, Any]:
+    """What the dry run's read-only ports held back: profile changes by kind, directory items."""
+    from orgconnect.workers.connection_sync_dry_run import ReadOnlyDirectory, ReadOnlyProfiles
+
+    profiles, directory = job.profiles, job.directory
+    counts = profiles.counts() if isinstance(profiles, ReadOnlyProfiles) else {}
+    items = directory.upserts + directory.removals if isinstance(directory, ReadOnlyDirectory) else 0
+    return {
+        "profiles_added": counts.get("created", 0),
+        "profiles_changed": counts.get("updated", 0),
+        "profiles_disconnected": counts.get("disconnected", 0),
+        "directory_items_to_write": items,
+    }
+
+
+def _run_with_progress(
+    connection_id: str, console: Any, *, dry_run: bool
+) -> tuple[ConnectionSyncJob, SyncState]:
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
     from orgconnect.domain.errors import TemporarilyUnavailable
@@ -156,8 +222,9 @@ def _run_with_progress(connection_id: str, console: Any) -> SyncState:
             else:
                 progress.update(task, description=text)
 
+        job = build_job(show, dry_run=dry_run)
         try:
-            return run_in_process(build_job(show), connection_id).state
+            return job, run_in_process(job, connection_id).state
         except SyncBusy:
             raise CliError(
                 f"a sync of {connection_id} is already running (queued, or another operator's); "
@@ -193,10 +260,13 @@ def _summary(state: SyncState, seconds: float) -> dict[str, Any]:
 def _table(connection_id: str, summary: dict[str, Any]) -> Any:
     from rich.table import Table
 
-    table = Table(title=f"sync of {connection_id}")
+    title = (
+        f"dry run of the sync of {connection_id}" if summary.get("dry_run") else f"sync of {connection_id}"
+    )
+    table = Table(title=title)
     table.add_column("")
     table.add_column("", justify="right")
-    for key in (
+    keys = [
         "users_listed",
         "matched",
         "pending",
@@ -207,6 +277,18 @@ def _table(connection_id: str, summary: dict[str, Any]) -> Any:
         "rate_limited_429s",
         "chunks",
         "wall_time_seconds",
-    ):
-        table.add_row(key.replace("_", " "), str(summary[key]))
+    ]
+    if summary.get("dry_run"):
+        keys[keys.index("profiles_changed")] = "profiles_added"
+        keys[keys.index("directory_items_written")] = "directory_items_to_write"
+        keys[keys.index("profiles_added") + 1 : keys.index("profiles_added") + 1] = [
+            "profiles_changed",
+            "profiles_disconnected",
+        ]
+    for key in keys:
+        if key in summary:
+            table.add_row(key.replace("_", " "), str(summary[key]))
+    verb = "to " if summary.get("dry_run") else ""
+    for kind, count in (summary.get("provisioning") or {}).items():
+        table.add_row(f"provisioning {verb}{kind}", str(count))
     return table

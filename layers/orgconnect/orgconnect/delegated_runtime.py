@@ -205,8 +205,12 @@ def account_departures() -> SqsAccountDepartures:
 def departures() -> DepartureWorker:
     """The worker's handler of account departures (Zoom users removed per policy)."""
     from orgconnect.store.accounts import DynamoCalendarTenants
+    from orgconnect.store.provisioning_departed import DynamoDepartedAccounts
     from orgconnect.workers.provisioning_departures import DepartureWorker
 
     return DepartureWorker(
-        accounts=accounts(), tenants=DynamoCalendarTenants(runtime.get_store()), provisioner=provisioner()
+        accounts=accounts(),
+        tenants=DynamoCalendarTenants(runtime.get_store()),
+        provisioner=provisioner(),
+        departed=DynamoDepartedAccounts(runtime.get_store()),
     )

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.model import Connection, ProviderApp
     from orgconnect.domain.notifications import NotificationPublisher
     from orgconnect.domain.ports import FlowDependencies
+    from orgconnect.domain.provisioning_policy import ProvisioningPolicy
     from orgconnect.domain.provisioning_policy_management import PolicyManagement
     from orgconnect.domain.relink import RelinkStore
     from orgconnect.domain.sealing import Sealer
@@ -317,6 +318,7 @@ def connection_management() -> ConnectionManagement:
         linked_checker=get_connection_tokens(),
         unsubscribe=_unsubscribe_user_changes,
         request_sync=_sync_requester(),
+        before_removal=_before_connection_removed,
     )
 
 
@@ -335,12 +337,26 @@ def _unsubscribe_user_changes(connection: ManagedConnection) -> None:
         )
 
 
+def _before_connection_removed(connection: ManagedConnection) -> None:
+    from orgconnect import provisioning_runtime
+
+    provisioning_runtime.before_connection_removed(connection)
+
+
+def _on_policy_turned_off(connection_id: str, previous: ProvisioningPolicy) -> None:
+    from orgconnect import provisioning_runtime
+
+    provisioning_runtime.on_policy_turned_off(connection_id, previous)
+
+
 def policy_management() -> PolicyManagement:
     """The provisioning-policy routes' ports for one request (``now`` is read per request)."""
     from orgconnect.domain.provisioning_policy_management import PolicyManagement
     from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
 
-    return PolicyManagement(policies=DynamoProvisioningPolicies(get_store()), now=now())
+    return PolicyManagement(
+        policies=DynamoProvisioningPolicies(get_store()), now=now(), on_policy_removed=_on_policy_turned_off
+    )
 
 
 def provisioning_event_log() -> DynamoProvisioningEvents:

@@ -133,10 +133,14 @@ def notify_profile_changes(connection: ManagedConnection, changes: list[ProfileC
 
 
 def connection_sync_job(
-    *, on_progress: Callable[[SyncState], None] | None = None, limits_: SyncLimits | None = None
+    *,
+    on_progress: Callable[[SyncState], None] | None = None,
+    limits_: SyncLimits | None = None,
+    dry_run: bool = False,
 ) -> ConnectionSyncJob:
-    """The sync job's ports for one invocation (or one CLI run)."""
-    from orgconnect import delegated_runtime
+    """The sync job's ports for one invocation (or one CLI run). ``dry_run``: read-only write
+    ports and provisioning that only plans (``orgconnect sync --dry-run``)."""
+    from orgconnect import delegated_runtime, provisioning_runtime
     from orgconnect.domain.secrets import new_id
     from orgconnect.providers.directory_pages import listing_pages
     from orgconnect.store.bulk_profiles import DynamoBulkProfiles
@@ -145,9 +149,10 @@ def connection_sync_job(
     from orgconnect.workers.connection_sync import ConnectionSyncJob
 
     store = runtime.get_store()
+    directory, profiles = DynamoDirectory(store, clock=lambda: runtime.now()), DynamoBulkProfiles(store)
     return ConnectionSyncJob(
-        directory=DynamoDirectory(store, clock=lambda: runtime.now()),
-        profiles=DynamoBulkProfiles(store),
+        directory=provisioning_runtime.read_only_directory(directory) if dry_run else directory,
+        profiles=provisioning_runtime.read_only_profiles(profiles) if dry_run else profiles,
         connections=DynamoConferencingProfiles(store),
         # OAuth refresh for browser-linked connections, account_credentials for Server-to-Server.
         tokens=delegated_runtime.connection_tokens(),
@@ -158,6 +163,7 @@ def connection_sync_job(
         on_progress=on_progress,
         on_profiles_changed=notify_profile_changes,
         pace=pace,
+        on_reconciled=provisioning_runtime.sync_provisioning(dry_run=dry_run),
     )
 
 

@@ -170,6 +170,9 @@ class ConnectionManagement:
     unsubscribe: Callable[[ManagedConnection], None] | None = None
     #: Queues a new connection's directory sync (docs/sync.md); None: not here. Never raises.
     request_sync: Callable[[str], bool] | None = None
+    #: Called with a connection about to be removed, while its credentials still work
+    #: (provisioning's ``deprovision_on_policy_removal``).
+    before_removal: Callable[[ManagedConnection], None] | None = None
 
 
 @dataclass(frozen=True)
@@ -327,6 +330,8 @@ def remove_connection(ou: OrganizationalUnit, connection_id: str, deps: Connecti
             deps.secrets.delete(found.secret_arn)
         return False
     connection = _owned(ou, found)
+    if deps.before_removal is not None:
+        deps.before_removal(connection)  # before the tokens are revoked and the secret deleted
     if deps.unsubscribe is not None and connection.secret_arn:
         deps.unsubscribe(connection)  # with the credentials: before they are revoked and deleted
     stored = deps.secrets.read(connection.secret_arn) if connection.secret_arn else None

@@ -15,6 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
 
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.provisioning_policy import (
@@ -23,6 +24,12 @@ from orgconnect.domain.provisioning_policy import (
     RemoveAction,
     ZoomUserType,
 )
+
+if TYPE_CHECKING:
+    from orgconnect.domain.accounts import Account
+    from orgconnect.domain.conferencing import DirectoryUser
+    from orgconnect.domain.conferencing_connections import ManagedConnection
+    from orgconnect.domain.matching import ConferencingProfile
 
 #: Mapped attributes orgconnect never writes: the login is the email; roles go through Zoom's
 #: Roles API, which orgconnect does not call.
@@ -75,6 +82,17 @@ class ZoomUser:
     email: str
     status: UserStatus
     attributes: Mapping[str, AttributeValue] | None = None
+
+
+@dataclass(frozen=True)
+class ReconciledDirectory:
+    """A connection sync's finished reconcile, handed to provisioning: the OU's accounts, the
+    complete listing, and each account's profile at the connection after the reconcile."""
+
+    connection: ManagedConnection
+    accounts: list[Account]
+    listed: list[DirectoryUser]
+    profiles: dict[str, ConferencingProfile]
 
 
 @dataclass(frozen=True)

@@ -6,6 +6,7 @@ Zoom one (else 422). Pure: the repository is a port (store/provisioning_policy.p
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -74,6 +75,8 @@ class PolicyManagement:
 
     policies: ProvisioningPolicyRepository
     now: int
+    #: (connection id, the policy turned off): removes the users orgconnect created through it.
+    on_policy_removed: Callable[[str, ProvisioningPolicy], None] | None = None
 
 
 def policy_subject(ou: OrganizationalUnit, connection_id: str, deps: PolicyManagement) -> PolicySubject:
@@ -98,7 +101,9 @@ def replace_policy(
     ou: OrganizationalUnit, connection_id: str, body: dict[str, Any], deps: PolicyManagement
 ) -> StoredPolicy:
     """``PUT …/provisioning`` with ``{"provisioning": {…}}``: replace the whole policy (fields left
-    out take their defaults). With ``version``, only if it is still the stored one (StaleVersion)."""
+    out take their defaults). With ``version``, only if it is still the stored one (StaleVersion).
+    Turning ``enabled`` off a policy with ``deprovision_on_policy_removal`` then removes the users
+    orgconnect created, per that policy's ``remove_action`` (``on_policy_removed``)."""
     subject = policy_subject(ou, connection_id, deps)
     unknown = [
         FieldError(name, "errors.unknown", "the body holds only provisioning")
@@ -113,4 +118,9 @@ def replace_policy(
         raise InvalidRequest(*unknown)
     if version is not None and version != subject.stored.version:
         raise StaleVersion(version, subject.stored.version)
-    return deps.policies.replace(subject, policy, expected_version=version, now=deps.now)
+    stored = deps.policies.replace(subject, policy, expected_version=version, now=deps.now)
+    before = subject.stored.policy
+    turned_off = before.enabled and not policy.enabled
+    if turned_off and before.deprovision_on_policy_removal and deps.on_policy_removed is not None:
+        deps.on_policy_removed(connection_id, before)
+    return stored

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -59,6 +60,26 @@ def _graph_user(body: Any, email: str) -> DirectoryUser:
     return DirectoryUser(str(body["id"]), address.lower(), _text(body.get("displayName")))
 
 
+@dataclass(frozen=True)
+class TenantUser:
+    """A user of a calendar tenant's directory as a listing gives it (provisioning's reconcile)."""
+
+    user_id: str
+    email: str
+    active: bool  # Google: not suspended; Graph: accountEnabled
+
+
+def _tenant_user(provider: CalendarProvider, item: Any) -> TenantUser | None:
+    if not isinstance(item, dict) or not _text(item.get("id")):
+        return None
+    if provider is CalendarProvider.GOOGLE_WORKSPACE:
+        address, active = _text(item.get("primaryEmail")), item.get("suspended") is not True
+    else:
+        address = _text(item.get("mail")) or _text(item.get("userPrincipalName"))
+        active = item.get("accountEnabled") is not False
+    return TenantUser(str(item["id"]), (address or "").lower(), active)
+
+
 class ProviderDirectory:
     """``find(tenant, email)``: the directory user, or None when the tenant has no such user."""
 
@@ -97,6 +118,38 @@ class ProviderDirectory:
                 return self._lookup(api, provider, tenant, email)
             except AccessTokenRejected as again:
                 raise TenantUnusable(_without_address(provider, again)) from None
+
+    def list_users(self, tenant: CalendarTenant) -> list[TenantUser]:
+        """Every user of the tenant's directory, paged (Google ``users.list`` 500 a page, Graph
+        ``/users`` 999 a page). TenantUnusable as :meth:`find`; ProviderError passes."""
+        if not tenant.secret_arn:
+            raise TenantUnusable("the service account holds no admin credentials")
+        credentials = self._read(tenant.secret_arn)
+        if not credentials or not credentials.get("access_token"):
+            raise TenantUnusable("the service account's admin credentials are gone")
+        provider = tenant.service_account.provider
+        api = self._registry.api_client(
+            PROVIDER_KEYS[provider], _tokens(credentials), tenant=_text(credentials.get("tenant_id"))
+        )
+        expires_at = credentials.get("expires_at")
+        if isinstance(expires_at, int) and expires_at <= self._clock() + EXPIRY_MARGIN_SECONDS:
+            self._refresh(api, tenant.secret_arn, credentials)
+        try:
+            return self._listing(api, provider)
+        except AccessTokenRejected:
+            self._refresh(api, tenant.secret_arn, credentials)
+            return self._listing(api, provider)
+
+    @staticmethod
+    def _listing(api: ProviderApi, provider: CalendarProvider) -> list[TenantUser]:
+        if provider is CalendarProvider.GOOGLE_WORKSPACE:
+            params = {"customer": "my_customer", "maxResults": "500"}
+            pages = api.pages("/admin/directory/v1/users", params=params, items_key="users")
+        else:
+            select = {"$select": "id,mail,userPrincipalName,accountEnabled", "$top": "999"}
+            pages = api.pages("/v1.0/users", params=select, items_key="value")
+        found = (_tenant_user(provider, item) for page in pages for item in page.items)
+        return [user for user in found if user is not None]
 
     def _refresh(self, api: ProviderApi, secret_arn: str, credentials: dict[str, Any]) -> None:
         try:

@@ -30,7 +30,12 @@ from orgconnect.domain.directory_sync import SyncCursor, SyncPhase, SyncState, S
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.matching import AccessTokens, ConferencingProfile, profile_provider_name
 from orgconnect.domain.model import ConnectionStatus
-from orgconnect.domain.provider_model import AccessTokenRejected, ProviderError, ProviderRefused
+from orgconnect.domain.provider_model import (
+    AccessTokenRejected,
+    ProviderError,
+    ProviderRefused,
+)
+from orgconnect.domain.provisioning import ReconciledDirectory
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.observability import logger
 
@@ -131,6 +136,8 @@ class ConnectionSyncJob:
     pace: RatePacer | None = None
     #: API calls made by this job object's adapters (the CLI's summary).
     api_calls: int = 0
+    #: Called once a sync is done, with what it reconciled (provisioning hooks in here).
+    on_reconciled: Callable[[ReconciledDirectory], None] | None = None
 
     def start(self, connection_id: str) -> SyncMessage | None:
         """Start a new sync of the connection; its first chunk's message, or None while another
@@ -286,7 +293,11 @@ class ConnectionSyncJob:
         stats = replace(stats, profile_writes=stats.profile_writes + len(applied))
         if left:
             return self._next(self._kept(progress), stats)
-        return self._finish(state, stats, listed, result)
+        finished = self._finish(state, stats, listed, result)
+        if finished.outcome == "done" and self.on_reconciled is not None:
+            after = {**existing, **{c.after.account_id: c.after for c in applied}}
+            self.on_reconciled(ReconciledDirectory(connection, accounts, listed, after))
+        return finished
 
     def apply_profile_changes(
         self, changes: list[ProfileChange], connection: ManagedConnection

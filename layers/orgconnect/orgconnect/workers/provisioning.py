@@ -70,11 +70,14 @@ class Directory(Protocol):
 
 
 def calendar_user(
-    account: Account, *, departed: bool = False, zoom_user_id: str | None = None
+    account: Account, *, departed: bool = False, zoom_user_id: str | None = None, active: bool = True
 ) -> CalendarUser:
     """An account as the planner sees it: its address, and its name split into given and family
-    names (the calendar directory's lookup returns the full name only)."""
+    names (the calendar directory's lookup returns the full name only); ``active`` False when
+    its calendar directory lists it suspended."""
     attributes: dict[str, str | bool] = {"email": account.email, "user_principal_name": account.email}
+    if not active:
+        attributes["active"] = False
     if account.name:
         given, _, family = account.name.strip().partition(" ")
         attributes["display_name"] = account.name.strip()

@@ -52,6 +52,14 @@ class Accounts(Protocol):
     def get(self, account_id: str) -> Account | None: ...
 
 
+class DepartedAccounts(Protocol):
+    """``orgconnect.store.provisioning_departed.DynamoDepartedAccounts``."""
+
+    def record(self, ou_id: str, account_id: str, *, now: int) -> None: ...
+
+    def account_ids(self, ou_id: str) -> frozenset[str]: ...
+
+
 @dataclass
 class DepartureWorker:
     """Handles AccountDeparture messages (``orgconnect.delegated_runtime.departures``)."""
@@ -59,6 +67,8 @@ class DepartureWorker:
     accounts: Accounts
     tenants: CalendarTenants
     provisioner: Provisioner
+    #: Where the departure is kept, so the reconcile never creates the account's user again.
+    departed: DepartedAccounts | None = None
 
     def handle(self, departure: AccountDeparture) -> str:
         """Remove the account's Zoom users per policy; the outcome for the worker's log."""
@@ -67,6 +77,8 @@ class DepartureWorker:
             return "account_not_found"
         tenant = self.tenants.get(account.service_account_id)
         ou_id = tenant.service_account.organizational_unit_id if tenant else None
+        if ou_id and self.departed is not None:
+            self.departed.record(ou_id, account.account_id, now=self.provisioner.now())
         events = self.provisioner.deprovision_account(account, ou_id)
         logger.info(
             "account departure",

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from orgconnect.domain.provisioning import ProvisioningAction, ZoomUser, plan, summarize
 from orgconnect.domain.provisioning_log import ProvisioningEvent
+from orgconnect.domain.provisioning_policy import ProvisioningPolicy
 from orgconnect.workers.provisioning import Provisioner, calendar_user
 
 if TYPE_CHECKING:
@@ -42,20 +43,27 @@ def reconcile_connection(
     zoom_users: Iterable[DirectoryUser],
     *,
     departed: frozenset[str] = frozenset(),
+    suspended: frozenset[str] = frozenset(),
     matched: Mapping[str, str] | None = None,
     policy_removed: bool = False,
     dry_run: bool = False,
+    policy: ProvisioningPolicy | None = None,
+    max_actions: int | None = None,
 ) -> ReconcileOutcome:
     """Plan ``connection`` over ``accounts`` (``departed``: account ids gone from the calendar
-    directory or erased; ``matched``: account id -> the Zoom user id of its profile) and the
+    directory or erased; ``suspended``: suspended there; ``matched``: account id -> the Zoom
+    user id of its profile) and the
     listed ``zoom_users``; carry it out unless ``dry_run``. ``policy_removed``: the stored
     policy was turned off, so only ``deprovision_on_policy_removal`` acts, on the users the
     provisioning log says orgconnect created. ProviderError / TemporarilyUnavailable when no
-    token can be had (nothing was done)."""
-    subject = provisioner.policies.get(connection.connection_id)
-    if subject is None:
-        return ReconcileOutcome([])
-    policy = subject.stored.policy
+    token can be had (nothing was done). ``policy``: the one to plan with instead of the stored
+    one (a removal acts on the policy that was turned off); ``max_actions``: the plan is cut
+    there (the next reconcile plans the rest afresh)."""
+    if policy is None:
+        subject = provisioner.policies.get(connection.connection_id)
+        if subject is None:
+            return ReconcileOutcome([])
+        policy = subject.stored.policy
     created = (
         provisioner.log.created_user_ids(connection.ou_id, connection.connection_id, now=provisioner.now())
         if policy_removed
@@ -63,11 +71,18 @@ def reconcile_connection(
     )
     ids = matched or {}
     users = [
-        calendar_user(a, departed=a.account_id in departed, zoom_user_id=ids.get(a.account_id))
+        calendar_user(
+            a,
+            departed=a.account_id in departed,
+            zoom_user_id=ids.get(a.account_id),
+            active=a.account_id not in suspended,
+        )
         for a in accounts
     ]
     zoom = [ZoomUser(u.provider_user_id, u.email, u.status) for u in zoom_users]
     actions = plan(policy, users, zoom, created_by_orgconnect=created, policy_removed=policy_removed)
+    if max_actions is not None:
+        actions = actions[:max_actions]
     if dry_run or not actions:
         return ReconcileOutcome(actions)
     return ReconcileOutcome(actions, provisioner.apply(connection, policy, actions))

@@ -1,0 +1,100 @@
+"""``deprovision_on_policy_removal`` (docs/provisioning.md): when a policy is turned off
+(``enabled`` true -> false) or its connection removed, the Zoom users orgconnect created through
+the connection (the provisioning log's ``create`` ``ok`` events, 90 days) are removed per the
+``remove_action`` of the policy that was in force. Run in the API request, before a removed
+connection's secret is deleted (the credentials are still there), and bounded: at most
+``MAX_REMOVALS`` users, in batches started within ``BUDGET_SECONDS``, each call retried at
+most ``REQUEST_IO_RETRIES`` time.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import replace
+from typing import TYPE_CHECKING, Protocol
+
+from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
+from orgconnect.domain.errors import TemporarilyUnavailable
+from orgconnect.domain.provider_model import ProviderError
+from orgconnect.observability import logger
+from orgconnect.workers.provisioning_reconcile import ReconcileOutcome, reconcile_connection
+
+if TYPE_CHECKING:
+    from orgconnect.domain.conferencing import DirectoryUser
+    from orgconnect.domain.conferencing_connections import ManagedConnection
+    from orgconnect.domain.provisioning import ProvisioningAction
+    from orgconnect.domain.provisioning_log import ProvisioningEvent
+    from orgconnect.domain.provisioning_policy import ProvisioningPolicy
+    from orgconnect.workers.provisioning import Provisioner
+
+#: Users removed in one request (API Gateway's 29 s: a removal is one or two Zoom calls).
+MAX_REMOVALS = 50
+#: Users removed per token and batch; a new batch starts only within the time budget.
+BATCH = 10
+#: Seconds of the request the removal may start batches in (the function times out at 28).
+BUDGET_SECONDS = 12.0
+#: Retries per Zoom call in a request (the policy's io_retries may be up to 10).
+REQUEST_IO_RETRIES = 1
+
+
+class StoredDirectory(Protocol):
+    """``DynamoDirectory.users``: the connection's users as last listed or provisioned."""
+
+    def users(self, connection_id: str) -> list[DirectoryUser]: ...
+
+
+def remove_on_policy_removal(
+    provisioner: Provisioner,
+    directory: StoredDirectory,
+    connection: ManagedConnection,
+    policy: ProvisioningPolicy,
+    *,
+    clock: Callable[[], float] = time.monotonic,
+    budget_seconds: float = BUDGET_SECONDS,
+) -> ReconcileOutcome:
+    """Remove what orgconnect created through ``connection`` when ``policy`` (the one turned off)
+    has ``deprovision_on_policy_removal``; nothing otherwise. Batches of ``BATCH`` users while
+    ``budget_seconds`` last (the rest is logged as left). Never raises for a provider or
+    credentials failure (logged; the removal is not tried again)."""
+    if not policy.deprovision_on_policy_removal:
+        return ReconcileOutcome([])
+    started = clock()
+    # In a request: fewer retries per call, so one slow user cannot hold the answer.
+    in_request = replace(policy, io_retries=min(policy.io_retries, REQUEST_IO_RETRIES))
+    actions: list[ProvisioningAction] = []
+    events: list[ProvisioningEvent] = []
+    try:
+        actions = reconcile_connection(
+            provisioner,
+            connection,
+            [],
+            directory.users(connection.connection_id),
+            policy_removed=True,
+            policy=policy,
+            max_actions=MAX_REMOVALS,
+            dry_run=True,
+        ).actions
+        for first in range(0, len(actions), BATCH):
+            if clock() - started > budget_seconds:
+                logger.warning(
+                    "provisioned users left: no time left in the request",
+                    extra={"connection_id": connection.connection_id, "left": len(actions) - first},
+                )
+                break
+            events.extend(provisioner.apply(connection, in_request, actions[first : first + BATCH]))
+    except (
+        ProviderError,
+        TemporarilyUnavailable,
+        ConnectionNeedsReauthorization,
+        CredentialsMissing,
+    ) as problem:
+        logger.warning(
+            "provisioned users not removed",
+            extra={"connection_id": connection.connection_id, "why": type(problem).__name__},
+        )
+    logger.info(
+        "provisioned users removed on policy removal",
+        extra={"connection_id": connection.connection_id, "planned": len(actions), "done": len(events)},
+    )
+    return ReconcileOutcome(actions, events)
