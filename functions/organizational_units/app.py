@@ -219,7 +219,8 @@ def get_provisioning(connection_id: str) -> dict[str, Any]:
     description=(
         "Replaces the whole policy: a setting left out takes its default. With `version`, only "
         "if the stored policy is still that version (409 otherwise); without it, the last write "
-        "wins. Zoom connections only. Applied from the next delegated-access request on."
+        "wins. Zoom connections only. Applied at the next delegated-access request and at every "
+        "sync of the connection."
     ),
     tags=["Organizational Units"],
     responses={
