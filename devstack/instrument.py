@@ -13,6 +13,8 @@ from typing import Any
 from botocore.client import BaseClient
 
 _local = threading.local()
+#: Name prefixes of the threads that run queue workers and schedules (devstack/sqs_events.py, schedules.py).
+BACKGROUND_THREADS = ("sqs-", "schedule-")
 
 
 @contextmanager
@@ -27,14 +29,17 @@ def not_counted() -> Iterator[None]:
 
 
 @contextmanager
-def count_aws_calls() -> Iterator[Counter[str]]:
-    """Yield a Counter of ``service:Operation`` filled while the block runs."""
+def count_aws_calls(*, requests_only: bool = False) -> Iterator[Counter[str]]:
+    """Yield a Counter of ``service:Operation`` filled while the block runs. ``requests_only``:
+    only calls made while serving HTTP requests, not those of the queue workers and schedules the
+    stack runs meanwhile on their own threads (``sqs-…``, ``schedule-…``)."""
     calls: Counter[str] = Counter()
     # A private botocore hook every client call goes through (not in the type stubs).
     original = getattr(BaseClient, "_make_api_call")  # noqa: B009
 
     def counting(self: BaseClient, operation_name: str, api_params: dict[str, Any]) -> Any:
-        if not getattr(_local, "plumbing", False):
+        background = threading.current_thread().name.startswith(BACKGROUND_THREADS)
+        if not getattr(_local, "plumbing", False) and not (requests_only and background):
             calls[f"{self.meta.service_model.service_name}:{operation_name}"] += 1
         return original(self, operation_name, api_params)
 

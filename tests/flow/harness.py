@@ -116,6 +116,22 @@ class FlowStack:
         )
         return f"{self.info['app_url']}/organizational_unit_oauth?{query}"
 
+    def wait_sync_ended(self, connection_id: str, timeout: float = 60) -> dict[str, Any]:
+        """The connection's SYNC item once the sync its link (or add) queued has ended (done or
+        failed): the background sync then makes no more provider or AWS calls (docs/sync.md)."""
+        db = self.aws("dynamodb")
+        key = {"pk": {"S": f"DIRECTORY#{connection_id}"}, "sk": {"S": "SYNC"}}
+        table = self.info["aws"]["table_name"]
+        deadline = time.monotonic() + timeout
+        while True:
+            item = db.get_item(TableName=table, Key=key, ConsistentRead=True).get("Item")
+            if item is not None and item.get("state", {}).get("S") in ("done", "failed"):
+                from orgconnect.store.dynamodb import from_item
+
+                return from_item(item)
+            assert time.monotonic() < deadline, f"the sync of {connection_id} did not end"
+            time.sleep(0.05)
+
     def table_items(self, prefix: str) -> list[dict[str, Any]]:
         from orgconnect.store.dynamodb import from_item
 

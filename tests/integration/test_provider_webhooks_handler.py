@@ -134,7 +134,7 @@ def test_a_provider_without_webhooks_is_404_without_reading_any_secret(
 
     monkeypatch.setattr("orgconnect.store.vault.load_provider_apps", no_secret_read)
     body, headers = challenge()
-    for provider in ("webex", "microsoft", "Zoom", "zoom_enterprise"):
+    for provider in ("webex", "indeed", "Zoom", "zoom_enterprise"):
         response = call(handler, provider, body, headers)
         assert response["statusCode"] == 404
         assert decode_body(response)["error"] == "not_found"
