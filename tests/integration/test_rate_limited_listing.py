@@ -14,13 +14,13 @@ fake clock that moves only when the client sleeps, so the quotas bite without an
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from devstack.servers import RunningServer, serve_wsgi
+from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator
 from devstack.simulators.zoom_model import Plan
 from orgconnect.domain.conferencing import DirectoryUser, MeetingRequest, UserStatus
@@ -29,6 +29,7 @@ from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.rate_limit import RateLimitExhausted
 from orgconnect.providers.zoom import ZoomApi
 from orgconnect.providers.zoom_conferencing import LISTED_STATUSES, ListingCursorExpired, ZoomConferencing
+from tests.wsgi_slot import Slot, slot_server
 
 START = 1_700_000_000.5
 USERS = 10_000
@@ -49,23 +50,10 @@ class SharedClock:
         self.now += seconds
 
 
-class Slot:
-    """One server for the module; each test plugs in a fresh simulator."""
-
-    def __init__(self) -> None:
-        self.app: Callable[..., Any] | None = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[RunningServer, Slot]]:
-    slot = Slot()
-    server = serve_wsgi(slot, name="rate-limited-listing")
-    yield server, slot
-    server.stop()
+    with slot_server("rate-limited-listing") as served:
+        yield served
 
 
 @pytest.fixture(autouse=True)
