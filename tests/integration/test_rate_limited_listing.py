@@ -29,25 +29,11 @@ from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.rate_limit import RateLimitExhausted
 from orgconnect.providers.zoom import ZoomApi
 from orgconnect.providers.zoom_conferencing import LISTED_STATUSES, ListingCursorExpired, ZoomConferencing
+from tests.sleeping_clock import SleepingClock
 from tests.wsgi_slot import Slot, slot_server
 
 START = 1_700_000_000.5
 USERS = 10_000
-
-
-class SharedClock:
-    """Epoch seconds for the simulator and the client; the client's sleeps move it."""
-
-    def __init__(self) -> None:
-        self.now = START
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
 
 
 @pytest.fixture(scope="module")
@@ -64,9 +50,9 @@ def _fresh_pool() -> Iterator[None]:
 
 def listing(
     served: tuple[RunningServer, Slot], *, account_plan: Plan, client_plan: str | None
-) -> tuple[ZoomSimulator, SharedClock, ZoomConferencing]:
+) -> tuple[ZoomSimulator, SleepingClock, ZoomConferencing]:
     server, slot = served
-    clock = SharedClock()
+    clock = SleepingClock(START)
     sim = ZoomSimulator(clock=clock, plan=account_plan, zoom_users=USERS)
     slot.app = sim
     info = sim.dev_info(server.url)
@@ -158,12 +144,12 @@ def test_a_users_daily_meeting_limit_fails_that_call_and_the_listing_goes_on(
     )
     for _ in range(100):
         zoom.create_meeting(user, request)
-    slept = len(clock.slept)
+    slept = len(clock.sleeps)
     with pytest.raises(RateLimitExhausted) as raised:
         zoom.create_meeting(user, request)
     assert raised.value.description.startswith("Zoom: the daily limit of this call (Medium) of 100 requests")
     assert raised.value.retry_after is not None and raised.value.retry_after > 0
-    assert len(clock.slept) == slept  # no sleeping until midnight, no retry
+    assert len(clock.sleeps) == slept  # no sleeping until midnight, no retry
     creates = [r for r in sim.requests() if r["method"] == "POST"]
     assert [r["status"] for r in creates[-2:]] == [201, 429] and len(creates) == 101
     assert len(list(zoom.list_users())) == USERS  # the account's Medium quota is not stopped
