@@ -6,6 +6,8 @@ of several providers: the tests pick theirs by provider name."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -58,6 +60,33 @@ def account(flow: FlowStack, receiver: CallbackReceiver, email: str) -> str:
     return str(account_token(flow, receiver, email)["access_token"])
 
 
+def matched_profile(
+    flow: FlowStack, receiver: CallbackReceiver, email: str, provider_name: str
+) -> tuple[str, dict[str, Any]]:
+    """Delegated access for ``email`` and its one profile of ``provider_name``: (token, profile)."""
+    token = account(flow, receiver, email)
+    (profile,) = profiles(flow, token, provider_name)
+    return token, profile
+
+
+def connected_profile(
+    flow: FlowStack, receiver: CallbackReceiver, email: str, provider_name: str
+) -> tuple[str, dict[str, Any]]:
+    """``matched_profile``, checked connected and named by ``email``."""
+    token, profile = matched_profile(flow, receiver, email, provider_name)
+    assert profile["profile_connected"] is True and profile["profile_name"] == email
+    return token, profile
+
+
+def not_connected_refusal(
+    flow: FlowStack, receiver: CallbackReceiver, email: str, provider_name: str
+) -> dict[str, Any]:
+    """``matched_profile``, checked not connected without a relink url: the 422 of a meeting."""
+    token, profile = matched_profile(flow, receiver, email, provider_name)
+    assert profile["profile_connected"] is False and "profile_relink_url" not in profile
+    return refusal(create_meeting(flow, token, profile["profile_id"]))
+
+
 def meeting_body(profile_id: str) -> dict[str, Any]:
     """A 45-minute meeting tomorrow (the simulators refuse meetings in the past)."""
     start = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0)
@@ -78,6 +107,17 @@ def create_meeting(flow: FlowStack, access_token: str, profile_id: str) -> httpx
     )
 
 
+def created_meeting(
+    flow: FlowStack, access_token: str, profile: dict[str, Any], provider_name: str
+) -> dict[str, Any]:
+    """``POST /v1/conferencing`` for ``profile``, checked 201 of ``provider_name``: its ``conferencing``."""
+    created = create_meeting(flow, access_token, profile["profile_id"])
+    assert created.status_code == 201, created.text
+    answer = created.json()["conferencing"]
+    assert answer["provider_name"] == provider_name
+    return dict(answer)
+
+
 def simulator_url(flow: FlowStack, name: str) -> str:
     return str(flow.info["simulators"][name]["base_url"])
 
@@ -85,6 +125,22 @@ def simulator_url(flow: FlowStack, name: str) -> str:
 def sim_options(flow: FlowStack, name: str, options: dict[str, Any]) -> None:
     """``PATCH /_sim/options``: a provider switch, as a developer flips it in ``make dev``."""
     answer = httpx.patch(f"{simulator_url(flow, name)}/_sim/options", json=options)
+    assert answer.status_code == 200, answer.text
+
+
+@contextmanager
+def sim_option_off(flow: FlowStack, name: str, option: str) -> Iterator[None]:
+    """A boolean provider switch off for the block, on again after it."""
+    sim_options(flow, name, {option: False})
+    try:
+        yield
+    finally:
+        sim_options(flow, name, {option: True})
+
+
+def change_sim_user(flow: FlowStack, name: str, email: str, changes: dict[str, Any]) -> None:
+    """``PATCH /_sim/users/{email}``: a change an administrator makes at the provider."""
+    answer = httpx.patch(f"{simulator_url(flow, name)}/_sim/users/{email}", json=changes)
     assert answer.status_code == 200, answer.text
 
 
@@ -130,3 +186,20 @@ def refresh_grants(flow: FlowStack, simulator: str) -> list[dict[str, Any]]:
         for e in flow.simulator(simulator).requests()
         if e.get("kind") == "request" and (e.get("params") or {}).get("grant_type") == "refresh_token"
     ]
+
+
+def tokens_around_a_refresh(
+    flow: FlowStack, access_token: str, profile: dict[str, Any], simulator: str, connection_provider: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The stored tokens before and after a meeting made once the provider's access tokens expired
+    (401, one refresh, the create again); checked: one refresh grant, a new access token saved."""
+    before = stored_tokens(flow, connection_provider)
+    sim = flow.simulator(simulator)
+    sim.clear_requests()
+    sim.advance_clock(sim.access_token_ttl_seconds + 1)  # the provider now refuses the stored access token
+    created = create_meeting(flow, access_token, profile["profile_id"])
+    assert created.status_code == 201, created.text
+    assert len(refresh_grants(flow, simulator)) == 1
+    after = stored_tokens(flow, connection_provider)
+    assert after["access_token"] != before["access_token"]
+    return before, after

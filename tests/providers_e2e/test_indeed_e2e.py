@@ -6,20 +6,19 @@ a host deactivated after matching gets a 422 naming the remedy."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
 from tests.providers_e2e.conftest import (
-    account,
+    change_sim_user,
+    connected_profile,
     create_meeting,
+    created_meeting,
     link,
-    profiles,
-    refresh_grants,
+    matched_profile,
     refusal,
-    simulator_url,
-    stored_tokens,
+    tokens_around_a_refresh,
 )
 
 
@@ -33,13 +32,8 @@ def test_an_active_user_gets_a_connected_profile_and_an_interview_indeed_holds(
     indeed: FlowStack, receiver: CallbackReceiver
 ) -> None:
     email = indeed.info["demo"]["indeed_active"][5]
-    token = account(indeed, receiver, email)
-    (profile,) = profiles(indeed, token, "indeed")
-    assert profile["profile_connected"] is True and profile["profile_name"] == email
-    created = create_meeting(indeed, token, profile["profile_id"])
-    assert created.status_code == 201, created.text
-    answer = created.json()["conferencing"]
-    assert answer["provider_name"] == "indeed"
+    token, profile = connected_profile(indeed, receiver, email, "indeed")
+    answer = created_meeting(indeed, token, profile, "indeed")
     interview = indeed.simulator("indeed").interviews[answer["meeting_id"]]
     assert interview["joinUrl"] == answer["join_url"]
     assert interview["hostUserId"] == indeed.simulator("indeed").find_user(email).id
@@ -48,11 +42,9 @@ def test_an_active_user_gets_a_connected_profile_and_an_interview_indeed_holds(
 def test_deactivated_and_invited_users_are_not_connected(
     indeed: FlowStack, receiver: CallbackReceiver
 ) -> None:
-    token = account(indeed, receiver, indeed.info["demo"]["indeed_deactivated"][0])
-    (profile,) = profiles(indeed, token, "indeed")
+    _, profile = matched_profile(indeed, receiver, indeed.info["demo"]["indeed_deactivated"][0], "indeed")
     assert profile["profile_connected"] is False and "profile_relink_url" not in profile
-    token = account(indeed, receiver, indeed.info["demo"]["indeed_invited"][0])
-    (profile,) = profiles(indeed, token, "indeed")
+    _, profile = matched_profile(indeed, receiver, indeed.info["demo"]["indeed_invited"][0], "indeed")
     assert profile["profile_connected"] is False
     assert profile["profile_relink_url"] == "https://employers.indeed.com/"
 
@@ -61,13 +53,8 @@ def test_a_host_deactivated_after_matching_gets_422_with_the_remedy(
     indeed: FlowStack, receiver: CallbackReceiver
 ) -> None:
     email = indeed.info["demo"]["indeed_active"][6]
-    token = account(indeed, receiver, email)
-    (profile,) = profiles(indeed, token, "indeed")
-    assert profile["profile_connected"] is True
-    gone = httpx.patch(
-        f"{simulator_url(indeed, 'indeed')}/_sim/users/{email}", json={"status": "deactivated"}
-    )
-    assert gone.status_code == 200, gone.text
+    token, profile = connected_profile(indeed, receiver, email, "indeed")
+    change_sim_user(indeed, "indeed", email, {"status": "deactivated"})
     error = refusal(create_meeting(indeed, token, profile["profile_id"]))
     assert error["key"] == "errors.host_not_active"
     assert (
@@ -78,15 +65,6 @@ def test_a_host_deactivated_after_matching_gets_422_with_the_remedy(
 def test_an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_saved(
     indeed: FlowStack, receiver: CallbackReceiver
 ) -> None:
-    token = account(indeed, receiver, indeed.info["demo"]["indeed_active"][7])
-    (profile,) = profiles(indeed, token, "indeed")
-    before = stored_tokens(indeed, "indeed")
-    sim = indeed.simulator("indeed")
-    sim.clear_requests()
-    sim.advance_clock(sim.access_token_ttl_seconds + 1)
-    created = create_meeting(indeed, token, profile["profile_id"])
-    assert created.status_code == 201, created.text
-    assert len(refresh_grants(indeed, "indeed")) == 1
-    after = stored_tokens(indeed, "indeed")
-    assert after["access_token"] != before["access_token"]
+    token, profile = matched_profile(indeed, receiver, indeed.info["demo"]["indeed_active"][7], "indeed")
+    before, after = tokens_around_a_refresh(indeed, token, profile, "indeed", "indeed")
     assert after["refresh_token"] != before["refresh_token"]  # rotated, and the new one saved

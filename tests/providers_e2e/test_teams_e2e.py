@@ -14,12 +14,14 @@ import pytest
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
 from tests.providers_e2e.conftest import (
-    account,
+    connected_profile,
     create_meeting,
+    created_meeting,
     link,
-    profiles,
+    matched_profile,
+    not_connected_refusal,
     refusal,
-    sim_options,
+    sim_option_off,
     stored_tokens,
 )
 
@@ -33,9 +35,8 @@ def teams(microsoft_tenant: FlowStack) -> FlowStack:
 
 @pytest.fixture
 def no_access_policy(teams: FlowStack) -> Iterator[None]:
-    sim_options(teams, "microsoft", {"teams_application_access_policy": False})
-    yield
-    sim_options(teams, "microsoft", {"teams_application_access_policy": True})
+    with sim_option_off(teams, "microsoft", "teams_application_access_policy"):
+        yield
 
 
 def test_the_link_asks_default_and_the_admin_consent_is_tenant_wide(teams: FlowStack) -> None:
@@ -55,13 +56,8 @@ def test_a_licensed_user_gets_a_connected_profile_and_a_meeting_teams_holds(
     teams: FlowStack, receiver: CallbackReceiver
 ) -> None:
     email = teams.info["demo"]["ms_teams_active"][1]
-    token = account(teams, receiver, email)
-    (profile,) = profiles(teams, token, "ms_teams")
-    assert profile["profile_connected"] is True and profile["profile_name"] == email
-    created = create_meeting(teams, token, profile["profile_id"])
-    assert created.status_code == 201, created.text
-    answer = created.json()["conferencing"]
-    assert answer["provider_name"] == "ms_teams"
+    token, profile = connected_profile(teams, receiver, email, "ms_teams")
+    answer = created_meeting(teams, token, profile, "ms_teams")
     meeting = teams.simulator("microsoft").meetings[answer["meeting_id"]]
     assert meeting["joinWebUrl"] == answer["join_url"]
     assert meeting["participants"]["organizer"]["upn"] == email
@@ -72,18 +68,14 @@ def test_a_user_without_a_teams_licence_is_not_connected(
     teams: FlowStack, receiver: CallbackReceiver
 ) -> None:
     (email,) = teams.info["demo"]["ms_teams_unlicensed"]
-    token = account(teams, receiver, email)
-    (profile,) = profiles(teams, token, "ms_teams")
-    assert profile["profile_connected"] is False and "profile_relink_url" not in profile
-    error = refusal(create_meeting(teams, token, profile["profile_id"]))
+    error = not_connected_refusal(teams, receiver, email, "ms_teams")
     assert error["key"] == "errors.profile_not_connected" and "unlicensed" in error["description"]
 
 
 def test_without_an_application_access_policy_the_422_names_the_remedy(
     teams: FlowStack, receiver: CallbackReceiver, no_access_policy: None
 ) -> None:
-    token = account(teams, receiver, teams.info["demo"]["ms_teams_active"][2])
-    (profile,) = profiles(teams, token, "ms_teams")
+    token, profile = matched_profile(teams, receiver, teams.info["demo"]["ms_teams_active"][2], "ms_teams")
     error = refusal(create_meeting(teams, token, profile["profile_id"]))
     assert error["key"] == "errors.policy_required"
     assert "New-CsApplicationAccessPolicy" in error["description"]
@@ -101,9 +93,7 @@ def test_a_user_added_later_is_looked_up_with_a_refreshed_rotated_token(
     before = stored_tokens(teams, "ms_teams")
     microsoft.clear_requests()
     microsoft.advance_clock(microsoft.access_token_ttl_seconds + 1)
-    token = account(teams, receiver, email)
-    (profile,) = profiles(teams, token, "ms_teams")
-    assert profile["profile_connected"] is True and profile["profile_name"] == email
+    token, profile = connected_profile(teams, receiver, email, "ms_teams")
     after = stored_tokens(teams, "ms_teams")
     assert after["access_token"] != before["access_token"]
     assert after["refresh_token"] != before["refresh_token"]  # Microsoft rotates; the new one saved

@@ -5,20 +5,20 @@ connected; a host without a Webex Meetings licence gets a 422 naming the remedy.
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
 from tests.providers_e2e.conftest import (
-    account,
+    change_sim_user,
+    connected_profile,
     create_meeting,
+    created_meeting,
     link,
-    profiles,
-    refresh_grants,
+    matched_profile,
+    not_connected_refusal,
     refusal,
-    simulator_url,
-    stored_tokens,
+    tokens_around_a_refresh,
 )
 
 
@@ -32,13 +32,9 @@ def test_an_active_person_gets_a_connected_profile_and_a_meeting_webex_holds(
     webex: FlowStack, receiver: CallbackReceiver
 ) -> None:
     email = webex.info["demo"]["webex_active"][1]
-    token = account(webex, receiver, email)
-    (profile,) = profiles(webex, token, "webex")
-    assert profile["profile_connected"] is True and profile["profile_name"] == email
-    created = create_meeting(webex, token, profile["profile_id"])
-    assert created.status_code == 201, created.text
-    answer = created.json()["conferencing"]
-    assert answer["provider_name"] == "webex" and answer["profile_id"] == profile["profile_id"]
+    token, profile = connected_profile(webex, receiver, email, "webex")
+    answer = created_meeting(webex, token, profile, "webex")
+    assert answer["profile_id"] == profile["profile_id"]
     meeting = webex.simulator("webex").meetings[answer["meeting_id"]]
     assert meeting["webLink"] == answer["join_url"]
     assert meeting["hostEmail"] == email  # hosted by the matched person, scheduled by the admin
@@ -49,10 +45,7 @@ def test_a_person_whose_sign_in_is_disabled_is_not_connected(
     webex: FlowStack, receiver: CallbackReceiver
 ) -> None:
     email = webex.info["demo"]["webex_inactive"][0]
-    token = account(webex, receiver, email)
-    (profile,) = profiles(webex, token, "webex")
-    assert profile["profile_connected"] is False and "profile_relink_url" not in profile
-    error = refusal(create_meeting(webex, token, profile["profile_id"]))
+    error = not_connected_refusal(webex, receiver, email, "webex")
     assert error["key"] == "errors.profile_not_connected" and "inactive" in error["description"]
 
 
@@ -60,13 +53,8 @@ def test_a_host_without_a_meetings_licence_gets_422_with_the_remedy(
     webex: FlowStack, receiver: CallbackReceiver
 ) -> None:
     email = webex.info["demo"]["webex_active"][2]
-    token = account(webex, receiver, email)
-    (profile,) = profiles(webex, token, "webex")
-    assert profile["profile_connected"] is True
-    unlicensed = httpx.patch(
-        f"{simulator_url(webex, 'webex')}/_sim/users/{email}", json={"meetings_licensed": False}
-    )
-    assert unlicensed.status_code == 200, unlicensed.text
+    token, profile = connected_profile(webex, receiver, email, "webex")
+    change_sim_user(webex, "webex", email, {"meetings_licensed": False})
     error = refusal(create_meeting(webex, token, profile["profile_id"]))
     assert error["key"] == "errors.host_unlicensed"
     assert error["description"] == "webex: assign the user a Webex licence"
@@ -75,16 +63,6 @@ def test_a_host_without_a_meetings_licence_gets_422_with_the_remedy(
 def test_an_expired_access_token_is_refreshed_and_the_same_refresh_token_kept(
     webex: FlowStack, receiver: CallbackReceiver
 ) -> None:
-    email = webex.info["demo"]["webex_active"][3]
-    token = account(webex, receiver, email)
-    (profile,) = profiles(webex, token, "webex")
-    before = stored_tokens(webex, "webex_enterprise")
-    sim = webex.simulator("webex")
-    sim.clear_requests()
-    sim.advance_clock(sim.access_token_ttl_seconds + 1)  # Webex now refuses the stored access token
-    created = create_meeting(webex, token, profile["profile_id"])
-    assert created.status_code == 201, created.text  # 401, one refresh, the create again
-    assert len(refresh_grants(webex, "webex")) == 1
-    after = stored_tokens(webex, "webex_enterprise")
-    assert after["access_token"] != before["access_token"]
+    token, profile = matched_profile(webex, receiver, webex.info["demo"]["webex_active"][3], "webex")
+    before, after = tokens_around_a_refresh(webex, token, profile, "webex", "webex_enterprise")
     assert after["refresh_token"] == before["refresh_token"]  # Webex answers with the same one
