@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from tests.delegated.conftest import CallbackReceiver, delegated_stack, receiver
-from tests.flow.harness import Browser, FlowStack
+from tests.flow.harness import Browser, FlowStack, wait_for
 from tests.matching.test_matching_flow import account_token
 
 __all__ = ["delegated_stack", "receiver"]
@@ -118,6 +118,18 @@ def stored_tokens(flow: FlowStack, conferencing_provider_name: str) -> dict[str,
     (connection,) = [c for c in connections(flow) if c["provider_name"] == conferencing_provider_name]
     secret = flow.aws("secretsmanager").get_secret_value(SecretId=connection["secret_arn"])
     return dict(json.loads(secret["SecretString"]))
+
+
+def wait_link_sync_ended(flow: FlowStack, connection_id: str) -> None:
+    """Until the sync the link queued (docs/sync.md) is done or failed: its provider calls are over."""
+    from orgconnect import runtime
+    from orgconnect.store.directory import sync_key
+
+    def ended() -> bool:
+        item = runtime.get_store().read(sync_key(connection_id))
+        return item is not None and item.get("state") in ("done", "failed")
+
+    wait_for(ended, timeout=60)
 
 
 def refresh_grants(flow: FlowStack, simulator: str) -> list[dict[str, Any]]:

@@ -11,6 +11,7 @@ import pytest
 
 from tests.flow.harness import Browser, FlowStack
 from tests.flow.s2s_helpers import COLLECTION, redeem
+from tests.providers_e2e.conftest import wait_link_sync_ended
 
 SIMULATOR = {
     "google_meet": "google",
@@ -31,6 +32,7 @@ def test_removal_revokes_where_the_provider_offers_it(delegated_stack: FlowStack
     secret = flow.aws("secretsmanager").get_secret_value(SecretId=connection["secret_arn"])
     refresh_token = json.loads(secret["SecretString"])["refresh_token"]
     assert [name for name in flow.connection_secrets() if name.endswith(connection["connection_id"])]
+    wait_link_sync_ended(flow, connection["connection_id"])  # its listing calls are not the removal's
     sim = flow.simulator(SIMULATOR[provider_name])
     sim.clear_requests()
 
