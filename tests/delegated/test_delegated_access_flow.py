@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 
 from tests.delegated.conftest import CALLBACK_ATTEMPTS, CallbackReceiver
-from tests.flow.harness import Browser, Client, FlowStack, wait_for
+from tests.flow.harness import Browser, FlowStack, wait_for
 
 
 def request_access(flow: FlowStack, body: dict[str, Any], token: str | None = None) -> httpx.Response:
@@ -170,12 +170,7 @@ def test_an_email_of_a_second_tenant_linked_to_the_ou_is_found_through_it(
     delegated_stack: FlowStack, receiver: CallbackReceiver
 ) -> None:
     flow = delegated_stack
-    demo = Client(
-        flow.info["client_id"],
-        flow.info["client_secret"],
-        flow.info["redirect_uri"],
-        flow.info["service_account_id"],
-    )
+    demo = flow.demo_client()
     # Seed 002: the administrator links the Microsoft 365 tenant to the service account's OU.
     browser = Browser(flow)
     start = browser.get(flow.authorize_url(demo, provider=None, capability="calendars"))

@@ -38,6 +38,13 @@ class FlowStack:
         assert self.stack.aws is not None
         return self.stack.aws.client(service)
 
+    def demo_client(self) -> Client:
+        """The demo integrator and its service account (Google Workspace ``example.com``)."""
+        info = self.info
+        return Client(
+            info["client_id"], info["client_secret"], info["redirect_uri"], info["service_account_id"]
+        )
+
     def new_client(
         self,
         *,

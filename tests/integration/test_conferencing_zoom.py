@@ -5,14 +5,14 @@ call, a meeting whose join_url the simulator serves back, and Zoom's refusals as
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 
-from devstack.servers import RunningServer, serve_wsgi
+from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.conferencing import (
     DirectoryUser,
@@ -26,6 +26,7 @@ from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.retry import RetryPolicy
 from orgconnect.providers.zoom import ZoomApi
 from orgconnect.providers.zoom_conferencing import ZoomConferencing
+from tests.wsgi_slot import Slot, slot_server
 
 CLOCK_START = 1_700_000_000.0
 REQUEST = MeetingRequest(
@@ -36,23 +37,10 @@ REQUEST = MeetingRequest(
 )
 
 
-class Slot:
-    """One server for the module; each test plugs in a fresh simulator."""
-
-    def __init__(self) -> None:
-        self.app: Callable[..., Any] | None = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[RunningServer, Slot]]:
-    slot = Slot()
-    server = serve_wsgi(slot, name="conferencing-zoom")
-    yield server, slot
-    server.stop()
+    with slot_server("conferencing-zoom") as served:
+        yield served
 
 
 def zoom_adapter(

@@ -5,7 +5,7 @@ Tenacity's sleep is a recorder: the tests never wait for a backoff."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,7 +13,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from devstack.servers import RunningServer, serve_wsgi
+from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.model import ProviderApp
 from orgconnect.domain.provider_model import (
@@ -27,28 +27,16 @@ from orgconnect.domain.provider_model import (
 from orgconnect.providers.api import Timeouts, close_pooled_clients
 from orgconnect.providers.retry import RetryPolicy
 from orgconnect.providers.zoom import ZoomApi, ZoomProvider
+from tests.wsgi_slot import Slot, slot_server
 
 CLOCK_START = 1_700_000_000.0  # the simulator's frozen clock
 CALLBACK = "http://127.0.0.1:8000/oauth/callback/zoom"
 
 
-class Slot:
-    """One server for the module; each test plugs in a fresh simulator."""
-
-    def __init__(self) -> None:
-        self.app: Callable[..., Any] | None = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[RunningServer, Slot]]:
-    slot = Slot()
-    server = serve_wsgi(slot, name="provider-api-zoom")
-    yield server, slot
-    server.stop()
+    with slot_server("provider-api-zoom") as served:
+        yield served
 
 
 @dataclass

@@ -14,13 +14,13 @@ fake clock that moves only when the client sleeps, so the quotas bite without an
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from devstack.servers import RunningServer, serve_wsgi
+from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator
 from devstack.simulators.zoom_model import Plan
 from orgconnect.domain.conferencing import DirectoryUser, MeetingRequest, UserStatus
@@ -29,43 +29,17 @@ from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.rate_limit import RateLimitExhausted
 from orgconnect.providers.zoom import ZoomApi
 from orgconnect.providers.zoom_conferencing import LISTED_STATUSES, ListingCursorExpired, ZoomConferencing
+from tests.sleeping_clock import SleepingClock
+from tests.wsgi_slot import Slot, slot_server
 
 START = 1_700_000_000.5
 USERS = 10_000
 
 
-class SharedClock:
-    """Epoch seconds for the simulator and the client; the client's sleeps move it."""
-
-    def __init__(self) -> None:
-        self.now = START
-        self.slept: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-
-
-class Slot:
-    """One server for the module; each test plugs in a fresh simulator."""
-
-    def __init__(self) -> None:
-        self.app: Callable[..., Any] | None = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        assert self.app is not None
-        return self.app(environ, start_response)
-
-
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[RunningServer, Slot]]:
-    slot = Slot()
-    server = serve_wsgi(slot, name="rate-limited-listing")
-    yield server, slot
-    server.stop()
+    with slot_server("rate-limited-listing") as served:
+        yield served
 
 
 @pytest.fixture(autouse=True)
@@ -76,9 +50,9 @@ def _fresh_pool() -> Iterator[None]:
 
 def listing(
     served: tuple[RunningServer, Slot], *, account_plan: Plan, client_plan: str | None
-) -> tuple[ZoomSimulator, SharedClock, ZoomConferencing]:
+) -> tuple[ZoomSimulator, SleepingClock, ZoomConferencing]:
     server, slot = served
-    clock = SharedClock()
+    clock = SleepingClock(START)
     sim = ZoomSimulator(clock=clock, plan=account_plan, zoom_users=USERS)
     slot.app = sim
     info = sim.dev_info(server.url)
@@ -170,12 +144,12 @@ def test_a_users_daily_meeting_limit_fails_that_call_and_the_listing_goes_on(
     )
     for _ in range(100):
         zoom.create_meeting(user, request)
-    slept = len(clock.slept)
+    slept = len(clock.sleeps)
     with pytest.raises(RateLimitExhausted) as raised:
         zoom.create_meeting(user, request)
     assert raised.value.description.startswith("Zoom: the daily limit of this call (Medium) of 100 requests")
     assert raised.value.retry_after is not None and raised.value.retry_after > 0
-    assert len(clock.slept) == slept  # no sleeping until midnight, no retry
+    assert len(clock.sleeps) == slept  # no sleeping until midnight, no retry
     creates = [r for r in sim.requests() if r["method"] == "POST"]
     assert [r["status"] for r in creates[-2:]] == [201, 429] and len(creates) == 101
     assert len(list(zoom.list_users())) == USERS  # the account's Medium quota is not stopped

@@ -5,7 +5,7 @@ import httpx
 import pytest
 
 from tests.delegated.conftest import delegated_stack, receiver
-from tests.flow.harness import Browser, Client, FlowStack, wait_for
+from tests.flow.harness import Browser, FlowStack, wait_for
 
 __all__ = ["delegated_stack", "receiver", "zoom_linked"]
 
@@ -15,12 +15,7 @@ def zoom_linked(delegated_stack: FlowStack) -> FlowStack:
     """The demo OU (the service account's) with a Zoom connection whose directory the link's sync
     listed (once, through the sync worker), and an empty Zoom request log."""
     flow = delegated_stack
-    demo = Client(
-        flow.info["client_id"],
-        flow.info["client_secret"],
-        flow.info["redirect_uri"],
-        flow.info["service_account_id"],
-    )
+    demo = flow.demo_client()
     base = flow.info["simulators"]["zoom"]["base_url"]
     assert httpx.delete(f"{base}/_sim/requests").status_code < 300
     outcome = Browser(flow).run(flow.authorize_url(demo, provider="zoom_enterprise"))

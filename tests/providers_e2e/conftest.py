@@ -6,6 +6,9 @@ of several providers: the tests pick theirs by provider name."""
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,23 +16,17 @@ import httpx
 import pytest
 
 from tests.delegated.conftest import CallbackReceiver, delegated_stack, receiver
-from tests.flow.harness import Browser, Client, FlowStack
+from tests.flow.harness import Browser, FlowStack
 from tests.matching.test_matching_flow import account_token
 
 __all__ = ["delegated_stack", "receiver"]
-
-
-def demo_client(flow: FlowStack) -> Client:
-    """The demo integrator and its service account (Google Workspace ``example.com``)."""
-    info = flow.info
-    return Client(info["client_id"], info["client_secret"], info["redirect_uri"], info["service_account_id"])
 
 
 def link(flow: FlowStack, conferencing_provider_name: str) -> dict[str, Any]:
     """The OU flow with ``conferencing_provider_name`` (the simulator's administrator consents);
     returns the OU's new connection item."""
     before = {c["connection_id"] for c in connections(flow)}
-    outcome = Browser(flow).run(flow.authorize_url(demo_client(flow), provider=conferencing_provider_name))
+    outcome = Browser(flow).run(flow.authorize_url(flow.demo_client(), provider=conferencing_provider_name))
     assert outcome.kind == "code", outcome.text
     (added,) = [
         c
@@ -101,7 +98,7 @@ def microsoft_tenant(delegated_stack: FlowStack) -> FlowStack:
     calendar tenant, so its people get delegated access (they are the Teams users)."""
     flow = delegated_stack
     browser = Browser(flow)
-    start = browser.get(flow.authorize_url(demo_client(flow), provider=None, capability="calendars"))
+    start = browser.get(flow.authorize_url(flow.demo_client(), provider=None, capability="calendars"))
     microsoft = flow.simulator("microsoft")
     admin = next(u.user_principal_name for u in microsoft.users.values() if microsoft.is_global_admin(u))
     outcome = browser.drive(
@@ -130,3 +127,105 @@ def refresh_grants(flow: FlowStack, simulator: str) -> list[dict[str, Any]]:
         for e in flow.simulator(simulator).requests()
         if e.get("kind") == "request" and (e.get("params") or {}).get("grant_type") == "refresh_token"
     ]
+
+
+@dataclass(frozen=True)
+class LinkedProvider:
+    """The demo OU linked to one conferencing provider, and what its tests do there: delegated
+    access for a demo person, their profile of the provider, a meeting, the provider's switches."""
+
+    flow: FlowStack
+    receiver: CallbackReceiver
+    connection_provider: str  # the connection's provider_name (``webex_enterprise``)
+    profile_provider: str  # its profiles' provider_name (``webex``)
+    simulator_name: str  # ``webex``
+
+    @property
+    def sim(self) -> Any:
+        return self.flow.simulator(self.simulator_name)
+
+    def demo(self, group: str) -> list[str]:
+        """The demo people of ``group`` (``webex_active``): the stack's seed data."""
+        return list(self.flow.info["demo"][group])
+
+    def matched_profile(self, email: str) -> tuple[str, dict[str, Any]]:
+        """Delegated access for ``email`` and its one profile of the provider: (token, profile)."""
+        token = account(self.flow, self.receiver, email)
+        (profile,) = profiles(self.flow, token, self.profile_provider)
+        return token, profile
+
+    def connected_profile(self, email: str) -> tuple[str, dict[str, Any]]:
+        """``matched_profile``, checked connected and named by ``email``."""
+        token, profile = self.matched_profile(email)
+        assert profile["profile_connected"] is True and profile["profile_name"] == email
+        return token, profile
+
+    def create_meeting(self, access_token: str, profile: dict[str, Any]) -> httpx.Response:
+        return create_meeting(self.flow, access_token, profile["profile_id"])
+
+    def created_meeting(self, access_token: str, profile: dict[str, Any]) -> dict[str, Any]:
+        """``POST /v1/conferencing`` for ``profile``, checked 201 of the provider: its ``conferencing``."""
+        created = self.create_meeting(access_token, profile)
+        assert created.status_code == 201, created.text
+        answer = created.json()["conferencing"]
+        assert answer["provider_name"] == self.profile_provider
+        return dict(answer)
+
+    def refusal(self, access_token: str, profile: dict[str, Any]) -> dict[str, Any]:
+        """The one ``profile_id`` error of the 422 a meeting for ``profile`` gets."""
+        return refusal(self.create_meeting(access_token, profile))
+
+    def not_connected_refusal(self, email: str) -> dict[str, Any]:
+        """``matched_profile``, checked not connected without a relink url: the 422 of a meeting."""
+        token, profile = self.matched_profile(email)
+        assert profile["profile_connected"] is False and "profile_relink_url" not in profile
+        return self.refusal(token, profile)
+
+    def change_user(self, email: str, changes: dict[str, Any]) -> None:
+        """``PATCH /_sim/users/{email}``: a change an administrator makes at the provider."""
+        answer = httpx.patch(
+            f"{simulator_url(self.flow, self.simulator_name)}/_sim/users/{email}", json=changes
+        )
+        assert answer.status_code == 200, answer.text
+
+    @contextmanager
+    def option_off(self, option: str) -> Iterator[None]:
+        """A boolean provider switch off for the block, on again after it."""
+        sim_options(self.flow, self.simulator_name, {option: False})
+        try:
+            yield
+        finally:
+            sim_options(self.flow, self.simulator_name, {option: True})
+
+    def stored_tokens(self) -> dict[str, Any]:
+        return stored_tokens(self.flow, self.connection_provider)
+
+    def tokens_around_a_refresh(
+        self, access_token: str, profile: dict[str, Any]
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """The stored tokens before and after a meeting made once the provider's access tokens
+        expired (401, one refresh, the create again); checked: one refresh grant, a new access token."""
+        before = self.stored_tokens()
+        self.sim.clear_requests()
+        self.sim.advance_clock(self.sim.access_token_ttl_seconds + 1)  # the stored access token is refused
+        created = self.create_meeting(access_token, profile)
+        assert created.status_code == 201, created.text
+        assert len(refresh_grants(self.flow, self.simulator_name)) == 1
+        after = self.stored_tokens()
+        assert after["access_token"] != before["access_token"]
+        return before, after
+
+
+def linked_provider(
+    flow: FlowStack,
+    receiver: CallbackReceiver,
+    connection_provider: str,
+    *,
+    profile_provider: str | None = None,
+    simulator: str,
+) -> LinkedProvider:
+    """Links ``connection_provider`` to the demo OU (the OU flow): the LinkedProvider."""
+    link(flow, connection_provider)
+    return LinkedProvider(
+        flow, receiver, connection_provider, profile_provider or connection_provider, simulator
+    )

@@ -6,69 +6,42 @@ a host deactivated after matching gets a 422 naming the remedy."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
-from tests.providers_e2e.conftest import (
-    account,
-    create_meeting,
-    link,
-    profiles,
-    refresh_grants,
-    refusal,
-    simulator_url,
-    stored_tokens,
-)
+from tests.providers_e2e.conftest import LinkedProvider, linked_provider
 
 
 @pytest.fixture(scope="module")
-def indeed(delegated_stack: FlowStack) -> FlowStack:
-    link(delegated_stack, "indeed")
-    return delegated_stack
+def indeed(delegated_stack: FlowStack, receiver: CallbackReceiver) -> LinkedProvider:
+    return linked_provider(delegated_stack, receiver, "indeed", simulator="indeed")
 
 
 def test_an_active_user_gets_a_connected_profile_and_an_interview_indeed_holds(
-    indeed: FlowStack, receiver: CallbackReceiver
+    indeed: LinkedProvider,
 ) -> None:
-    email = indeed.info["demo"]["indeed_active"][5]
-    token = account(indeed, receiver, email)
-    (profile,) = profiles(indeed, token, "indeed")
-    assert profile["profile_connected"] is True and profile["profile_name"] == email
-    created = create_meeting(indeed, token, profile["profile_id"])
-    assert created.status_code == 201, created.text
-    answer = created.json()["conferencing"]
-    assert answer["provider_name"] == "indeed"
-    interview = indeed.simulator("indeed").interviews[answer["meeting_id"]]
+    email = indeed.demo("indeed_active")[5]
+    token, profile = indeed.connected_profile(email)
+    answer = indeed.created_meeting(token, profile)
+    interview = indeed.sim.interviews[answer["meeting_id"]]
     assert interview["joinUrl"] == answer["join_url"]
-    assert interview["hostUserId"] == indeed.simulator("indeed").find_user(email).id
+    assert interview["hostUserId"] == indeed.sim.find_user(email).id
 
 
-def test_deactivated_and_invited_users_are_not_connected(
-    indeed: FlowStack, receiver: CallbackReceiver
-) -> None:
-    token = account(indeed, receiver, indeed.info["demo"]["indeed_deactivated"][0])
-    (profile,) = profiles(indeed, token, "indeed")
+def test_deactivated_and_invited_users_are_not_connected(indeed: LinkedProvider) -> None:
+    _, profile = indeed.matched_profile(indeed.demo("indeed_deactivated")[0])
     assert profile["profile_connected"] is False and "profile_relink_url" not in profile
-    token = account(indeed, receiver, indeed.info["demo"]["indeed_invited"][0])
-    (profile,) = profiles(indeed, token, "indeed")
+    _, profile = indeed.matched_profile(indeed.demo("indeed_invited")[0])
     assert profile["profile_connected"] is False
     assert profile["profile_relink_url"] == "https://employers.indeed.com/"
 
 
-def test_a_host_deactivated_after_matching_gets_422_with_the_remedy(
-    indeed: FlowStack, receiver: CallbackReceiver
-) -> None:
-    email = indeed.info["demo"]["indeed_active"][6]
-    token = account(indeed, receiver, email)
-    (profile,) = profiles(indeed, token, "indeed")
-    assert profile["profile_connected"] is True
-    gone = httpx.patch(
-        f"{simulator_url(indeed, 'indeed')}/_sim/users/{email}", json={"status": "deactivated"}
-    )
-    assert gone.status_code == 200, gone.text
-    error = refusal(create_meeting(indeed, token, profile["profile_id"]))
+def test_a_host_deactivated_after_matching_gets_422_with_the_remedy(indeed: LinkedProvider) -> None:
+    email = indeed.demo("indeed_active")[6]
+    token, profile = indeed.connected_profile(email)
+    indeed.change_user(email, {"status": "deactivated"})
+    error = indeed.refusal(token, profile)
     assert error["key"] == "errors.host_not_active"
     assert (
         error["description"] == "indeed: activate the user in Indeed (accept the invitation, or reactivate)"
@@ -76,17 +49,8 @@ def test_a_host_deactivated_after_matching_gets_422_with_the_remedy(
 
 
 def test_an_expired_access_token_is_refreshed_and_the_rotated_refresh_token_saved(
-    indeed: FlowStack, receiver: CallbackReceiver
+    indeed: LinkedProvider,
 ) -> None:
-    token = account(indeed, receiver, indeed.info["demo"]["indeed_active"][7])
-    (profile,) = profiles(indeed, token, "indeed")
-    before = stored_tokens(indeed, "indeed")
-    sim = indeed.simulator("indeed")
-    sim.clear_requests()
-    sim.advance_clock(sim.access_token_ttl_seconds + 1)
-    created = create_meeting(indeed, token, profile["profile_id"])
-    assert created.status_code == 201, created.text
-    assert len(refresh_grants(indeed, "indeed")) == 1
-    after = stored_tokens(indeed, "indeed")
-    assert after["access_token"] != before["access_token"]
+    token, profile = indeed.matched_profile(indeed.demo("indeed_active")[7])
+    before, after = indeed.tokens_around_a_refresh(token, profile)
     assert after["refresh_token"] != before["refresh_token"]  # rotated, and the new one saved

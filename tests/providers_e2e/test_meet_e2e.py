@@ -12,77 +12,45 @@ import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
-from tests.providers_e2e.conftest import (
-    account,
-    create_meeting,
-    link,
-    profiles,
-    refresh_grants,
-    refusal,
-    sim_options,
-    stored_tokens,
-)
+from tests.providers_e2e.conftest import LinkedProvider, linked_provider
 
 
 @pytest.fixture(scope="module")
-def meet(delegated_stack: FlowStack) -> FlowStack:
-    link(delegated_stack, "google_meet")
-    return delegated_stack
+def meet(delegated_stack: FlowStack, receiver: CallbackReceiver) -> LinkedProvider:
+    return linked_provider(
+        delegated_stack, receiver, "google_meet", profile_provider="google_meet_api", simulator="google"
+    )
 
 
 @pytest.fixture
-def meet_api_disabled(meet: FlowStack) -> Iterator[None]:
-    sim_options(meet, "google", {"meet_api_enabled": False})
-    yield
-    sim_options(meet, "google", {"meet_api_enabled": True})
+def meet_api_disabled(meet: LinkedProvider) -> Iterator[None]:
+    with meet.option_off("meet_api_enabled"):
+        yield
 
 
-def test_an_active_user_gets_a_connected_profile_and_a_space_meet_holds(
-    meet: FlowStack, receiver: CallbackReceiver
-) -> None:
-    email = meet.info["demo"]["google_meet_active"][3]
-    token = account(meet, receiver, email)
-    (profile,) = profiles(meet, token, "google_meet_api")
-    assert profile["profile_connected"] is True and profile["profile_name"] == email
-    created = create_meeting(meet, token, profile["profile_id"])
-    assert created.status_code == 201, created.text
-    answer = created.json()["conferencing"]
-    assert answer["provider_name"] == "google_meet_api"
-    spaces = {s["meetingCode"]: s for s in meet.simulator("google").spaces.values()}
+def test_an_active_user_gets_a_connected_profile_and_a_space_meet_holds(meet: LinkedProvider) -> None:
+    token, profile = meet.connected_profile(meet.demo("google_meet_active")[3])
+    answer = meet.created_meeting(token, profile)
+    spaces = {s["meetingCode"]: s for s in meet.sim.spaces.values()}
     assert spaces[answer["meeting_id"]]["meetingUri"] == answer["join_url"]
 
 
-def test_a_suspended_user_is_not_connected(meet: FlowStack, receiver: CallbackReceiver) -> None:
-    (email,) = meet.info["demo"]["google_meet_suspended"]
-    token = account(meet, receiver, email)
-    (profile,) = profiles(meet, token, "google_meet_api")
-    assert profile["profile_connected"] is False and "profile_relink_url" not in profile
-    error = refusal(create_meeting(meet, token, profile["profile_id"]))
+def test_a_suspended_user_is_not_connected(meet: LinkedProvider) -> None:
+    (email,) = meet.demo("google_meet_suspended")
+    error = meet.not_connected_refusal(email)
     assert error["key"] == "errors.profile_not_connected" and "inactive" in error["description"]
 
 
 def test_with_the_meet_api_off_the_422_names_the_remedy(
-    meet: FlowStack, receiver: CallbackReceiver, meet_api_disabled: None
+    meet: LinkedProvider, meet_api_disabled: None
 ) -> None:
-    token = account(meet, receiver, meet.info["demo"]["google_meet_active"][4])
-    (profile,) = profiles(meet, token, "google_meet_api")
-    error = refusal(create_meeting(meet, token, profile["profile_id"]))
+    token, profile = meet.matched_profile(meet.demo("google_meet_active")[4])
+    error = meet.refusal(token, profile)
     assert error["key"] == "errors.api_disabled"
     assert "enable the Google Meet REST API" in error["description"]
 
 
-def test_an_expired_access_token_is_refreshed_and_the_refresh_token_kept(
-    meet: FlowStack, receiver: CallbackReceiver
-) -> None:
-    token = account(meet, receiver, meet.info["demo"]["google_meet_active"][5])
-    (profile,) = profiles(meet, token, "google_meet_api")
-    before = stored_tokens(meet, "google_meet")
-    sim = meet.simulator("google")
-    sim.clear_requests()
-    sim.advance_clock(sim.access_token_ttl_seconds + 1)
-    created = create_meeting(meet, token, profile["profile_id"])
-    assert created.status_code == 201, created.text
-    assert len(refresh_grants(meet, "google")) == 1
-    after = stored_tokens(meet, "google_meet")
-    assert after["access_token"] != before["access_token"]
+def test_an_expired_access_token_is_refreshed_and_the_refresh_token_kept(meet: LinkedProvider) -> None:
+    token, profile = meet.matched_profile(meet.demo("google_meet_active")[5])
+    before, after = meet.tokens_around_a_refresh(token, profile)
     assert after["refresh_token"] == before["refresh_token"]  # Google does not rotate

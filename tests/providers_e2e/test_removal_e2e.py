@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from tests.flow.harness import Browser, FlowStack, wait_for
+from tests.flow.harness import Browser, FlowStack
 from tests.flow.s2s_helpers import COLLECTION, redeem
 
 SIMULATOR = {
@@ -31,12 +31,7 @@ def test_removal_revokes_where_the_provider_offers_it(delegated_stack: FlowStack
     secret = flow.aws("secretsmanager").get_secret_value(SecretId=connection["secret_arn"])
     refresh_token = json.loads(secret["SecretString"])["refresh_token"]
     assert [name for name in flow.connection_secrets() if name.endswith(connection["connection_id"])]
-    if provider_name != "indeed":  # the link queued the directory's sync (docs/sync.md): let it end
-        sync_pk = f"DIRECTORY#{connection['connection_id']}"
-        wait_for(
-            lambda: any(i["sk"] == "SYNC" and i.get("state") == "done" for i in flow.table_items(sync_pk)),
-            timeout=30,
-        )
+    flow.wait_sync_ended(connection["connection_id"])  # its listing calls are not the removal's
     sim = flow.simulator(SIMULATOR[provider_name])
     sim.clear_requests()
 

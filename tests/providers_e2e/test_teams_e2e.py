@@ -13,98 +13,69 @@ import pytest
 
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import FlowStack
-from tests.providers_e2e.conftest import (
-    account,
-    create_meeting,
-    link,
-    profiles,
-    refusal,
-    sim_options,
-    stored_tokens,
-)
+from tests.providers_e2e.conftest import LinkedProvider, linked_provider
 
 
 @pytest.fixture(scope="module")
-def teams(microsoft_tenant: FlowStack) -> FlowStack:
+def teams(microsoft_tenant: FlowStack, receiver: CallbackReceiver) -> LinkedProvider:
     microsoft_tenant.simulator("microsoft").clear_requests()  # keep the ms_teams link's requests only
-    link(microsoft_tenant, "ms_teams")
-    return microsoft_tenant
+    return linked_provider(microsoft_tenant, receiver, "ms_teams", simulator="microsoft")
 
 
 @pytest.fixture
-def no_access_policy(teams: FlowStack) -> Iterator[None]:
-    sim_options(teams, "microsoft", {"teams_application_access_policy": False})
-    yield
-    sim_options(teams, "microsoft", {"teams_application_access_policy": True})
+def no_access_policy(teams: LinkedProvider) -> Iterator[None]:
+    with teams.option_off("teams_application_access_policy"):
+        yield
 
 
-def test_the_link_asks_default_and_the_admin_consent_is_tenant_wide(teams: FlowStack) -> None:
-    microsoft = teams.simulator("microsoft")
-    app_id = teams.info["simulators"]["microsoft"]["oauth_client_id"]
-    consent = microsoft.consents[app_id]
+def test_the_link_asks_default_and_the_admin_consent_is_tenant_wide(teams: LinkedProvider) -> None:
+    app_id = teams.flow.info["simulators"]["microsoft"]["oauth_client_id"]
+    consent = teams.sim.consents[app_id]
     assert {"OnlineMeetings.ReadWrite.All", "User.Read.All"} <= consent.roles
     asked = [
         str(e["params"].get("scope", ""))
-        for e in microsoft.requests()
+        for e in teams.sim.requests()
         if e.get("kind") == "request" and str(e.get("path", "")).endswith("/oauth2/v2.0/authorize")
     ]
     assert asked and all("https://graph.microsoft.com/.default" in scope.split() for scope in asked)
 
 
-def test_a_licensed_user_gets_a_connected_profile_and_a_meeting_teams_holds(
-    teams: FlowStack, receiver: CallbackReceiver
-) -> None:
-    email = teams.info["demo"]["ms_teams_active"][1]
-    token = account(teams, receiver, email)
-    (profile,) = profiles(teams, token, "ms_teams")
-    assert profile["profile_connected"] is True and profile["profile_name"] == email
-    created = create_meeting(teams, token, profile["profile_id"])
-    assert created.status_code == 201, created.text
-    answer = created.json()["conferencing"]
-    assert answer["provider_name"] == "ms_teams"
-    meeting = teams.simulator("microsoft").meetings[answer["meeting_id"]]
+def test_a_licensed_user_gets_a_connected_profile_and_a_meeting_teams_holds(teams: LinkedProvider) -> None:
+    email = teams.demo("ms_teams_active")[1]
+    token, profile = teams.connected_profile(email)
+    answer = teams.created_meeting(token, profile)
+    meeting = teams.sim.meetings[answer["meeting_id"]]
     assert meeting["joinWebUrl"] == answer["join_url"]
     assert meeting["participants"]["organizer"]["upn"] == email
     assert answer["password"] == meeting["joinMeetingIdSettings"]["passcode"]
 
 
-def test_a_user_without_a_teams_licence_is_not_connected(
-    teams: FlowStack, receiver: CallbackReceiver
-) -> None:
-    (email,) = teams.info["demo"]["ms_teams_unlicensed"]
-    token = account(teams, receiver, email)
-    (profile,) = profiles(teams, token, "ms_teams")
-    assert profile["profile_connected"] is False and "profile_relink_url" not in profile
-    error = refusal(create_meeting(teams, token, profile["profile_id"]))
+def test_a_user_without_a_teams_licence_is_not_connected(teams: LinkedProvider) -> None:
+    (email,) = teams.demo("ms_teams_unlicensed")
+    error = teams.not_connected_refusal(email)
     assert error["key"] == "errors.profile_not_connected" and "unlicensed" in error["description"]
 
 
 def test_without_an_application_access_policy_the_422_names_the_remedy(
-    teams: FlowStack, receiver: CallbackReceiver, no_access_policy: None
+    teams: LinkedProvider, no_access_policy: None
 ) -> None:
-    token = account(teams, receiver, teams.info["demo"]["ms_teams_active"][2])
-    (profile,) = profiles(teams, token, "ms_teams")
-    error = refusal(create_meeting(teams, token, profile["profile_id"]))
+    token, profile = teams.matched_profile(teams.demo("ms_teams_active")[2])
+    error = teams.refusal(token, profile)
     assert error["key"] == "errors.policy_required"
     assert "New-CsApplicationAccessPolicy" in error["description"]
     assert "Grant-CsApplicationAccessPolicy" in error["description"]
 
 
-def test_a_user_added_later_is_looked_up_with_a_refreshed_rotated_token(
-    teams: FlowStack, receiver: CallbackReceiver
-) -> None:
+def test_a_user_added_later_is_looked_up_with_a_refreshed_rotated_token(teams: LinkedProvider) -> None:
     """Meetings use an app-only token; the stored delegated token serves the directory. A user
     added after the listing is a miss, looked up with it once it has expired at Microsoft."""
-    microsoft = teams.simulator("microsoft")
     email = "new.hire@subsidiary.example"
-    microsoft.add_user({"email": email, "first_name": "New", "last_name": "Hire"})
-    before = stored_tokens(teams, "ms_teams")
-    microsoft.clear_requests()
-    microsoft.advance_clock(microsoft.access_token_ttl_seconds + 1)
-    token = account(teams, receiver, email)
-    (profile,) = profiles(teams, token, "ms_teams")
-    assert profile["profile_connected"] is True and profile["profile_name"] == email
-    after = stored_tokens(teams, "ms_teams")
+    teams.sim.add_user({"email": email, "first_name": "New", "last_name": "Hire"})
+    before = teams.stored_tokens()
+    teams.sim.clear_requests()
+    teams.sim.advance_clock(teams.sim.access_token_ttl_seconds + 1)
+    token, profile = teams.connected_profile(email)
+    after = teams.stored_tokens()
     assert after["access_token"] != before["access_token"]
     assert after["refresh_token"] != before["refresh_token"]  # Microsoft rotates; the new one saved
-    assert create_meeting(teams, token, profile["profile_id"]).status_code == 201
+    assert teams.create_meeting(token, profile).status_code == 201

@@ -11,7 +11,7 @@ import httpx
 import pytest
 
 from tests.delegated.conftest import delegated_stack, receiver
-from tests.flow.harness import Client, FlowStack
+from tests.flow.harness import FlowStack
 from tests.flow.s2s_helpers import OuToken, add_connection, make_ou_token, zoom_credentials
 
 __all__ = ["delegated_stack", "provisioned_ou", "receiver"]
@@ -37,12 +37,7 @@ class ProvisionedOu:
 @pytest.fixture(scope="package")
 def provisioned_ou(delegated_stack: FlowStack) -> ProvisionedOu:
     flow = delegated_stack
-    demo = Client(
-        flow.info["client_id"],
-        flow.info["client_secret"],
-        flow.info["redirect_uri"],
-        flow.info["service_account_id"],
-    )
+    demo = flow.demo_client()
     ou = make_ou_token(flow, demo)
     added = add_connection(flow, ou.access_token, zoom_credentials(flow))
     assert added.status_code == 201, added.text

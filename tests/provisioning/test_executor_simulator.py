@@ -7,13 +7,13 @@ Retry-After honoured; every action in the provisioning log."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
-from devstack.servers import RunningServer, serve_wsgi
+from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.connection_credentials import CredentialsMissing, LinkedConnection
@@ -34,23 +34,13 @@ from orgconnect.providers.zoom import ZoomApi
 from orgconnect.providers.zoom_users import ConnectionAccessTokens
 from orgconnect.workers.provisioning import EMAIL_LIMIT, NOT_MANAGED
 from tests.provisioning.fakes import CLOCK_START, CNX, OU, Rig, account, connection, rig
-
-
-class Slot:
-    def __init__(self) -> None:
-        self.app: Callable[..., Any] | None = None
-
-    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        assert self.app is not None
-        return self.app(environ, start_response)
+from tests.wsgi_slot import Slot, slot_server
 
 
 @pytest.fixture(scope="module")
 def served() -> Iterator[tuple[RunningServer, Slot]]:
-    slot = Slot()
-    server = serve_wsgi(slot, name="provisioning-zoom")
-    yield server, slot
-    server.stop()
+    with slot_server("provisioning-zoom") as served:
+        yield served
 
 
 @pytest.fixture

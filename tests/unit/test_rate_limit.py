@@ -19,26 +19,12 @@ from orgconnect.providers.rate_limit import (
     zoom_category,
     zoom_rate_table,
 )
+from tests.sleeping_clock import SleepingClock
 
 START = 1_700_000_000.25  # a quarter past a whole second: windows need not align with ours
 
 
-class FakeClock:
-    """Epoch seconds that only move when something sleeps."""
-
-    def __init__(self, start: float = START) -> None:
-        self.now = start
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
-
-
-def limiter(table: dict[str, CategoryLimits], clock: FakeClock, **options: float) -> RateLimiter:
+def limiter(table: dict[str, CategoryLimits], clock: SleepingClock, **options: float) -> RateLimiter:
     return RateLimiter(table, label="Zoom", clock=clock, sleep=clock.sleep, **options)
 
 
@@ -56,7 +42,7 @@ def most_in_any_window(times: list[float], width: float, offsets: int = 20) -> i
 
 
 def test_a_burst_up_to_the_quota_goes_at_once_and_the_next_call_waits_one_window() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("business")), clock)
     for _ in range(60):
         pacer.acquire("Medium")
@@ -66,7 +52,7 @@ def test_a_burst_up_to_the_quota_goes_at_once_and_the_next_call_waits_one_window
 
 
 def test_pacing_never_exceeds_the_quota_in_any_of_the_providers_windows() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("business")), clock)
     sent = []
     for _ in range(334):  # 100,000 users: 334 list calls
@@ -78,7 +64,7 @@ def test_pacing_never_exceeds_the_quota_in_any_of_the_providers_windows() -> Non
 
 
 def test_categories_are_paced_apart() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("pro")), clock)
     for _ in range(20):
         pacer.acquire("Medium")
@@ -90,7 +76,7 @@ def test_categories_are_paced_apart() -> None:
 
 
 def test_a_per_minute_quota_is_paced_per_minute() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("business")), clock, max_wait=120.0)
     sent = []
     for _ in range(45):
@@ -100,7 +86,7 @@ def test_a_per_minute_quota_is_paced_per_minute() -> None:
 
 
 def test_a_client_side_daily_count_stops_before_the_quota_is_passed() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter({"Medium": CategoryLimits(Quota(100), daily=3)}, clock)
     for _ in range(3):
         pacer.acquire("Medium")
@@ -117,7 +103,7 @@ def test_heavy_and_resource_intensive_share_one_daily_quota() -> None:
     table = zoom_rate_table("pro")
     assert table["Heavy"].daily == table["Resource-intensive"].daily == 30_000
     assert table["Heavy"].daily_pool == table["Resource-intensive"].daily_pool is not None
-    clock = FakeClock()
+    clock = SleepingClock(START)
     shared = CategoryLimits(None, daily=2, daily_pool="pool")
     pacer = limiter({"Heavy": shared, "Resource-intensive": shared}, clock)
     pacer.acquire("Heavy")
@@ -127,7 +113,7 @@ def test_heavy_and_resource_intensive_share_one_daily_quota() -> None:
 
 
 def test_a_qps_429_holds_its_category_for_retry_after_and_teaches_the_real_limit() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table(None)), clock)  # unknown plan: Pro, 20 Medium a second
     headers = {"x-ratelimit-category": "Medium", "x-ratelimit-type": "QPS", "x-ratelimit-limit": "10"}
     answer = pacer.observe("Medium", 429, headers, retry_after=0.75)
@@ -139,7 +125,7 @@ def test_a_qps_429_holds_its_category_for_retry_after_and_teaches_the_real_limit
 
 
 def test_the_retry_that_waited_out_the_hold_itself_does_not_wait_again() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("business")), clock)
     pacer.observe("Medium", 429, {"x-ratelimit-type": "QPS"}, retry_after=2.0)
     assert pacer.acquire("Medium", served_hold="Medium") == 0.0
@@ -147,7 +133,7 @@ def test_the_retry_that_waited_out_the_hold_itself_does_not_wait_again() -> None
 
 
 def test_the_providers_category_header_names_the_held_quota() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("business")), clock)
     answer = pacer.observe("Medium", 429, {"x-ratelimit-category": "Light"}, retry_after=None)
     assert answer is not None and answer.category == "Light"
@@ -156,7 +142,7 @@ def test_the_providers_category_header_names_the_held_quota() -> None:
 
 
 def test_a_daily_answer_marks_the_quota_used_up_until_retry_after() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("pro")), clock)
     headers = {
         "x-ratelimit-category": "Heavy",
@@ -179,7 +165,7 @@ def test_a_daily_answer_marks_the_quota_used_up_until_retry_after() -> None:
 
 
 def test_remaining_zero_of_a_daily_quota_on_a_success_stops_the_next_call() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("free")), clock)
     headers = {"x-ratelimit-type": "Daily-limit", "x-ratelimit-limit": "2000", "x-ratelimit-remaining": "0"}
     assert pacer.observe("Medium", 200, headers, retry_after=None) is None
@@ -189,7 +175,7 @@ def test_remaining_zero_of_a_daily_quota_on_a_success_stops_the_next_call() -> N
 
 
 def test_a_wait_longer_than_max_wait_fails_at_once_and_takes_no_slot() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("business")), clock, max_wait=5.0)
     pacer.observe("Medium", 429, {"x-ratelimit-type": "QPS"}, retry_after=60.0)
     with pytest.raises(RateLimitExhausted) as raised:
@@ -201,7 +187,7 @@ def test_a_wait_longer_than_max_wait_fails_at_once_and_takes_no_slot() -> None:
 def test_a_provider_without_published_quotas_is_not_paced_but_its_429s_hold() -> None:
     assert provider_rate_table("microsoft", None) is None
     assert provider_category("webex", "GET", "/v1/people") == DEFAULT_CATEGORY
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = RateLimiter(None, clock=clock, sleep=clock.sleep)
     for _ in range(1000):
         pacer.acquire(DEFAULT_CATEGORY)
@@ -240,7 +226,7 @@ def test_zoom_plans_and_their_names() -> None:
 
 
 def test_a_daily_limit_of_one_user_or_endpoint_does_not_stop_the_accounts_other_calls() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     pacer = limiter(dict(zoom_rate_table("business")), clock)
     headers = {  # Zoom's 101st meeting create of one user in a day
         "x-ratelimit-category": "Medium",

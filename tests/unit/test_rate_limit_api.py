@@ -18,6 +18,7 @@ from orgconnect.providers.microsoft import GraphApi
 from orgconnect.providers.rate_limit import RateLimitExhausted, forget_shared_limiters
 from orgconnect.providers.webex import WebexApi
 from orgconnect.providers.zoom import ZoomApi
+from tests.sleeping_clock import SleepingClock
 
 BASE = "https://provider.test"
 APP = ProviderApp("client id", "secret")
@@ -31,21 +32,6 @@ ZOOM_DAILY_HEADERS = {  # Zoom's documented daily-limit 429 (providers reference
     "X-RateLimit-Remaining": "0",
     "Retry-After": "2023-11-15T00:00:00Z",
 }
-
-
-class FakeClock:
-    """Epoch seconds that only move when the client sleeps."""
-
-    def __init__(self) -> None:
-        self.now = START
-        self.sleeps: list[float] = []
-
-    def __call__(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.sleeps.append(seconds)
-        self.now += seconds
 
 
 class Scripted:
@@ -67,7 +53,7 @@ def _fresh() -> Iterator[None]:
     forget_shared_limiters()
 
 
-def client(cls: type[ProviderApi], script: Scripted, clock: FakeClock, **kwargs: Any) -> ProviderApi:
+def client(cls: type[ProviderApi], script: Scripted, clock: SleepingClock, **kwargs: Any) -> ProviderApi:
     return cls(
         APP,
         TOKENS,
@@ -80,7 +66,7 @@ def client(cls: type[ProviderApi], script: Scripted, clock: FakeClock, **kwargs:
 
 
 def test_list_calls_are_paced_to_the_plans_medium_quota() -> None:
-    clock, script = FakeClock(), Scripted(OK)
+    clock, script = SleepingClock(START), Scripted(OK)
     zoom = client(ZoomApi, script, clock, rate_plan="free")  # Medium: 2 a second
     for _ in range(3):
         zoom.get("/v2/users", params={"status": "active"})
@@ -92,7 +78,7 @@ def test_list_calls_are_paced_to_the_plans_medium_quota() -> None:
 
 
 def test_a_429_with_retry_after_seconds_is_waited_exactly_once_then_retried() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     limited = httpx.Response(
         429,
         headers={"Retry-After": "3", "X-RateLimit-Type": "QPS", "X-RateLimit-Category": "Medium"},
@@ -114,7 +100,7 @@ def test_a_429_with_retry_after_seconds_is_waited_exactly_once_then_retried() ->
 
 
 def test_a_retry_after_http_date_is_waited_until_that_moment() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     limited = httpx.Response(429, headers={"Retry-After": "Tue, 14 Nov 2023 22:13:25 GMT"})
     script = Scripted(limited, httpx.Response(200, json={"value": []}))
     graph = client(GraphApi, script, clock)
@@ -124,7 +110,7 @@ def test_a_retry_after_http_date_is_waited_until_that_moment() -> None:
 
 
 def test_webex_429_retry_after_goes_through_the_same_path() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     script = Scripted(
         httpx.Response(429, headers={"Retry-After": "4"}), httpx.Response(200, json={"items": []})
     )
@@ -134,7 +120,7 @@ def test_webex_429_retry_after_goes_through_the_same_path() -> None:
 
 
 def test_a_daily_limit_429_fails_at_once_with_a_clear_error_and_stops_the_next_calls() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     script = Scripted(httpx.Response(429, headers=ZOOM_DAILY_HEADERS, json={"code": 429, "message": "daily"}))
     zoom = client(ZoomApi, script, clock, rate_plan="pro")
     with pytest.raises(RateLimitExhausted) as raised:
@@ -152,7 +138,7 @@ def test_a_daily_limit_429_fails_at_once_with_a_clear_error_and_stops_the_next_c
 
 
 def test_a_qps_retry_after_longer_than_the_policy_waits_fails_at_once() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     limited = httpx.Response(429, headers={"Retry-After": "120", "X-RateLimit-Type": "QPS"})
     script = Scripted(limited)
     zoom = client(ZoomApi, script, clock)
@@ -162,7 +148,7 @@ def test_a_qps_retry_after_longer_than_the_policy_waits_fails_at_once() -> None:
 
 
 def test_qps_429s_that_outlast_the_retries_end_as_provider_unavailable() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     script = Scripted(httpx.Response(429, headers={"Retry-After": "1", "X-RateLimit-Type": "QPS"}))
     zoom = client(ZoomApi, script, clock)
     with pytest.raises(ProviderUnavailable) as raised:
@@ -172,7 +158,7 @@ def test_qps_429s_that_outlast_the_retries_end_as_provider_unavailable() -> None
 
 
 def test_zoom_telling_a_lower_limit_slows_the_pacing_to_it() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     limited = httpx.Response(
         429,
         headers={
@@ -195,7 +181,7 @@ def test_zoom_telling_a_lower_limit_slows_the_pacing_to_it() -> None:
 
 
 def test_clients_of_one_account_share_its_window_through_limit_rate() -> None:
-    clock, script = FakeClock(), Scripted(OK)
+    clock, script = SleepingClock(START), Scripted(OK)
     first = client(ZoomApi, script, clock)
     second = client(ZoomApi, script, clock)
     assert first.limit_rate("acct-1", "free") is second.limit_rate("acct-1")
@@ -210,7 +196,7 @@ def test_clients_of_one_account_share_its_window_through_limit_rate() -> None:
 
 
 def test_the_token_endpoint_is_not_paced_by_the_api_quota() -> None:
-    clock = FakeClock()
+    clock = SleepingClock(START)
     answer = httpx.Response(200, json={"access_token": "a", "token_type": "bearer", "expires_in": 3600})
     zoom = client(ZoomApi, Scripted(answer), clock, rate_plan="free")
     assert isinstance(zoom, ZoomApi)

@@ -4,6 +4,7 @@ account, and a profile's connected state from its user and its connection
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -189,26 +190,17 @@ def test_changed_profiles_are_told_to_the_client_of_live_connections_only() -> N
         ProviderAccountLink("cli_b", "zoom_enterprise", "acct", "ou_b", connection_id="cnx_b"),  # revoked
     ]
     fakes, publisher = _Fakes(links), _Publisher()
-    change = UserChange("zu1", 1, email="a@example.com", status=UserStatus.INACTIVE)
-    outcome = apply_user_event(
+    apply = partial(
+        apply_user_event,
         provider_names=["zoom_enterprise"],
         account_id="acct",
-        change=change,
+        change=UserChange("zu1", 1, email="a@example.com", status=UserStatus.INACTIVE),
         links=fakes,
         directory=fakes,
         profiles=fakes,
-        notifications=publisher,
     )
+    outcome = apply(notifications=publisher)
     assert len(outcome.profiles_changed) == 2
     assert publisher.sent == [("pro_1", False, "cnx_a")]
     # A queue outage does not fail the event (the change is made; the publisher logged it).
-    failing = _Publisher(fail=True)
-    apply_user_event(
-        provider_names=["zoom_enterprise"],
-        account_id="acct",
-        change=change,
-        links=fakes,
-        directory=fakes,
-        profiles=fakes,
-        notifications=failing,
-    )
+    apply(notifications=_Publisher(fail=True))

@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from tests.delegated.conftest import CallbackReceiver, delegated_stack, receiver
-from tests.delegated.test_delegated_access_flow import one, redeem, request_access, wait_callbacks
 from tests.flow.harness import Browser, Client, FlowStack
 from tests.flow.test_happy_path import redeem as redeem_ou_code
+from tests.matching.test_matching_flow import account_token as delegated_tokens
 
 __all__ = ["delegated_stack", "receiver"]
 
@@ -95,26 +95,14 @@ class DemoOu:
 @pytest.fixture(scope="package")
 def demo_ou(delegated_stack: FlowStack) -> DemoOu:
     flow = delegated_stack
-    client = Client(
-        flow.info["client_id"],
-        flow.info["client_secret"],
-        flow.info["redirect_uri"],
-        flow.info["service_account_id"],
-    )
-    ou = DemoOu(flow, client, "", "")
+    ou = DemoOu(flow, flow.demo_client(), "", "")
     ou.link_zoom()
     return ou
 
 
 def account_token(flow: FlowStack, receiver: CallbackReceiver, email: str) -> str:
     """Delegated access for ``email`` (matched against the OU's Zoom on the way): its access token."""
-    path, body = one(receiver, email)
-    assert request_access(flow, body).status_code == 202
-    (callback,) = wait_callbacks(receiver, path)
-    assert "code" in callback["authorization"], callback
-    token = redeem(flow, callback["authorization"]["code"], receiver.url(path))
-    assert token.status_code == 200, token.text
-    return str(token.json()["access_token"])
+    return str(delegated_tokens(flow, receiver, email)["access_token"])
 
 
 def conferencing_profile(flow: FlowStack, access_token: str) -> dict[str, Any]:

@@ -21,12 +21,27 @@ def _directory_item(ou: DemoOu, connection_id: str, email: str) -> dict[str, Any
     return item
 
 
-def _deliver(ou: DemoOu, event: dict[str, Any]) -> int:
-    """Sign ``event`` with the simulator's signing code and secret, and post it as Zoom would."""
+def _user_payload(ou: DemoOu, email: str) -> dict[str, Any]:
+    """The payload of a Zoom user event about ``email``'s Zoom user."""
+    user = ou.zoom_user(email)
+    return {"account_id": user["account_id"], "object": {"id": user["id"], "email": email}}
+
+
+def _signed(ou: DemoOu, event: dict[str, Any]) -> tuple[bytes, dict[str, str]]:
+    """``event`` signed with the simulator's signing code and secret: the body and headers."""
     secret = str(ou.flow.info["simulators"]["zoom"]["webhook_secret_token"])
-    body, headers = signed_request(secret, event, time.time())
+    return signed_request(secret, event, time.time())
+
+
+def _post(ou: DemoOu, body: bytes, headers: dict[str, str]) -> int:
+    """POST a delivery to ``/webhooks/zoom`` as Zoom would: our answer's status."""
     answer = ou.flow.api.post(f"{ou.flow.info['api_url']}/webhooks/zoom", content=body, headers=headers)
     return answer.status_code
+
+
+def _deliver(ou: DemoOu, event: dict[str, Any]) -> int:
+    """Sign ``event`` and post it as Zoom would."""
+    return _post(ou, *_signed(ou, event))
 
 
 def test_deactivation_disconnects_activation_reconnects_and_an_email_change_keeps_the_profile(
@@ -69,9 +84,8 @@ def test_a_replayed_or_older_event_is_answered_200_and_changes_nothing(
     ou.ensure_connected()
     email = flow.info["demo"]["zoom_active"][3]
     token = account_token(flow, receiver, email)
-    user = ou.zoom_user(email)
     zoom_clock = flow.simulator("zoom").clock.now()
-    payload = {"account_id": user["account_id"], "object": {"id": user["id"], "email": email}}
+    payload = _user_payload(ou, email)
 
     deactivated = envelope("user.deactivated", payload, zoom_clock + 1)
     assert _deliver(ou, deactivated) == 200
@@ -95,14 +109,10 @@ def test_w2_a_bad_signature_is_refused_and_changes_nothing(
     ou.ensure_connected()
     email = flow.info["demo"]["zoom_active"][5]
     token = account_token(flow, receiver, email)
-    user = ou.zoom_user(email)
-    payload = {"account_id": user["account_id"], "object": {"id": user["id"], "email": email}}
-    secret = str(flow.info["simulators"]["zoom"]["webhook_secret_token"])
-    body, headers = signed_request(secret, envelope("user.deactivated", payload, time.time()), time.time())
+    body, headers = _signed(ou, envelope("user.deactivated", _user_payload(ou, email), time.time()))
     if tamper == "signature":
         headers["x-zm-signature"] = "v0=" + "0" * 64
     else:
         body = body.replace(b"user.deactivated", b"user.deleted    ")
-    answer = flow.api.post(f"{flow.info['api_url']}/webhooks/zoom", content=body, headers=headers)
-    assert answer.status_code == 401
+    assert _post(ou, body, headers) == 401
     assert conferencing_profile(flow, token)["profile_connected"] is True

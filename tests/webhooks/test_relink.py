@@ -52,6 +52,18 @@ def _lookups(ou: DemoOu) -> list[str]:
     ]
 
 
+def _connected_person(
+    ou: DemoOu, receiver: CallbackReceiver, index: int
+) -> tuple[dict[str, Any], str, dict[str, Any]]:
+    """The Zoom connection (connected again if a test left it not), and delegated access for the
+    demo's ``zoom_active[index]``: (connection, access token, its connected profile)."""
+    connection = ou.ensure_connected()
+    token = account_token(ou.flow, receiver, ou.flow.info["demo"]["zoom_active"][index])
+    profile = conferencing_profile(ou.flow, token)
+    assert profile["profile_connected"] is True
+    return connection, token, profile
+
+
 def _relink_url(ou: DemoOu, connection_id: str) -> str:
     return f"{ou.flow.info['app_url']}/organizational_unit_oauth/relink?connection_id={connection_id}"
 
@@ -60,11 +72,7 @@ def test_a_refused_refresh_token_disconnects_the_profiles_until_the_relink_url_r
     demo_ou: DemoOu, receiver: CallbackReceiver
 ) -> None:
     ou, flow = demo_ou, demo_ou.flow
-    connection = ou.ensure_connected()
-    email = flow.info["demo"]["zoom_active"][6]
-    token = account_token(flow, receiver, email)
-    before = conferencing_profile(flow, token)
-    assert before["profile_connected"] is True
+    connection, token, before = _connected_person(ou, receiver, 6)
 
     # Zoom's admin revokes orgconnect's authorization (its refresh token with it).
     sim = flow.simulator("zoom")
@@ -104,11 +112,8 @@ def test_a_deauthorization_disconnects_the_profiles_and_a_relink_brings_the_same
     demo_ou: DemoOu, receiver: CallbackReceiver
 ) -> None:
     ou, flow = demo_ou, demo_ou.flow
-    connection = ou.ensure_connected()
-    email = flow.info["demo"]["zoom_active"][7]
-    token = account_token(flow, receiver, email)
-    before = conferencing_profile(flow, token)
-    assert before["profile_connected"] is True and _secret(ou, connection) is not None
+    connection, token, before = _connected_person(ou, receiver, 7)
+    assert _secret(ou, connection) is not None
 
     # The Zoom admin uninstalls the app: the simulator revokes the tokens and sends the signed event.
     sent = httpx.post(f"{ou.zoom}/_sim/webhooks/send", json={"event": "app_deauthorized"})

@@ -1,4 +1,5 @@
-"""POST a JSON body to an integrator's callback URL, with bounded retries and backoff (tenacity).
+"""POST a JSON body to an integrator's callback URL, with bounded retries and backoff (tenacity);
+``post_with_retries`` serves the notifications worker too.
 
 Retried: network errors, 5xx, 429 and 408. Not retried: any other answer that is not 2xx (the
 integrator refused it; the message then fails and SQS decides, bounded by maxReceiveCount).
@@ -8,7 +9,7 @@ Redirects are never followed. Nothing logs the body (it carries an authorization
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,6 +19,7 @@ from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_rand
 from orgconnect.providers.api import origin_of, pooled_client
 
 USER_AGENT = "orgconnect-delegated-access/1"
+JSON_CONTENT_TYPE = "application/json; charset=utf-8"
 
 
 class CallbackUndeliverable(Exception):
@@ -49,19 +51,47 @@ def deliver_callback(
     sleep: Callable[[float], Any] = time.sleep,
 ) -> None:
     """POST ``body`` as JSON to ``url``; CallbackUndeliverable when it never got a 2xx."""
+    post_with_retries(
+        url,
+        target="the callback URL",
+        user_agent=USER_AGENT,
+        json=body,
+        policy=policy,
+        transport=transport,
+        sleep=sleep,
+    )
+
+
+def post_with_retries(
+    url: str,
+    *,
+    target: str,
+    user_agent: str,
+    policy: CallbackPolicy,
+    json: Any = None,
+    content: bytes | None = None,
+    headers: Mapping[str, str] | None = None,
+    transport: httpx.BaseTransport | None = None,
+    sleep: Callable[[float], Any] = time.sleep,
+) -> None:
+    """POST ``json`` (or the ready ``content``) to ``url``, retried per ``policy`` on network errors,
+    5xx, 408 and 429; never follows a redirect. CallbackUndeliverable naming ``target`` (``the
+    callback URL``) when it never got a 2xx."""
     client = pooled_client(origin_of(url), transport)
 
     def attempt() -> None:
         response = client.post(
             url,
-            json=body,
-            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json; charset=utf-8"},
+            json=json,
+            content=content,
+            headers={"User-Agent": user_agent, "Content-Type": JSON_CONTENT_TYPE, **(headers or {})},
             timeout=policy.timeout,
+            follow_redirects=False,
         )
         if response.status_code >= 500 or response.status_code in (408, 429):
             raise _Transient(response.status_code)
         if not response.is_success:
-            raise CallbackUndeliverable(f"the callback URL answered {response.status_code}")
+            raise CallbackUndeliverable(f"{target} answered {response.status_code}")
 
     retrying = Retrying(
         retry=retry_if_exception(lambda e: isinstance(e, (_Transient, httpx.TransportError))),
@@ -73,6 +103,6 @@ def deliver_callback(
     try:
         retrying(attempt)
     except _Transient as transient:
-        raise CallbackUndeliverable(f"the callback URL answered {transient.status}") from None
+        raise CallbackUndeliverable(f"{target} answered {transient.status}") from None
     except httpx.TransportError as error:
-        raise CallbackUndeliverable(f"the callback URL was unreachable ({type(error).__name__})") from None
+        raise CallbackUndeliverable(f"{target} was unreachable ({type(error).__name__})") from None

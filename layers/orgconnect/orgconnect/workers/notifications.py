@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
-from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from orgconnect.domain.notifications import (
     SIGNATURE_HEADER,
@@ -29,8 +28,7 @@ from orgconnect.domain.notifications import (
     signature_header,
 )
 from orgconnect.observability import logger
-from orgconnect.providers.api import origin_of, pooled_client
-from orgconnect.workers.callbacks import CallbackPolicy, CallbackUndeliverable
+from orgconnect.workers.callbacks import CallbackPolicy, post_with_retries
 
 USER_AGENT = "orgconnect-notifications/1"
 
@@ -77,12 +75,6 @@ def check_destination(url: str, *, allow_loopback: bool, resolve: Resolver = res
         raise DestinationRefused("the host resolves to an address that is not allowed")
 
 
-class _Transient(Exception):
-    def __init__(self, status: int) -> None:
-        super().__init__(f"HTTP {status}")
-        self.status = status
-
-
 def post_signed(
     url: str,
     body: bytes,
@@ -94,36 +86,16 @@ def post_signed(
 ) -> None:
     """POST ``body`` to ``url``; CallbackUndeliverable when it never got a 2xx. Never follows
     redirects (a redirect could lead anywhere, past the destination check)."""
-    client = pooled_client(origin_of(url), transport)
-
-    def attempt() -> None:
-        response = client.post(
-            url,
-            content=body,
-            headers={"User-Agent": USER_AGENT, "Content-Type": "application/json; charset=utf-8", **headers},
-            timeout=policy.timeout,
-            follow_redirects=False,
-        )
-        if response.status_code >= 500 or response.status_code in (408, 429):
-            raise _Transient(response.status_code)
-        if not response.is_success:
-            raise CallbackUndeliverable(f"the notification URL answered {response.status_code}")
-
-    retrying = Retrying(
-        retry=retry_if_exception(lambda e: isinstance(e, (_Transient, httpx.TransportError))),
-        stop=stop_after_attempt(policy.attempts),
-        wait=wait_random_exponential(multiplier=policy.backoff_initial, max=policy.backoff_max),
+    post_with_retries(
+        url,
+        target="the notification URL",
+        user_agent=USER_AGENT,
+        content=body,
+        headers=headers,
+        policy=policy,
+        transport=transport,
         sleep=sleep,
-        reraise=True,
     )
-    try:
-        retrying(attempt)
-    except _Transient as transient:
-        raise CallbackUndeliverable(f"the notification URL answered {transient.status}") from None
-    except httpx.TransportError as error:
-        raise CallbackUndeliverable(
-            f"the notification URL was unreachable ({type(error).__name__})"
-        ) from None
 
 
 @dataclass
