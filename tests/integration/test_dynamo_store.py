@@ -45,3 +45,28 @@ def test_batch_get_retries_unprocessed_keys_then_gives_up(
     with pytest.raises(TemporarilyUnavailable):
         store.batch_get(wanted)
     assert len(calls) == 3
+
+
+def test_a_service_account_create_repeated_after_it_landed_stands_and_another_clients_fails(
+    seeded: Seeded,
+) -> None:
+    from dataclasses import replace
+
+    from orgconnect.domain.errors import Conflict
+    from orgconnect.domain.model import CalendarProvider, ServiceAccount
+
+    store = runtime.get_store()
+    made = ServiceAccount(
+        service_account_id="ser_" + "a1" * 12,
+        client_id=seeded.client_id,
+        provider=CalendarProvider.GOOGLE_WORKSPACE,
+        domain="repeat.example",
+        admin_email=None,
+        organizational_unit_id=None,
+        created_at=1_700_000_000,
+    )
+    store.create_service_account(made)
+    store.create_service_account(made)  # the retried attempt of a create whose answer was lost
+    assert store.service_account_from(store.read(keys.service_account_key(made.service_account_id))) == made
+    with pytest.raises(Conflict):
+        store.create_service_account(replace(made, client_id="cli_" + "b2" * 12))

@@ -254,6 +254,7 @@ class DynamoStore:
     # -- service accounts ---------------------------------------------------------------------
 
     def create_service_account(self, service_account: ServiceAccount) -> None:
+        sa = service_account
         item = to_item(
             {
                 **keys.service_account_key(service_account.service_account_id),
@@ -268,13 +269,20 @@ class DynamoStore:
             }
         )
         # The domain claim lets Enterprise Connect find (and refresh) this service account.
-        claim = {"TableName": self.table_name, "Item": to_item(domain_claim_item(service_account))}
+        claim_item = to_item(domain_claim_item(service_account))
+        claim = {"TableName": self.table_name, "Item": claim_item}
         new_item = {
             "TableName": self.table_name,
             "Item": item,
             "ConditionExpression": "attribute_not_exists(pk)",
         }
-        self.transact([{"Put": new_item}, {"Put": claim}])
+        try:
+            self.transact([{"Put": new_item}, {"Put": claim}])
+        except Conflict:  # ours, landed by an attempt whose answer was lost, then retried?
+            stored = self.read(keys.service_account_key(service_account.service_account_id)) or {}
+            if (stored.get("client_id"), stored.get("created_at")) != (sa.client_id, sa.created_at):
+                raise
+            write(lambda: self._db.put_item(TableName=self.table_name, Item=claim_item))  # idempotent
 
     @staticmethod
     def service_account_from(data: Mapping[str, Any] | None) -> ServiceAccount | None:
