@@ -7,10 +7,12 @@ AWS's own DynamoDB Local (``dynamodb="local"``, devstack/dynamodb_local.py) besi
 
 from __future__ import annotations
 
+import io
 import json
 import secrets
 import string
 import threading
+import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -60,21 +62,71 @@ def _boto_credentials() -> dict[str, str]:
     }
 
 
+#: Serializes every moto server of this process (see :func:`serialized`).
+_MOTO_LOCK = threading.Lock()
+
+
 def serialized(app: WSGIApp) -> WSGIApp:
     """Handle one request at a time.
 
     moto is not safe under concurrent requests: a TransactWriteItems snapshots the whole table
     and restores the snapshot when a condition fails, undoing other requests' committed writes.
     DynamoDB serializes conflicting transactions, so serializing the emulator keeps its semantics;
-    races in orgconnect's own code still show, because they interleave between requests.
+    races in orgconnect's own code still show, because they interleave between requests. One lock
+    for the process: moto's backends are process-wide, shared by every stack a test session runs.
     """
-    lock = threading.Lock()
+
+    # Inside the lock: a repeat that waited for its first call finds that call's answer.
+    answering = with_transaction_tokens(app)
 
     def locked(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        with lock:
-            return list(app(environ, start_response))
+        with _MOTO_LOCK:
+            return list(answering(environ, start_response))
 
     return locked
+
+
+#: TransactWriteItems' ClientRequestToken: DynamoDB treats a repeat within 10 minutes as the same call.
+TRANSACTION_TOKEN_SECONDS = 600
+
+
+def with_transaction_tokens(app: WSGIApp) -> WSGIApp:
+    """Answer a repeated ``TransactWriteItems`` (same ``ClientRequestToken``) as its first call was
+    answered, as DynamoDB does and moto does not: botocore repeats a call whose answer it did not
+    get (a read timeout) with the same token, and the repeat must not run the transaction again."""
+    answered: dict[str, tuple[float, str, list[tuple[str, str]], bytes]] = {}
+    lock = threading.Lock()
+
+    def app_with_tokens(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
+        if not str(environ.get("HTTP_X_AMZ_TARGET", "")).endswith(".TransactWriteItems"):
+            return app(environ, start_response)
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or 0))
+        environ["wsgi.input"] = io.BytesIO(body)
+        try:
+            token = json.loads(body).get("ClientRequestToken")
+        except ValueError:
+            token = None
+        with lock:
+            now = time.monotonic()
+            for key in [k for k, v in answered.items() if now - v[0] > TRANSACTION_TOKEN_SECONDS]:
+                del answered[key]
+            if token and token in answered:
+                _, status, headers, content = answered[token]
+                start_response(status, headers)
+                return [content]
+        seen: dict[str, Any] = {}
+
+        def remember(status: str, headers: list[tuple[str, str]], *rest: Any) -> Any:
+            seen.update(status=status, headers=headers)
+            return start_response(status, headers, *rest)
+
+        content = b"".join(app(environ, remember))
+        if token and str(seen.get("status", "")).startswith("200"):
+            with lock:
+                answered[token] = (time.monotonic(), seen["status"], seen["headers"], content)
+        return [content]
+
+    return app_with_tokens
 
 
 def start_local_aws(
