@@ -5,8 +5,6 @@ retried twice with short backoff; plus a callback receiver on 127.0.0.1."""
 from __future__ import annotations
 
 import json
-import os
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -17,8 +15,8 @@ import pytest
 from werkzeug.wrappers import Request, Response
 
 from devstack.servers import RunningServer, serve_wsgi
-from devstack.stack import DevStack, StackOptions
 from tests.flow.harness import FlowStack
+from tests.package_stack import package_stack
 
 CALLBACK_ATTEMPTS = 2
 
@@ -50,30 +48,13 @@ class CallbackReceiver:
 
 @pytest.fixture(scope="package")
 def delegated_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
-    from orgconnect import runtime
-
-    saved = dict(os.environ)
-    for key in [k for k in os.environ if k.startswith(("AWS_", "ORGCONNECT_", "POWERTOOLS_"))]:
-        del os.environ[key]
-    stack = DevStack(
-        StackOptions(
-            state_dir=Path(tmp_path_factory.mktemp("delegated")),
-            sqs_visibility_timeout=1,
-            stack_prefix=f"orgconnect-delegated-{secrets.token_hex(3)}",
-        )
-    )
-    try:
-        info = stack.start()
-        os.environ["ORGCONNECT_CALLBACK_ATTEMPTS"] = str(CALLBACK_ATTEMPTS)
-        os.environ["ORGCONNECT_CALLBACK_BACKOFF_SECONDS"] = "0.05"
-        os.environ["ORGCONNECT_CALLBACK_TIMEOUT_SECONDS"] = "2"
-        runtime.reset()
-        yield FlowStack(stack, info)
-    finally:
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        runtime.reset()
+    env = {
+        "ORGCONNECT_CALLBACK_ATTEMPTS": str(CALLBACK_ATTEMPTS),
+        "ORGCONNECT_CALLBACK_BACKOFF_SECONDS": "0.05",
+        "ORGCONNECT_CALLBACK_TIMEOUT_SECONDS": "2",
+    }
+    with package_stack(Path(tmp_path_factory.mktemp("delegated")), "delegated", env) as flow:
+        yield flow
 
 
 @pytest.fixture(scope="package")

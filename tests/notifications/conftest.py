@@ -4,46 +4,27 @@ receive with short backoff; and a notification receiver on 127.0.0.1."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from devstack.stack import DevStack, StackOptions
 from tests.flow.harness import Browser, FlowStack
 from tests.notifications.receiver import NotificationReceiver
+from tests.package_stack import package_stack
 
 NOTIFICATION_ATTEMPTS = 2
 
 
 @pytest.fixture(scope="package")
 def notify_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
-    from orgconnect import runtime
-
-    saved = dict(os.environ)
-    for key in [k for k in os.environ if k.startswith(("AWS_", "ORGCONNECT_", "POWERTOOLS_"))]:
-        del os.environ[key]
-    stack = DevStack(
-        StackOptions(
-            state_dir=Path(tmp_path_factory.mktemp("notify")),
-            sqs_visibility_timeout=1,
-            stack_prefix=f"orgconnect-notify-{secrets.token_hex(3)}",
-        )
-    )
-    try:
-        info = stack.start()
-        os.environ["ORGCONNECT_NOTIFICATION_ATTEMPTS"] = str(NOTIFICATION_ATTEMPTS)
-        os.environ["ORGCONNECT_NOTIFICATION_BACKOFF_SECONDS"] = "0.05"
-        os.environ["ORGCONNECT_NOTIFICATION_TIMEOUT_SECONDS"] = "2"
-        runtime.reset()
-        yield FlowStack(stack, info)
-    finally:
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        runtime.reset()
+    env = {
+        "ORGCONNECT_NOTIFICATION_ATTEMPTS": str(NOTIFICATION_ATTEMPTS),
+        "ORGCONNECT_NOTIFICATION_BACKOFF_SECONDS": "0.05",
+        "ORGCONNECT_NOTIFICATION_TIMEOUT_SECONDS": "2",
+    }
+    with package_stack(Path(tmp_path_factory.mktemp("notify")), "notify", env) as flow:
+        yield flow
 
 
 @pytest.fixture(scope="package")

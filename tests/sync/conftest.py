@@ -4,8 +4,6 @@ accounts were provisioned (a backfill), and helpers to wait for a sync."""
 
 from __future__ import annotations
 
-import os
-import secrets
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,41 +11,17 @@ from typing import Any
 
 import pytest
 
-from devstack.stack import DevStack, StackOptions
 from tests.flow.harness import Browser, Client, FlowStack, wait_for
+from tests.package_stack import package_stack
 
 SCHEDULE = "ConnectionSyncWorkerFunction.ScheduledReconcile"
 
 
 @pytest.fixture(scope="package")
 def sync_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
-    from orgconnect import runtime
-
-    saved = dict(os.environ)
-    for key in [k for k in os.environ if k.startswith(("AWS_", "ORGCONNECT_", "POWERTOOLS_"))]:
-        del os.environ[key]
-    stack = DevStack(
-        StackOptions(
-            state_dir=Path(tmp_path_factory.mktemp("sync")),
-            sqs_visibility_timeout=1,
-            stack_prefix=f"orgconnect-sync-{secrets.token_hex(3)}",
-        )
-    )
-    try:
-        info = stack.start()
-        os.environ["ORGCONNECT_SYNC_PAGES_PER_CHUNK"] = "1"  # several chunks through the queue
-        runtime.reset()
-        yield FlowStack(stack, info)
-    finally:
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        runtime.reset()
-
-
-def demo_client(flow: FlowStack) -> Client:
-    info = flow.info
-    return Client(info["client_id"], info["client_secret"], info["redirect_uri"], info["service_account_id"])
+    env = {"ORGCONNECT_SYNC_PAGES_PER_CHUNK": "1"}  # several chunks through the queue
+    with package_stack(Path(tmp_path_factory.mktemp("sync")), "sync", env) as flow:
+        yield flow
 
 
 def sync_item(flow: FlowStack, connection_id: str) -> dict[str, Any] | None:
@@ -132,7 +106,7 @@ def linked(sync_stack: FlowStack) -> LinkedZoom:
         *demo["no_zoom"][:2],
     ]
     accounts = provision_accounts(flow, emails)
-    outcome = Browser(flow).run(flow.authorize_url(demo_client(flow), provider="zoom_enterprise"))
+    outcome = Browser(flow).run(flow.authorize_url(flow.demo_client(), provider="zoom_enterprise"))
     assert outcome.kind == "code", outcome.text
     (connection,) = [
         i
