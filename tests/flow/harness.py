@@ -23,6 +23,10 @@ class Client:
     service_account_id: str
 
 
+#: How long the simulators wait for orgconnect's answer to a webhook in the tests.
+WEBHOOK_TIMEOUT_SECONDS = 15.0
+
+
 @dataclass
 class FlowStack:
     """The in-process dev stack plus helpers for tests."""
@@ -30,6 +34,13 @@ class FlowStack:
     stack: DevStack
     info: dict[str, Any]
     api: httpx.Client = field(default_factory=lambda: httpx.Client(timeout=30))
+
+    def __post_init__(self) -> None:
+        # Zoom gives a webhook 3 s; an in-process stack on a busy 2-core CI machine sometimes
+        # needs more, and a test is about what the handler does, not about that machine.
+        for started in self.stack.simulators.values():
+            if hasattr(started.simulator, "webhook_timeout_seconds"):
+                started.simulator.webhook_timeout_seconds = WEBHOOK_TIMEOUT_SECONDS
 
     def simulator(self, name: str) -> Any:
         return self.stack.simulators[name].simulator
