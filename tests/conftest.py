@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import threading
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -93,6 +94,7 @@ def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
         monkeypatch.setenv(key, value)
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.delenv("AWS_ENDPOINT_URL_DYNAMODB", raising=False)
+    _serialize_moto_dynamodb(monkeypatch)
     if server is not None:
         # botocore's service-specific endpoint; moto's credentials (FOOBARKEY) are alphanumeric.
         monkeypatch.setenv("AWS_ENDPOINT_URL_DYNAMODB", server.endpoint_url)
@@ -123,6 +125,26 @@ def aws(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> Iter
 
 
 _provisioned: list[Resolver] = []
+
+
+def _serialize_moto_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Make moto's DynamoDB apply one request at a time, as DynamoDB applies each request atomically.
+
+    moto checks a condition and then writes without a lock, so two in-process threads can both
+    pass it (a test once saw two syncs start). Serializing whole requests models DynamoDB's
+    guarantee without weakening the tests: a read-then-write in our code still interleaves
+    between its two requests. The dev stack's moto server does the same (devstack/aws.py).
+    """
+    from moto.dynamodb.responses import DynamoHandler
+
+    lock = threading.RLock()
+    original = DynamoHandler.call_action
+
+    def call_action(self: DynamoHandler) -> Any:
+        with lock:
+            return original(self)
+
+    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
 
 
 @pytest.fixture

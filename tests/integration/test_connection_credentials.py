@@ -36,7 +36,6 @@ from orgconnect.store.dynamodb import to_item
 from orgconnect.store.organization import organizational_unit_item
 from orgconnect.store.vault import ConnectionVault
 from tests.integration.test_provider_api_zoom import Zoom, served, zoom  # noqa: F401 (fixtures)
-from tests.integration.token_fixtures import serialized_dynamodb  # noqa: F401 (fixture)
 
 pytestmark = pytest.mark.every_dynamodb
 CALLERS = 20
@@ -103,7 +102,7 @@ class Linked:
 
 
 @pytest.fixture
-def linked(aws: dict[str, str], zoom: Zoom, serialized_dynamodb: None) -> Linked:  # noqa: F811
+def linked(aws: dict[str, str], zoom: Zoom) -> Linked:  # noqa: F811
     """A browser-linked Zoom connection whose access token expires within the safety margin."""
     clock = Clock()
     first = zoom.user_tokens()

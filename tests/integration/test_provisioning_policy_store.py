@@ -26,7 +26,6 @@ from orgconnect.store.organization import organizational_unit_item
 from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
 
 pytestmark = pytest.mark.every_dynamodb
-# serialized_dynamodb: moto applies concurrent in-process requests without isolation.
 pytest_plugins = ["tests.integration.token_fixtures"]
 NOW = 1_900_000_000
 WRITERS = 8
@@ -123,7 +122,6 @@ def test_a_stale_expected_version_changes_nothing(
 def test_concurrent_writers_each_get_their_own_version(
     connections: DynamoConferencingConnections,
     policies: DynamoProvisioningPolicies,
-    serialized_dynamodb: None,
 ) -> None:
     connection = add_connection(connections, new_ou())
     subject = subject_of(policies, connection)
@@ -147,7 +145,6 @@ def test_concurrent_writers_each_get_their_own_version(
 def test_of_concurrent_writers_at_one_version_exactly_one_wins(
     connections: DynamoConferencingConnections,
     policies: DynamoProvisioningPolicies,
-    serialized_dynamodb: None,
 ) -> None:
     connection = add_connection(connections, new_ou())
     subject = subject_of(policies, connection)

@@ -66,9 +66,7 @@ def test_refresh_by_basic_and_form(api: TokenApi, ou: LinkedOu) -> None:
 
 
 @pytest.mark.every_dynamodb
-def test_parallel_refreshes_of_one_token_yield_one_success(
-    api: TokenApi, ou: LinkedOu, serialized_dynamodb: None
-) -> None:
+def test_parallel_refreshes_of_one_token_yield_one_success(api: TokenApi, ou: LinkedOu) -> None:
     first = api.redeem(ou)
     body = ou.body(grant_type="refresh_token", refresh_token=first["refresh_token"])
     results = api.in_parallel(body, 20)

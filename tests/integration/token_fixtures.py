@@ -325,27 +325,6 @@ def other_ou(ou: LinkedOu, seeded: Seeded, clock: Clock) -> tuple[str, str]:
 
 
 @pytest.fixture
-def serialized_dynamodb(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Make moto's DynamoDB apply one request at a time, as DynamoDB applies a transaction.
-
-    moto's TransactWriteItems checks conditions and then writes without a lock (and restores a
-    deep copy of the table on failure), so concurrent in-process callers can both pass a
-    condition. Serializing whole requests models DynamoDB's guarantee without weakening the
-    test: a read-then-write implementation still interleaves between its two requests.
-    """
-    from moto.dynamodb.responses import DynamoHandler
-
-    lock = threading.RLock()
-    original = DynamoHandler.call_action
-
-    def call_action(self: DynamoHandler) -> Any:
-        with lock:
-            return original(self)
-
-    monkeypatch.setattr(DynamoHandler, "call_action", call_action)
-
-
-@pytest.fixture
 def token_server(aws: dict[str, str], aws_resolver: Resolver) -> Iterator[RunningServer]:
     """The local API Gateway on 127.0.0.1 serving only the token and userinfo functions."""
     template = load_template()

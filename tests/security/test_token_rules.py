@@ -117,9 +117,7 @@ def test_k4_codes_and_tokens_are_unguessable(
 
 
 @pytest.mark.every_dynamodb
-def test_k5_fifty_parallel_redemptions_of_one_code_yield_one_success(
-    api: TokenApi, ou: LinkedOu, serialized_dynamodb: None
-) -> None:
+def test_k5_fifty_parallel_redemptions_of_one_code_yield_one_success(api: TokenApi, ou: LinkedOu) -> None:
     code = ou.issue_code()
     results = api.in_parallel(
         ou.body(grant_type="authorization_code", code=code, redirect_uri=ou.redirect_uri), 50
