@@ -16,6 +16,10 @@ is lost. The algorithm (docs/connections.md, "Live credentials"):
    :class:`ConnectionNeedsReauthorization`; an unreachable provider keeps the credentials and
    raises ProviderUnavailable. Either outcome is kept on the lease briefly, so the callers
    waiting on it fail at once instead of each trying again.
+5. A refresh token whose stated expiry (Webex's ``refresh_token_expires_in``) has passed by our
+   clock takes the ``invalid_grant`` path without a call to the provider; the scheduled reconcile
+   refreshes a connection whose refresh token expires within :data:`REFRESH_RENEWAL_MARGIN`
+   (``renew_within``), so one that is never used otherwise still starts a new lifetime.
 
 Pure: the secret, the lease, the status and the provider are ports implemented by
 ``orgconnect.store`` and ``orgconnect.providers``; tests use in-memory fakes.
@@ -45,6 +49,10 @@ from orgconnect.domain.provider_model import (
 NEEDS_REAUTHORIZATION = "needs_reauthorization"
 PROVIDER_UNAVAILABLE = "provider_unavailable"
 
+#: Seconds before a refresh token's stated expiry the reconcile renews it: a week of failed
+#: attempts (provider outages, ~28 runs of the 6-hourly schedule) still ends before it expires.
+REFRESH_RENEWAL_MARGIN = 7 * 86_400
+
 
 class LinkedConnection(Protocol):
     """What the service needs to know of a connection (ManagedConnection and Connection fit)."""
@@ -72,19 +80,18 @@ class StoredCredentials:
     @property
     def tokens(self) -> ProviderTokens:
         """The provider tokens of the secret (``ProviderTokens.to_dict()`` shape)."""
-        expires_at = self.data.get("expires_at")
-        return ProviderTokens(
-            access_token=str(self.data.get("access_token") or ""),
-            refresh_token=self.data.get("refresh_token") or None,
-            expires_at=int(expires_at) if isinstance(expires_at, int | float) else None,
-            scope=self.data.get("scope"),
-        )
+        return ProviderTokens.from_dict(self.data)
 
-    def usable(self, now: int, margin: int, rejected: str | None = None) -> bool:
+    def usable(
+        self, now: int, margin: int, rejected: str | None = None, *, renew_within: int | None = None
+    ) -> bool:
         """An access token that is not ``rejected`` and stays valid for ``margin`` more seconds
-        (one without a known expiry counts as valid until the provider rejects it)."""
+        (one without a known expiry counts as valid until the provider rejects it); with
+        ``renew_within``, also a refresh token that does not expire within that many seconds."""
         tokens = self.tokens
         if not tokens.access_token or tokens.access_token == rejected:
+            return False
+        if renew_within is not None and tokens.refresh_expires_within(now, renew_within):
             return False
         return tokens.expires_at is None or tokens.expires_at - margin > now
 
@@ -218,19 +225,32 @@ class ConnectionCredentials:
         ProviderUnavailable (credentials kept), CredentialsBusy or CredentialsMissing."""
         return self.credentials(connection, rejected=rejected).tokens.access_token
 
-    def credentials(self, connection: LinkedConnection, *, rejected: str | None = None) -> StoredCredentials:
-        """Like :meth:`access_token`, with the rest of the secret (its scope, its version)."""
+    def renew_refresh_token(
+        self, connection: LinkedConnection, *, within: int = REFRESH_RENEWAL_MARGIN
+    ) -> None:
+        """Refresh when the refresh token's stated expiry is less than ``within`` seconds away, so
+        the provider starts a new lifetime (the scheduled reconcile); nothing when it is further
+        or unknown. Raises like :meth:`access_token` (an expired one: ConnectionNeedsReauthorization)."""
+        self.credentials(connection, renew_within=within)
+
+    def credentials(
+        self, connection: LinkedConnection, *, rejected: str | None = None, renew_within: int | None = None
+    ) -> StoredCredentials:
+        """Like :meth:`access_token`, with the rest of the secret (its scope, its version);
+        ``renew_within``: see :meth:`renew_refresh_token`."""
         deadline = self._clock() + self.policy.wait_seconds
         holder = secrets.token_urlsafe(12)
         while True:
             stored = self._read(connection)
-            if stored.usable(self._now(), self.policy.safety_margin, rejected):
+            if stored.usable(self._now(), self.policy.safety_margin, rejected, renew_within=renew_within):
                 return stored
             now = self._now()
             lease = Lease(connection.connection_id, holder, now + self.policy.lease_seconds, stored.version)
             attempt = self._leases.acquire(lease, now=now)
             if attempt.acquired:
-                refreshed = self._refresh_holding(connection, lease, attempt.taken_over, rejected)
+                refreshed = self._refresh_holding(
+                    connection, lease, attempt.taken_over, rejected, renew_within
+                )
                 if refreshed is not None:
                     return refreshed
                 continue  # a newer version appeared meanwhile: read it
@@ -250,7 +270,12 @@ class ConnectionCredentials:
         return stored
 
     def _refresh_holding(
-        self, connection: LinkedConnection, lease: Lease, taken_over: Lease | None, rejected: str | None
+        self,
+        connection: LinkedConnection,
+        lease: Lease,
+        taken_over: Lease | None,
+        rejected: str | None,
+        renew_within: int | None = None,
     ) -> StoredCredentials | None:
         """Under the lease: re-read, refresh, save with a compare-and-swap, release. None when the
         save lost to a newer version (the caller reads again)."""
@@ -259,9 +284,12 @@ class ConnectionCredentials:
         except BaseException:
             self._release(lease)
             raise
-        if current.usable(self._now(), self.policy.safety_margin, rejected):
+        if current.usable(self._now(), self.policy.safety_margin, rejected, renew_within=renew_within):
             self._release(lease)
             return current
+        if current.tokens.refresh_expired(self._now()):
+            # The provider said when it expires: it would refuse it, so it is not asked.
+            raise self._needs_reauthorization(connection, lease, current)
         # A holder that never released, whose refresh started from this very version: its
         # request may have reached the provider and rotated the token we are about to send.
         rotation_lost = (
@@ -276,16 +304,8 @@ class ConnectionCredentials:
             if latest.version != current.version:
                 self._release(lease)  # a relink or an overtaken holder saved newer tokens
                 return None
-            self._statuses.mark_needs_reauthorization(connection.connection_id, now=self._now())
-            self._hold_failure(lease, NEEDS_REAUTHORIZATION)
-            with suppress(TemporarilyUnavailable):  # logged; the next refusal of these tokens retries it
-                self._notifications.connection_status_changed(
-                    connection.connection_id,
-                    ConnectionStatus.NEEDS_REAUTHORIZATION,
-                    change_key=current.version,
-                )
-            raise ConnectionNeedsReauthorization(
-                connection.connection_id, rotation_lost=rotation_lost
+            raise self._needs_reauthorization(
+                connection, lease, current, rotation_lost=rotation_lost
             ) from None
         except ProviderUnavailable:
             self._hold_failure(lease, PROVIDER_UNAVAILABLE)
@@ -309,6 +329,26 @@ class ConnectionCredentials:
             raise
         self._release(lease)
         return StoredCredentials(version, data)
+
+    def _needs_reauthorization(
+        self,
+        connection: LinkedConnection,
+        lease: Lease,
+        current: StoredCredentials,
+        *,
+        rotation_lost: bool = False,
+    ) -> ConnectionNeedsReauthorization:
+        """Mark the connection, leave the outcome on the lease for its waiters, tell the integrator;
+        the error for the caller to raise."""
+        self._statuses.mark_needs_reauthorization(connection.connection_id, now=self._now())
+        self._hold_failure(lease, NEEDS_REAUTHORIZATION)
+        with suppress(TemporarilyUnavailable):  # logged; the next refusal of these tokens retries it
+            self._notifications.connection_status_changed(
+                connection.connection_id,
+                ConnectionStatus.NEEDS_REAUTHORIZATION,
+                change_key=current.version,
+            )
+        return ConnectionNeedsReauthorization(connection.connection_id, rotation_lost=rotation_lost)
 
     def _release(self, lease: Lease) -> None:
         with suppress(TemporarilyUnavailable):  # the lease expires by itself

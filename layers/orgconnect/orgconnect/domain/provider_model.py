@@ -3,6 +3,7 @@ the two failure outcomes (no httpx or Authlib here, so importing it costs nothin
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -19,20 +20,53 @@ class Purpose(StrEnum):
 
 @dataclass(frozen=True)
 class ProviderTokens:
-    """Tokens from a code exchange. Stored sealed, then in Secrets Manager; never logged."""
+    """Tokens from a code exchange. Stored sealed, then in Secrets Manager; never logged.
+
+    ``expires_at`` is the access token's expiry; ``refresh_expires_at`` the refresh token's, when
+    the provider states it (Webex's ``refresh_token_expires_in``), else None: unknown."""
 
     access_token: str = field(repr=False)
     refresh_token: str | None = field(default=None, repr=False)
     expires_at: int | None = None
     scope: str | None = None
+    refresh_expires_at: int | None = None
 
     def to_dict(self) -> dict[str, Any]:
+        """The JSON of the sealed tokens and of the connection's secret."""
         return {
             "access_token": self.access_token,
             "refresh_token": self.refresh_token,
             "expires_at": self.expires_at,
             "scope": self.scope,
+            "refresh_expires_at": self.refresh_expires_at,
         }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> ProviderTokens:
+        """The tokens of :meth:`to_dict`'s JSON; a field that is missing (secrets written before
+        it existed) or not a number reads as None."""
+        return cls(
+            access_token=str(data.get("access_token") or ""),
+            refresh_token=data.get("refresh_token") or None,
+            expires_at=_epoch(data.get("expires_at")),
+            scope=data.get("scope"),
+            refresh_expires_at=_epoch(data.get("refresh_expires_at")),
+        )
+
+    def refresh_expired(self, now: int) -> bool:
+        """Whether the provider said the refresh token is expired by ``now`` (refreshing would be
+        refused); False when it did not say."""
+        return self.refresh_expires_at is not None and self.refresh_expires_at <= now
+
+    def refresh_expires_within(self, now: int, seconds: int) -> bool:
+        """Whether the refresh token expires within ``seconds`` of ``now`` (expired included);
+        False when the provider did not say."""
+        return self.refresh_expires_at is not None and self.refresh_expires_at - seconds <= now
+
+
+def _epoch(value: Any) -> int | None:
+    # bool is an int: a stray true must not read as 1970.
+    return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, ValidationError
 
 from orgconnect.domain.provider_model import ProviderAnswerMalformed, ProviderTokens
 
@@ -22,6 +22,16 @@ MAX_PROBLEMS_NAMED = 4
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 
 
+def _lifetime(value: Any) -> int | None:
+    """A stated lifetime in seconds; anything else reads as not stated (an odd extra field must
+    not cost the tokens of an answer whose refresh token may already have rotated)."""
+    try:
+        seconds = int(value)
+    except (TypeError, ValueError, OverflowError):
+        return None
+    return seconds if seconds >= 0 and not isinstance(value, bool) else None
+
+
 class TokenAnswer(BaseModel):
     """A token endpoint's success answer (RFC 6749 section 5.1), as far as we use it."""
 
@@ -32,18 +42,32 @@ class TokenAnswer(BaseModel):
     expires_in: int | None = None
     expires_at: int | None = None  # Authlib adds it, computed from expires_in
     scope: str | None = None
+    #: Webex states its refresh token's lifetime (90 days); Zoom, Microsoft and Google do not.
+    refresh_token_expires_in: Annotated[int | None, BeforeValidator(_lifetime)] = None
 
-    def tokens(self, *, keep_refresh_token: str | None = None) -> ProviderTokens:
+    def tokens(
+        self, *, keep_refresh_token: str | None = None, held: ProviderTokens | None = None
+    ) -> ProviderTokens:
         """The tokens; a provider that does not rotate (Google) omits the refresh token, so the
-        one the refresh was made with stays current."""
+        one the refresh was made with stays current. The refresh token's expiry is the one stated,
+        else, while the refresh token stays the same, the one ``held`` (the tokens refreshed)."""
+        now = int(time.time())
         expires_at = self.expires_at
         if expires_at is None and self.expires_in is not None:
-            expires_at = int(time.time()) + self.expires_in
+            expires_at = now + self.expires_in
+        refresh_token = self.refresh_token or keep_refresh_token
+        if self.refresh_token_expires_in is not None:
+            refresh_expires_at: int | None = now + self.refresh_token_expires_in
+        elif held is not None and refresh_token is not None and refresh_token == held.refresh_token:
+            refresh_expires_at = held.refresh_expires_at
+        else:
+            refresh_expires_at = None
         return ProviderTokens(
             access_token=self.access_token,
-            refresh_token=self.refresh_token or keep_refresh_token,
+            refresh_token=refresh_token,
             expires_at=expires_at,
             scope=self.scope,
+            refresh_expires_at=refresh_expires_at,
         )
 
 
