@@ -164,7 +164,28 @@ def connection_sync_job(
         on_profiles_changed=notify_profile_changes,
         pace=pace,
         on_reconciled=provisioning_runtime.sync_provisioning(dry_run=dry_run),
+        renew_refresh_token=None if dry_run else renew_refresh_token,
     )
+
+
+def renew_refresh_token(connection: ManagedConnection) -> None:
+    """Refresh a browser-linked connection whose refresh token expires within the renewal margin
+    (docs/connections.md); nothing when it is further or unknown. Raises
+    ConnectionNeedsReauthorization (expired, or refused) or CredentialsMissing; an outage or a busy
+    lease is logged and left to the next sync, well inside the margin."""
+    from orgconnect.domain.errors import TemporarilyUnavailable
+    from orgconnect.domain.provider_model import ProviderError
+    from orgconnect.domain.server_to_server import AuthorizationType
+
+    if connection.authorization_type is AuthorizationType.SERVER_TO_SERVER:
+        return  # no refresh token: account_credentials mints each token
+    try:
+        runtime.connection_credentials().renew_refresh_token(connection)
+    except (ProviderError, TemporarilyUnavailable) as error:
+        logger.warning(
+            "refresh token not renewed",
+            extra={"connection_id": connection.connection_id, "why": type(error).__name__},
+        )
 
 
 def first_sync(connection: ManagedConnection) -> bool:

@@ -46,18 +46,23 @@ class TokenAnswer(BaseModel):
     refresh_token_expires_in: Annotated[int | None, BeforeValidator(_lifetime)] = None
 
     def tokens(
-        self, *, keep_refresh_token: str | None = None, held: ProviderTokens | None = None
+        self,
+        *,
+        keep_refresh_token: str | None = None,
+        held: ProviderTokens | None = None,
+        now: float | None = None,
     ) -> ProviderTokens:
         """The tokens; a provider that does not rotate (Google) omits the refresh token, so the
         one the refresh was made with stays current. The refresh token's expiry is the one stated,
-        else, while the refresh token stays the same, the one ``held`` (the tokens refreshed)."""
-        now = int(time.time())
+        else, while the refresh token stays the same, the one ``held`` (the tokens refreshed).
+        Expiries count from ``now`` (the caller's clock; the wall clock by default)."""
+        received = int(time.time() if now is None else now)
         expires_at = self.expires_at
         if expires_at is None and self.expires_in is not None:
-            expires_at = now + self.expires_in
+            expires_at = received + self.expires_in
         refresh_token = self.refresh_token or keep_refresh_token
         if self.refresh_token_expires_in is not None:
-            refresh_expires_at: int | None = now + self.refresh_token_expires_in
+            refresh_expires_at: int | None = received + self.refresh_token_expires_in
         elif held is not None and refresh_token is not None and refresh_token == held.refresh_token:
             refresh_expires_at = held.refresh_expires_at
         else:

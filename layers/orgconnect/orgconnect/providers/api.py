@@ -269,7 +269,7 @@ class ProviderApi(ABC):
         response = self._send("POST", self.token_url(), data=form, headers=headers, idempotent=False)
         if response.is_success:
             answer = parse_answer(TokenAnswer, json_body(response, what=what), what=what)
-            self.tokens = answer.tokens(keep_refresh_token=current, held=self.tokens)
+            self.tokens = answer.tokens(keep_refresh_token=current, held=self.tokens, now=self._clock())
             return self.tokens
         error = _oauth_error(response)
         description = f"{what}: {self.label} answered {response.status_code}" + (

@@ -138,6 +138,8 @@ class ConnectionSyncJob:
     api_calls: int = 0
     #: Called once a sync is done, with what it reconciled (provisioning hooks in here).
     on_reconciled: Callable[[ReconciledDirectory], None] | None = None
+    #: Called at a sync's first chunk: renews a refresh token near its stated expiry.
+    renew_refresh_token: Callable[[ManagedConnection], None] | None = None
 
     def start(self, connection_id: str) -> SyncMessage | None:
         """Start a new sync of the connection; its first chunk's message, or None while another
@@ -180,6 +182,8 @@ class ConnectionSyncJob:
             return self._failed(state, "needs_reauthorization")
         progress = _Progress(state, replace(state.stats, chunks=state.stats.chunks + 1))
         try:
+            if message.seq == 0 and self.renew_refresh_token is not None:
+                self.renew_refresh_token(connection)  # an expired one ends the sync just below
             if state.cursor.phase is SyncPhase.LISTING:
                 self._list(progress, connection, name)
                 if progress.state.cursor.phase is SyncPhase.LISTING:
