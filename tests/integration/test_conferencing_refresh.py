@@ -229,11 +229,14 @@ def test_the_refresh_stores_what_the_provider_made_current(linked: Linked) -> No
         assert stored["refresh_token"] == first
         again = linked.raw_refresh(first).json()
         assert again["refresh_token"] == first and again["refresh_token_expires_in"] > 0
+        assert stored["refresh_expires_at"] > runtime.now()  # stated, so kept (docs/connections.md)
     else:
         # Indeed (rotation assumed, the stricter case): the old token is refused at once.
         assert stored["refresh_token"] not in (None, first)
         with pytest.raises(RefreshTokenRejected):
             linked.registry.api_client(key, None).refresh(first)
+    if key != "webex":
+        assert stored["refresh_expires_at"] is None  # the others do not say when it expires
     # The saved refresh token is the one that works next time.
     second = linked.service().access_token(linked.connection, rejected=token)
     assert second not in (token, linked.first.access_token)

@@ -180,6 +180,17 @@ def test_refresh_keeps_the_refresh_token_and_extends_it(webex: Webex) -> None:
     assert expired.json()["error"] == "invalid_grant"
 
 
+def test_a_refresh_token_in_use_outlives_its_first_lifetime_and_one_unused_expires(webex: Webex) -> None:
+    used, unused = webex.tokens()["refresh_token"], webex.tokens()["refresh_token"]
+    webex.sim.advance_clock(7776000 - 60)
+    renewed = webex.token({"grant_type": "refresh_token", "refresh_token": used}).json()
+    assert renewed["refresh_token"] == used and renewed["refresh_token_expires_in"] == 7776000
+    webex.sim.advance_clock(120)  # past the first lifetime of both
+    assert webex.token({"grant_type": "refresh_token", "refresh_token": used}).status_code == 200
+    refused = webex.token({"grant_type": "refresh_token", "refresh_token": unused})
+    assert refused.status_code == 400 and refused.json()["error"] == "invalid_grant"
+
+
 def test_authorize_errors(webex: Webex) -> None:
     page = webex.http.get(
         "/v1/authorize", params=webex.params(PEOPLE_READ) | {"redirect_uri": CALLBACK + "/"}
