@@ -61,6 +61,19 @@ class Target:
     dev: bool = False
 
 
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--dev [PATH]``, ``--stack-name`` and ``--region``: the stack a command works on."""
+    parser.add_argument(
+        "--dev",
+        nargs="?",
+        const=str(DEFAULT_DEV_FILE),
+        default=None,
+        help="use the local stack (default file: .orgconnect/dev.json)",
+    )
+    parser.add_argument("--stack-name", help="a deployed stack (reads its outputs)")
+    parser.add_argument("--region", help="AWS region of the deployed stack")
+
+
 def resolve_target(args: argparse.Namespace) -> Target:
     """The target stack from the arguments (see the module docstring)."""
     if args.dev is not None:
@@ -228,15 +241,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = admin.add_subparsers(dest="command", required=True)
 
     def with_target(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument(
-            "--dev",
-            nargs="?",
-            const=str(DEFAULT_DEV_FILE),
-            default=None,
-            help="use the local stack (default file: .orgconnect/dev.json)",
-        )
-        p.add_argument("--stack-name", help="a deployed stack (reads its outputs)")
-        p.add_argument("--region", help="AWS region of the deployed stack")
+        add_stack_arguments(p)
         p.add_argument("--table", help="DynamoDB table name")
         p.add_argument("--pepper-secret-id", help="Secrets Manager id of the pepper")
         p.add_argument("--endpoint-url", help="AWS endpoint (for an emulator)")

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orgconnect.cli import DEFAULT_DEV_FILE, CliError
+from orgconnect.cli import CliError, add_stack_arguments
 
 if TYPE_CHECKING:
     from orgconnect.domain.directory_sync import SyncState
@@ -37,15 +37,7 @@ def add_sync_command(groups: Any) -> None:
     """Register ``orgconnect sync`` on the CLI's sub-command groups."""
     parser = groups.add_parser("sync", help="sync a conferencing connection's directory and profiles now")
     parser.add_argument("--connection", required=True, help="the connection id (cnx_...)")
-    parser.add_argument(
-        "--dev",
-        nargs="?",
-        const=str(DEFAULT_DEV_FILE),
-        default=None,
-        help="use the local stack (default file: .orgconnect/dev.json)",
-    )
-    parser.add_argument("--stack-name", help="a deployed stack (reads its outputs)")
-    parser.add_argument("--region", help="AWS region of the deployed stack")
+    add_stack_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table (JSON only)")
     parser.add_argument(
         "--dry-run",
