@@ -74,13 +74,19 @@ def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--region", help="AWS region of the deployed stack")
 
 
+def read_dev_file(path: str) -> dict[str, Any]:
+    """The local stack's file (``make dev`` writes it); CliError when the stack is not running."""
+    dev_file = Path(path)
+    if not dev_file.exists():
+        raise CliError(f"{dev_file} not found: is `make dev` running?")
+    data: dict[str, Any] = json.loads(dev_file.read_text())
+    return data
+
+
 def resolve_target(args: argparse.Namespace) -> Target:
     """The target stack from the arguments (see the module docstring)."""
     if args.dev is not None:
-        path = Path(args.dev)
-        if not path.exists():
-            raise CliError(f"{path} not found: is `make dev` running?")
-        data = json.loads(path.read_text())
+        data = read_dev_file(args.dev)
         aws = data["aws"]
         return Target(
             aws["table_name"],

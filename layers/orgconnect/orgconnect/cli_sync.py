@@ -22,10 +22,9 @@ import json
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orgconnect.cli import CliError, add_stack_arguments
+from orgconnect.cli import CliError, add_stack_arguments, read_dev_file
 
 if TYPE_CHECKING:
     from orgconnect.domain.directory_sync import SyncState
@@ -50,10 +49,7 @@ def add_sync_command(groups: Any) -> None:
 def stack_environment(args: argparse.Namespace) -> dict[str, str]:
     """The environment the job's wiring reads (``orgconnect.settings``), for the chosen stack."""
     if args.dev is not None:
-        path = Path(args.dev)
-        if not path.exists():
-            raise CliError(f"{path} not found: is `make dev` running?")
-        data = json.loads(path.read_text())
+        data = read_dev_file(args.dev)
         aws = data["aws"]
         env = {
             "ORGCONNECT_TABLE_NAME": aws["table_name"],
