@@ -11,49 +11,38 @@ the Teams/Meet user-change subscriptions about to expire.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from orgconnect import settings, sync_runtime
+from orgconnect import settings, sqs_batch, sync_runtime
 from orgconnect.observability import logger, metrics, observed
 from orgconnect.workers.connection_sync import SyncMessage
 from orgconnect.workers.connection_sync_driver import fan_out, handle_message
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
 settings.validate(settings.CONNECTION_SYNC_WORKER_FUNCTION)
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-class MalformedMessage(Exception):
-    """A record whose body is not a sync message (it fails, and ends in the DLQ for an operator)."""
+CHUNKS = sqs_batch.RecordReport(
+    retried="connection sync chunk will be retried",
+    failed_metric="ConnectionSyncChunkFailed",
+    done_metric="ConnectionSyncChunks",
+)
 
 
 def record_handler(record: SQSRecord) -> str:
     """One sync message: its outcome, or an exception that fails this record only."""
-    try:
-        message = SyncMessage.from_message(json.loads(record.body))
-    except (ValueError, KeyError, TypeError) as error:
-        raise MalformedMessage(type(error).__name__) from None
-    try:
-        outcome = handle_message(sync_runtime.connection_sync_job(), sync_runtime.sync_queue(), message)
-    except Exception as error:
-        logger.warning(
-            "connection sync chunk will be retried",
-            extra={
-                "connection_id": message.connection_id,
-                "sync_id": message.sync_id,
-                "receive_count": record.attributes.approximate_receive_count,
-                "why": type(error).__name__,
-            },
-        )
-        metrics.add_metric(name="ConnectionSyncChunkFailed", unit=MetricUnit.Count, value=1)
-        raise
-    metrics.add_metric(name="ConnectionSyncChunks", unit=MetricUnit.Count, value=1)
-    return outcome
+    message = sqs_batch.parse_body(record, SyncMessage.from_message)
+    return CHUNKS.run(
+        record,
+        lambda: handle_message(sync_runtime.connection_sync_job(), sync_runtime.sync_queue(), message),
+        {"connection_id": message.connection_id, "sync_id": message.sync_id},
+    )
+
+
+process_batch = sqs_batch.partial_batch_handler(record_handler)
 
 
 def scheduled_reconcile() -> dict[str, Any]:
@@ -91,7 +80,4 @@ def _renew_user_subscriptions() -> None:
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if event.get("detail-type") == "Scheduled Event":
         return scheduled_reconcile()
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    return dict(response)
+    return process_batch(event, context)

@@ -9,60 +9,42 @@ the dead-letter queue after maxReceiveCount receives.
 
 from __future__ import annotations
 
-import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
-
-from orgconnect import delegated_runtime, settings
+from orgconnect import delegated_runtime, settings, sqs_batch
 from orgconnect.domain.notifications import Notification
-from orgconnect.observability import logger, metrics, observed
+from orgconnect.observability import observed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 settings.validate(settings.NOTIFICATIONS_WORKER_FUNCTION)
-# A batch whose every record failed is reported like any other (see the delegated-access worker).
-processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-
-
-class MalformedMessage(Exception):
-    """A record whose body is not a queued notification (it ends in the DLQ for an operator)."""
+NOTIFICATIONS = sqs_batch.RecordReport(
+    retried="notification will be retried",
+    failed_metric="NotificationsFailed",
+    done_metric="NotificationsDelivered",
+    handled="notification handled",
+    failure_detail=True,  # the delivery errors name a status, a refusal or an error type: no secret, no body
+)
 
 
 def record_handler(record: SQSRecord) -> str:
     """One queued notification: its outcome, or an exception that fails this record only."""
-    try:
-        notification = Notification.from_message(json.loads(record.body))
-    except (ValueError, KeyError, TypeError) as error:
-        raise MalformedMessage(type(error).__name__) from None
+    notification = sqs_batch.parse_body(record, Notification.from_message)
     context = {
         "notification_id": notification.notification_id,
         "type": str(notification.type),
         "client_id": notification.client_id,
     }
-    try:
-        outcome = delegated_runtime.notifications_worker().handle(notification)
-    except Exception as error:
-        logger.warning(
-            "notification will be retried",
-            extra={
-                **context,
-                "receive_count": record.attributes.approximate_receive_count,
-                "why": type(error).__name__,
-                "detail": str(error),
-            },
-        )
-        metrics.add_metric(name="NotificationsFailed", unit=MetricUnit.Count, value=1)
-        raise
-    metrics.add_metric(name="NotificationsDelivered", unit=MetricUnit.Count, value=1)
-    logger.info("notification handled", extra={**context, "outcome": outcome})
-    return outcome
+    return NOTIFICATIONS.run(
+        record, lambda: delegated_runtime.notifications_worker().handle(notification), context
+    )
+
+
+process_batch = sqs_batch.partial_batch_handler(record_handler)
 
 
 @observed()
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    response = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
-    )
-    return dict(response)
+    return process_batch(event, context)

@@ -61,13 +61,32 @@ class Target:
     dev: bool = False
 
 
+def add_stack_arguments(parser: argparse.ArgumentParser) -> None:
+    """``--dev [PATH]``, ``--stack-name`` and ``--region``: the stack a command works on."""
+    parser.add_argument(
+        "--dev",
+        nargs="?",
+        const=str(DEFAULT_DEV_FILE),
+        default=None,
+        help="use the local stack (default file: .orgconnect/dev.json)",
+    )
+    parser.add_argument("--stack-name", help="a deployed stack (reads its outputs)")
+    parser.add_argument("--region", help="AWS region of the deployed stack")
+
+
+def read_dev_file(path: str) -> dict[str, Any]:
+    """The local stack's file (``make dev`` writes it); CliError when the stack is not running."""
+    dev_file = Path(path)
+    if not dev_file.exists():
+        raise CliError(f"{dev_file} not found: is `make dev` running?")
+    data: dict[str, Any] = json.loads(dev_file.read_text())
+    return data
+
+
 def resolve_target(args: argparse.Namespace) -> Target:
     """The target stack from the arguments (see the module docstring)."""
     if args.dev is not None:
-        path = Path(args.dev)
-        if not path.exists():
-            raise CliError(f"{path} not found: is `make dev` running?")
-        data = json.loads(path.read_text())
+        data = read_dev_file(args.dev)
         aws = data["aws"]
         return Target(
             aws["table_name"],
@@ -228,15 +247,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = admin.add_subparsers(dest="command", required=True)
 
     def with_target(p: argparse.ArgumentParser) -> argparse.ArgumentParser:
-        p.add_argument(
-            "--dev",
-            nargs="?",
-            const=str(DEFAULT_DEV_FILE),
-            default=None,
-            help="use the local stack (default file: .orgconnect/dev.json)",
-        )
-        p.add_argument("--stack-name", help="a deployed stack (reads its outputs)")
-        p.add_argument("--region", help="AWS region of the deployed stack")
+        add_stack_arguments(p)
         p.add_argument("--table", help="DynamoDB table name")
         p.add_argument("--pepper-secret-id", help="Secrets Manager id of the pepper")
         p.add_argument("--endpoint-url", help="AWS endpoint (for an emulator)")

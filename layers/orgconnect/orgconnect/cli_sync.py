@@ -22,10 +22,9 @@ import json
 import os
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from orgconnect.cli import DEFAULT_DEV_FILE, CliError
+from orgconnect.cli import CliError, add_stack_arguments, read_dev_file
 
 if TYPE_CHECKING:
     from orgconnect.domain.directory_sync import SyncState
@@ -37,15 +36,7 @@ def add_sync_command(groups: Any) -> None:
     """Register ``orgconnect sync`` on the CLI's sub-command groups."""
     parser = groups.add_parser("sync", help="sync a conferencing connection's directory and profiles now")
     parser.add_argument("--connection", required=True, help="the connection id (cnx_...)")
-    parser.add_argument(
-        "--dev",
-        nargs="?",
-        const=str(DEFAULT_DEV_FILE),
-        default=None,
-        help="use the local stack (default file: .orgconnect/dev.json)",
-    )
-    parser.add_argument("--stack-name", help="a deployed stack (reads its outputs)")
-    parser.add_argument("--region", help="AWS region of the deployed stack")
+    add_stack_arguments(parser)
     parser.add_argument("--quiet", action="store_true", help="no progress bar or table (JSON only)")
     parser.add_argument(
         "--dry-run",
@@ -58,10 +49,7 @@ def add_sync_command(groups: Any) -> None:
 def stack_environment(args: argparse.Namespace) -> dict[str, str]:
     """The environment the job's wiring reads (``orgconnect.settings``), for the chosen stack."""
     if args.dev is not None:
-        path = Path(args.dev)
-        if not path.exists():
-            raise CliError(f"{path} not found: is `make dev` running?")
-        data = json.loads(path.read_text())
+        data = read_dev_file(args.dev)
         aws = data["aws"]
         env = {
             "ORGCONNECT_TABLE_NAME": aws["table_name"],

@@ -5,9 +5,7 @@ clients of :mod:`orgconnect.runtime`. Like it, it imports neither the web layer 
 
 from __future__ import annotations
 
-import os
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from orgconnect import runtime, settings
 
@@ -26,21 +24,13 @@ if TYPE_CHECKING:
     from orgconnect.workers.provisioning_departures import DepartureWorker
 
 
-@cache
-def _sqs_client(endpoint: str | None, region: str | None) -> Any:
-    # Keyed by the endpoint and region so that a test or dev stack that moves them gets a new client.
-    import boto3
-
-    make: Any = boto3.client
-    return make("sqs", config=runtime._AWS_CONFIG)
-
-
 def delegated_access_queue() -> SqsDelegatedAccessQueue:
     """The queue the API fills (SendMessageBatch)."""
     from orgconnect.store.accounts import SqsDelegatedAccessQueue
 
-    client = _sqs_client(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"))
-    return SqsDelegatedAccessQueue(client, settings.load(settings.DelegatedAccessSettings).queue_url)
+    return SqsDelegatedAccessQueue(
+        runtime.get_sqs_client(), settings.load(settings.DelegatedAccessSettings).queue_url
+    )
 
 
 def calendar_tenant(service_account_id: str) -> CalendarTenant | None:
@@ -111,12 +101,11 @@ def conferencing_adapter(name: str, access_token: str, tenant: str | None) -> Co
 def conferencing_matcher() -> ConferencingMatcher:
     """Matching with the connections' directories synced once (the worker)."""
     from orgconnect import sync_runtime
-    from orgconnect.store.directory import DynamoDirectory
     from orgconnect.workers.directory_sync import ConferencingMatcher
 
     return ConferencingMatcher(
         profiles=conferencing_profiles(),
-        directory=DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now()),
+        directory=conferencing_directory(),
         tokens=connection_tokens(),
         adapters=conferencing_adapter,
         notifications=runtime.get_notification_publisher(),
@@ -149,7 +138,6 @@ def provisioner() -> Provisioner:
     """Zoom provisioning per each connection's policy (the worker; the reconcile)."""
     from orgconnect.domain.provider_model import ProviderTokens
     from orgconnect.providers.zoom_users import ZoomUsers
-    from orgconnect.store.directory import DynamoDirectory
     from orgconnect.store.provisioning_events import DynamoProvisioningEvents
     from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
     from orgconnect.workers.provisioning import Provisioner
@@ -162,7 +150,7 @@ def provisioner() -> Provisioner:
     return Provisioner(
         profiles=conferencing_profiles(),
         policies=DynamoProvisioningPolicies(store),
-        directory=DynamoDirectory(store, clock=lambda: runtime.now()),
+        directory=conferencing_directory(),
         tokens=connection_tokens(),
         users=users,
         log=DynamoProvisioningEvents(store),
@@ -198,8 +186,9 @@ def account_departures() -> SqsAccountDepartures:
     """Where a revocation with ``request_pii_erasure`` queues the account's departure."""
     from orgconnect.store.provisioning_departures import SqsAccountDepartures
 
-    client = _sqs_client(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"))
-    return SqsAccountDepartures(client, settings.load(settings.DelegatedAccessSettings).queue_url)
+    return SqsAccountDepartures(
+        runtime.get_sqs_client(), settings.load(settings.DelegatedAccessSettings).queue_url
+    )
 
 
 def departures() -> DepartureWorker:

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import time
-from functools import lru_cache
-from typing import TYPE_CHECKING
+from functools import cache, lru_cache
+from typing import TYPE_CHECKING, Any
 
 import boto3
 from aws_lambda_powertools.utilities import parameters
@@ -63,6 +64,18 @@ def get_store() -> DynamoStore:
 def get_secrets_client() -> SecretsManagerClient:
     # One client of boto3's default session for every secret: it shares botocore's loaded data.
     return boto3.client("secretsmanager", config=_AWS_CONFIG)
+
+
+def get_sqs_client() -> Any:
+    """The SQS client of the current endpoint and region (the sync, delegated-access and departure queues)."""
+    return _sqs_client(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"))
+
+
+@cache
+def _sqs_client(endpoint: str | None, region: str | None) -> Any:
+    # Keyed by the endpoint and region so that a test or dev stack that moves them gets a new client.
+    make: Any = boto3.client
+    return make("sqs", config=_AWS_CONFIG)
 
 
 @lru_cache(maxsize=1)

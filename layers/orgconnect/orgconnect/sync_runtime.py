@@ -5,10 +5,8 @@ neither the web layer nor a function; stores are imported when first used.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from functools import cache
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from orgconnect import runtime, settings
 from orgconnect.observability import logger
@@ -22,21 +20,13 @@ if TYPE_CHECKING:
     from orgconnect.workers.connection_sync import ConnectionSyncJob, SyncLimits
 
 
-@cache
-def _sqs_client(endpoint: str | None, region: str | None) -> Any:
-    # Keyed by the endpoint and region so that a test or dev stack that moves them gets a new client.
-    import boto3
-
-    make: Any = boto3.client
-    return make("sqs", config=runtime._AWS_CONFIG)
-
-
 def sync_queue() -> SqsConnectionSyncQueue:
     """The connection sync queue (its URL from ORGCONNECT_CONNECTION_SYNC_QUEUE_URL)."""
     from orgconnect.store.connection_sync import SqsConnectionSyncQueue
 
-    client = _sqs_client(os.environ.get("AWS_ENDPOINT_URL"), os.environ.get("AWS_REGION"))
-    return SqsConnectionSyncQueue(client, settings.load(settings.ConnectionSyncSettings).queue_url)
+    return SqsConnectionSyncQueue(
+        runtime.get_sqs_client(), settings.load(settings.ConnectionSyncSettings).queue_url
+    )
 
 
 def request_connection_sync(connection_id: str) -> bool:
@@ -66,14 +56,6 @@ def limits() -> SyncLimits:
 
     configured = settings.load(settings.ConnectionSyncSettings)
     return SyncLimits(configured.pages_per_chunk, configured.writes_per_chunk)
-
-
-def _adapter(name: str, access_token: str, tenant: str | None) -> ConferencingAdapter:
-    from orgconnect.domain.provider_model import ProviderTokens
-
-    return runtime.get_providers().conferencing(
-        name, ProviderTokens(access_token=access_token), tenant=tenant
-    )
 
 
 #: The connection item's attribute with an operator's Zoom plan (``orgconnect admin set-zoom-plan``).
@@ -156,7 +138,7 @@ def connection_sync_job(
         connections=DynamoConferencingProfiles(store),
         # OAuth refresh for browser-linked connections, account_credentials for Server-to-Server.
         tokens=delegated_runtime.connection_tokens(),
-        adapters=_adapter,
+        adapters=delegated_runtime.conferencing_adapter,
         pages=listing_pages,
         new_id=new_id,
         limits=limits_ or limits(),

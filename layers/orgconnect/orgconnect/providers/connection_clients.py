@@ -16,6 +16,7 @@ from orgconnect.domain.model import ProviderApp
 if TYPE_CHECKING:
     from orgconnect.domain.connection_checks import ConnectionCheck
     from orgconnect.domain.server_to_server import ServerToServerCredentials
+    from orgconnect.providers.api import ProviderApi
     from orgconnect.providers.google import GoogleApi
     from orgconnect.providers.zoom import ZoomApi
 
@@ -35,13 +36,23 @@ class ProviderConnectionClients:
         self._load_apps = load_apps
 
     def _zoom(self, app: ProviderApp) -> ZoomApi:
-        from orgconnect.providers.api import Timeouts
-        from orgconnect.providers.retry import RetryPolicy
         from orgconnect.providers.zoom import ZoomApi
 
-        return ZoomApi(
+        return self._in_request(ZoomApi, app)
+
+    def _google(self, app: ProviderApp) -> GoogleApi:
+        from orgconnect.providers.google import GoogleApi
+
+        return self._in_request(GoogleApi, app)
+
+    def _in_request[Api: ProviderApi](self, api: type[Api], app: ProviderApp) -> Api:
+        """``api`` for ``app`` (its base-URL override, if any) with the request's brief retries."""
+        from orgconnect.providers.api import Timeouts
+        from orgconnect.providers.retry import RetryPolicy
+
+        return api(
             app,
-            base_url=self._overrides.get("zoom"),
+            base_url=self._overrides.get(api.key),
             timeouts=Timeouts(connect=min(3.0, self._timeout), read=self._timeout),
             retry_policy=RetryPolicy(
                 attempts=2, backoff_initial=0.2, backoff_max=1.0, max_retry_after=2.0, max_elapsed=10.0
@@ -73,17 +84,3 @@ class ProviderConnectionClients:
         if option.provider_key == "google":
             return self._google(app).revoke(token)
         return self._zoom(app).revoke(token)
-
-    def _google(self, app: ProviderApp) -> GoogleApi:
-        from orgconnect.providers.api import Timeouts
-        from orgconnect.providers.google import GoogleApi
-        from orgconnect.providers.retry import RetryPolicy
-
-        return GoogleApi(
-            app,
-            base_url=self._overrides.get("google"),
-            timeouts=Timeouts(connect=min(3.0, self._timeout), read=self._timeout),
-            retry_policy=RetryPolicy(
-                attempts=2, backoff_initial=0.2, backoff_max=1.0, max_retry_after=2.0, max_elapsed=10.0
-            ),
-        )

@@ -98,47 +98,50 @@ class ProviderDirectory:
 
     def find(self, tenant: CalendarTenant, email: str) -> DirectoryUser | None:
         """TenantUnusable when the credentials are missing or refused; ProviderUnavailable passes."""
-        if not tenant.secret_arn:
-            raise TenantUnusable("the service account holds no admin credentials")
-        credentials = self._read(tenant.secret_arn)
-        if not credentials or not credentials.get("access_token"):
-            raise TenantUnusable("the service account's admin credentials are gone")
+        api, secret_arn, credentials = self._tenant_api(tenant)
         provider = tenant.service_account.provider
-        api = self._registry.api_client(
-            PROVIDER_KEYS[provider], _tokens(credentials), tenant=_text(credentials.get("tenant_id"))
-        )
-        expires_at = credentials.get("expires_at")
-        if isinstance(expires_at, int) and expires_at <= self._clock() + EXPIRY_MARGIN_SECONDS:
-            self._refresh(api, tenant.secret_arn, credentials)
         try:
-            return self._lookup(api, provider, tenant, email)
-        except AccessTokenRejected:
-            self._refresh(api, tenant.secret_arn, credentials)
-            try:
-                return self._lookup(api, provider, tenant, email)
-            except AccessTokenRejected as again:
-                raise TenantUnusable(_without_address(provider, again)) from None
+            return self._once_more_after_refresh(
+                api, secret_arn, credentials, lambda: self._lookup(api, provider, tenant, email)
+            )
+        except AccessTokenRejected as again:
+            raise TenantUnusable(_without_address(provider, again)) from None
 
     def list_users(self, tenant: CalendarTenant) -> list[TenantUser]:
         """Every user of the tenant's directory, paged (Google ``users.list`` 500 a page, Graph
         ``/users`` 999 a page). TenantUnusable as :meth:`find`; ProviderError passes."""
+        api, secret_arn, credentials = self._tenant_api(tenant)
+        provider = tenant.service_account.provider
+        return self._once_more_after_refresh(
+            api, secret_arn, credentials, lambda: self._listing(api, provider)
+        )
+
+    def _tenant_api(self, tenant: CalendarTenant) -> tuple[ProviderApi, str, dict[str, Any]]:
+        """The tenant's API client, secret and admin credentials, refreshed first when about to expire."""
         if not tenant.secret_arn:
             raise TenantUnusable("the service account holds no admin credentials")
         credentials = self._read(tenant.secret_arn)
         if not credentials or not credentials.get("access_token"):
             raise TenantUnusable("the service account's admin credentials are gone")
-        provider = tenant.service_account.provider
         api = self._registry.api_client(
-            PROVIDER_KEYS[provider], _tokens(credentials), tenant=_text(credentials.get("tenant_id"))
+            PROVIDER_KEYS[tenant.service_account.provider],
+            _tokens(credentials),
+            tenant=_text(credentials.get("tenant_id")),
         )
         expires_at = credentials.get("expires_at")
         if isinstance(expires_at, int) and expires_at <= self._clock() + EXPIRY_MARGIN_SECONDS:
             self._refresh(api, tenant.secret_arn, credentials)
+        return api, tenant.secret_arn, credentials
+
+    def _once_more_after_refresh[T](
+        self, api: ProviderApi, secret_arn: str, credentials: dict[str, Any], call: Callable[[], T]
+    ) -> T:
+        """``call()``; on a rejected access token, refresh and call once more (a second rejection passes)."""
         try:
-            return self._listing(api, provider)
+            return call()
         except AccessTokenRejected:
-            self._refresh(api, tenant.secret_arn, credentials)
-            return self._listing(api, provider)
+            self._refresh(api, secret_arn, credentials)
+            return call()
 
     @staticmethod
     def _listing(api: ProviderApi, provider: CalendarProvider) -> list[TenantUser]:

@@ -38,6 +38,7 @@ from orgconnect.domain.provider_model import (
 from orgconnect.domain.provisioning import ReconciledDirectory
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.observability import logger
+from orgconnect.workers.connection_calls import AdapterFactory
 
 # Re-exported: the worker function, the driver and the tests import them from here.
 from orgconnect.workers.connection_sync_messages import ChunkResult as ChunkResult
@@ -48,8 +49,6 @@ if TYPE_CHECKING:
     from orgconnect.domain.conferencing_connections import ManagedConnection
     from orgconnect.providers.conferencing import ConferencingAdapter
 
-#: The conferencing adapter of a connection: (profile provider name, access token, tenant) -> adapter.
-AdapterFactory = Callable[[str, str, "str | None"], "ConferencingAdapter"]
 #: Pages of one connection's listing from a position: (adapter, segment, page token) -> pages.
 PageLister = Callable[["ConferencingAdapter", int, "str | None"], Iterable[Any]]
 #: Sets a new adapter's rate limiter to its connection's account and plan (docs/providers.md).

@@ -17,7 +17,6 @@ from typing import TYPE_CHECKING, Protocol
 
 from orgconnect.domain.conferencing import DirectoryUser
 from orgconnect.domain.conferencing_connections import ManagedConnection
-from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.matching import (
     AccessTokens,
@@ -28,16 +27,12 @@ from orgconnect.domain.matching import (
 )
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.notifications import NO_NOTIFICATIONS, NotificationPublisher
-from orgconnect.domain.provider_model import ProviderError
 from orgconnect.domain.secrets import new_id
-from orgconnect.observability import logger
+from orgconnect.workers.connection_calls import CONNECTION_SKIPPED, AdapterFactory, log_connection_skipped
 
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import Account
     from orgconnect.providers.conferencing import ConferencingAdapter
-
-#: The conferencing adapter of a connection: (profile provider name, access token, tenant) -> adapter.
-AdapterFactory = Callable[[str, str, "str | None"], "ConferencingAdapter"]
 
 
 class ProfileStore(Protocol):
@@ -88,16 +83,8 @@ class ConferencingMatcher:
             before = existing.get(connection.connection_id)
             try:
                 found = self.find(connection, name, account.email)
-            except (
-                ProviderError,
-                TemporarilyUnavailable,
-                ConnectionNeedsReauthorization,
-                CredentialsMissing,
-            ) as e:
-                logger.warning(
-                    "conferencing match skipped",
-                    extra={"connection_id": connection.connection_id, "why": type(e).__name__},
-                )
+            except CONNECTION_SKIPPED as e:
+                log_connection_skipped("conferencing match skipped", connection.connection_id, e)
                 found = None
                 if before is None:
                     continue

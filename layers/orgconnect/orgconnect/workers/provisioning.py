@@ -15,8 +15,6 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
-from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
-from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.matching import AccessTokens, ConferencingProfile, with_connection_token
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.provider_model import ProviderError, ProviderRefused, ProviderUnavailable
@@ -31,6 +29,7 @@ from orgconnect.domain.provisioning_policy import PROVISIONING_PROVIDERS, Provis
 from orgconnect.domain.provisioning_policy_management import PolicySubject
 from orgconnect.domain.secrets import new_id
 from orgconnect.observability import logger
+from orgconnect.workers.connection_calls import CONNECTION_SKIPPED, log_connection_skipped
 
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import Account
@@ -138,16 +137,8 @@ class Provisioner:
             policy, profile = subject.stored.policy, profiles.get(connection.connection_id)
             try:
                 events.extend(self._with_token(connection, policy, account, profile, departed))
-            except (
-                ProviderError,
-                TemporarilyUnavailable,
-                ConnectionNeedsReauthorization,
-                CredentialsMissing,
-            ) as e:
-                logger.warning(
-                    "provisioning skipped",
-                    extra={"connection_id": connection.connection_id, "why": type(e).__name__},
-                )
+            except CONNECTION_SKIPPED as e:
+                log_connection_skipped("provisioning skipped", connection.connection_id, e)
         return events
 
     def _with_token(

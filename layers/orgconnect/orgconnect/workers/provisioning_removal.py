@@ -14,10 +14,8 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
 
-from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
-from orgconnect.domain.errors import TemporarilyUnavailable
-from orgconnect.domain.provider_model import ProviderError
 from orgconnect.observability import logger
+from orgconnect.workers.connection_calls import CONNECTION_SKIPPED, log_connection_skipped
 from orgconnect.workers.provisioning_reconcile import ReconcileOutcome, reconcile_connection
 
 if TYPE_CHECKING:
@@ -83,16 +81,8 @@ def remove_on_policy_removal(
                 )
                 break
             events.extend(provisioner.apply(connection, in_request, actions[first : first + BATCH]))
-    except (
-        ProviderError,
-        TemporarilyUnavailable,
-        ConnectionNeedsReauthorization,
-        CredentialsMissing,
-    ) as problem:
-        logger.warning(
-            "provisioned users not removed",
-            extra={"connection_id": connection.connection_id, "why": type(problem).__name__},
-        )
+    except CONNECTION_SKIPPED as problem:
+        log_connection_skipped("provisioned users not removed", connection.connection_id, problem)
     logger.info(
         "provisioned users removed on policy removal",
         extra={"connection_id": connection.connection_id, "planned": len(actions), "done": len(events)},

@@ -16,12 +16,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
 
-from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
-from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ConnectionStatus
-from orgconnect.domain.provider_model import ProviderError
 from orgconnect.domain.provisioning_policy import PROVISIONING_PROVIDERS
 from orgconnect.observability import logger
+from orgconnect.workers.connection_calls import CONNECTION_SKIPPED, log_connection_skipped
 from orgconnect.workers.provisioning_reconcile import ReconcileOutcome, reconcile_connection
 
 if TYPE_CHECKING:
@@ -85,16 +83,8 @@ class SyncProvisioning:
                 dry_run=self.dry_run,
                 max_actions=self.max_actions,
             )
-        except (
-            ProviderError,
-            TemporarilyUnavailable,
-            ConnectionNeedsReauthorization,
-            CredentialsMissing,
-        ) as problem:
-            logger.warning(
-                "provisioning at reconcile skipped",
-                extra={"connection_id": connection.connection_id, "why": type(problem).__name__},
-            )
+        except CONNECTION_SKIPPED as problem:
+            log_connection_skipped("provisioning at reconcile skipped", connection.connection_id, problem)
             return
         self.outcomes.append(outcome)
         logger.info(
