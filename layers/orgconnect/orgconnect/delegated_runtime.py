@@ -14,7 +14,7 @@ from orgconnect import runtime, settings
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import CalendarTenant
     from orgconnect.providers.conferencing import ConferencingAdapter
-    from orgconnect.providers.zoom_users import ConnectionAccessTokens
+    from orgconnect.providers.connection_tokens import ConnectionAccessTokens
     from orgconnect.store.accounts import DynamoAccounts, SqsDelegatedAccessQueue
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
     from orgconnect.store.directory import DynamoDirectory
@@ -174,8 +174,8 @@ def connection_tokens() -> ConnectionAccessTokens:
     """Access tokens of conferencing connections, Server-to-Server ones included (matching and
     provisioning): ``account_credentials`` with the app of the connection's secret, else the refresh."""
     from orgconnect.domain.model import ProviderApp
+    from orgconnect.providers.connection_tokens import ConnectionAccessTokens
     from orgconnect.providers.zoom import ZoomApi
-    from orgconnect.providers.zoom_users import ConnectionAccessTokens
 
     providers = settings.load(settings.ProviderSettings)
 
