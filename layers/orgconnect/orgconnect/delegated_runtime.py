@@ -96,7 +96,7 @@ def conferencing_directory() -> DynamoDirectory:
     """The connections' user directories (matching, provider webhooks)."""
     from orgconnect.store.directory import DynamoDirectory
 
-    return DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now())
+    return DynamoDirectory(runtime.get_store())
 
 
 def conferencing_adapter(name: str, access_token: str, tenant: str | None) -> ConferencingAdapter:
@@ -111,12 +111,12 @@ def conferencing_adapter(name: str, access_token: str, tenant: str | None) -> Co
 def conferencing_matcher() -> ConferencingMatcher:
     """Matching with the connections' directories synced once (the worker)."""
     from orgconnect import sync_runtime
-    from orgconnect.store.directory import DynamoDirectory
+    from orgconnect.store.sync_state import DynamoSyncDirectory
     from orgconnect.workers.directory_sync import ConferencingMatcher
 
     return ConferencingMatcher(
         profiles=conferencing_profiles(),
-        directory=DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now()),
+        directory=DynamoSyncDirectory(runtime.get_store(), clock=lambda: runtime.now()),
         tokens=connection_tokens(),
         adapters=conferencing_adapter,
         notifications=runtime.get_notification_publisher(),
@@ -162,7 +162,7 @@ def provisioner() -> Provisioner:
     return Provisioner(
         profiles=conferencing_profiles(),
         policies=DynamoProvisioningPolicies(store),
-        directory=DynamoDirectory(store, clock=lambda: runtime.now()),
+        directory=DynamoDirectory(store),
         tokens=connection_tokens(),
         users=users,
         log=DynamoProvisioningEvents(store),

@@ -15,8 +15,8 @@ from typing import TYPE_CHECKING, Any
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.store import keys
-from orgconnect.store.directory import REGISTRY_PK
 from orgconnect.store.dynamodb import DynamoStore, query_all, to_item
+from orgconnect.store.sync_state import REGISTRY_PK
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
