@@ -22,6 +22,7 @@ from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import CalendarProvider
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, query_all, to_item, transact, write
+from orgconnect.store.service_accounts import service_account_from
 from orgconnect.store.tokens import code_put
 
 if TYPE_CHECKING:
@@ -163,7 +164,7 @@ class DynamoCalendarTenants:
 
     @staticmethod
     def _tenant(data: Mapping[str, Any] | None) -> CalendarTenant | None:
-        account = DynamoStore.service_account_from(data)
+        account = service_account_from(data)
         if data is None or account is None:
             return None
         return CalendarTenant(account, data.get("secret_arn"), data.get("delegated_scope"))
