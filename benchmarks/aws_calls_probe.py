@@ -73,18 +73,19 @@ with mock_aws():
     from orgconnect.domain.clients import register_client
     from orgconnect.domain.model import CalendarProvider
     from orgconnect.domain.service_accounts import register_service_account
+    from orgconnect.store.service_accounts import DynamoServiceAccounts
 
-    store, hasher = runtime.get_store(), runtime.get_hasher()
+    clients, hasher = runtime.get_clients(), runtime.get_hasher()
     client = register_client(
-        name="bench", redirect_uris=["https://b.example/cb"], store=store, hasher=hasher, now=1
+        name="bench", redirect_uris=["https://b.example/cb"], store=clients, hasher=hasher, now=1
     )
     account = register_service_account(
         client_id=client.client.client_id,
         provider=CalendarProvider.GOOGLE_WORKSPACE,
         domain="example.com",
         admin_email=None,
-        clients=store,
-        store=store,
+        clients=clients,
+        store=DynamoServiceAccounts(runtime.get_store()),
         now=1,
     )
     runtime.reset()

@@ -117,7 +117,7 @@ def _seed(store: Any, users: list[Any], ou: str, connection_id: str) -> None:
         account = Account(f"acc_{n:08d}", "cli_bench", "ser_bench", user.email, None, f"g{n}", profile)
         items.append(_account_item(account))
     requests = [{"PutRequest": {"Item": to_item(i)}} for i in items]
-    directory = DynamoDirectory(store, clock=lambda: int(time.time()))
+    directory = DynamoDirectory(store)
     for start in range(0, len(requests), 25):
         directory._write(requests[start : start + 25])
 
@@ -150,7 +150,7 @@ def dynamodb_writes_of_a_reconcile() -> dict[str, Any]:
     from orgconnect.domain.secrets import new_id
     from orgconnect.store.bulk_profiles import DynamoBulkProfiles
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
-    from orgconnect.store.directory import DynamoDirectory
+    from orgconnect.store.sync_state import DynamoSyncDirectory
     from orgconnect.workers.connection_sync import ConnectionSyncJob, SyncLimits
     from orgconnect.workers.connection_sync_driver import run_in_process
 
@@ -180,7 +180,7 @@ def dynamodb_writes_of_a_reconcile() -> dict[str, Any]:
         _seed(store, users, "ou_bench", "cnx_bench")
         listing = Listing(users)
         job = ConnectionSyncJob(
-            directory=DynamoDirectory(store, clock=lambda: int(time.time())),
+            directory=DynamoSyncDirectory(store, clock=lambda: int(time.time())),
             profiles=DynamoBulkProfiles(store),
             connections=DynamoConferencingProfiles(store),
             tokens=_Tokens(),

@@ -317,7 +317,9 @@ def seed_demo(
     from orgconnect.domain.model import CalendarProvider, ConferencingCategory
     from orgconnect.domain.secrets import SecretHasher
     from orgconnect.domain.service_accounts import register_service_account
+    from orgconnect.store.clients import DynamoClients
     from orgconnect.store.dynamodb import DynamoStore
+    from orgconnect.store.service_accounts import DynamoServiceAccounts
     from orgconnect.store.vault import load_pepper
 
     now = int(time.time())
@@ -331,7 +333,7 @@ def seed_demo(
         name="Demo integrator",
         redirect_uris=[redirect_uri],
         categories=[ConferencingCategory.GENERAL, ConferencingCategory.RECRUITING],
-        store=store,
+        store=DynamoClients(store),
         hasher=hasher,
         now=now,
     )
@@ -340,8 +342,8 @@ def seed_demo(
         provider=CalendarProvider.GOOGLE_WORKSPACE,
         domain=PRIMARY_DOMAIN,
         admin_email=demo.admin.email,
-        clients=store,
-        store=store,
+        clients=DynamoClients(store),
+        store=DynamoServiceAccounts(store),
         now=now,
     )
     return {

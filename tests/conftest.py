@@ -169,14 +169,16 @@ def seeded(aws: dict[str, str]) -> Seeded:
     from orgconnect.domain.clients import register_client
     from orgconnect.domain.model import CalendarProvider
     from orgconnect.domain.service_accounts import register_service_account
+    from orgconnect.store.service_accounts import DynamoServiceAccounts
 
-    store, hasher = runtime.get_store(), runtime.get_hasher()
+    clients, hasher = runtime.get_clients(), runtime.get_hasher()
+    accounts = DynamoServiceAccounts(runtime.get_store())
     made = []
     for name, domain in (("Acme", "example.com"), ("Other", "other.example")):
         client = register_client(
             name=name,
             redirect_uris=["https://app.example/callback"],
-            store=store,
+            store=clients,
             hasher=hasher,
             now=runtime.now(),
         )
@@ -185,8 +187,8 @@ def seeded(aws: dict[str, str]) -> Seeded:
             provider=CalendarProvider.GOOGLE_WORKSPACE,
             domain=domain,
             admin_email=f"admin@{domain}",
-            clients=store,
-            store=store,
+            clients=clients,
+            store=accounts,
             now=runtime.now(),
         )
         made.append((client, account))

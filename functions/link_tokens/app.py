@@ -41,15 +41,17 @@ app = create_api()
     },
 )
 def create_link_token() -> dict[str, Any]:
-    store, hasher = runtime.get_store(), runtime.get_hasher()
+    hasher = runtime.get_hasher()
     caller = authenticate_api_key(
-        bearer_token(app.current_event.headers.get("authorization")), store=store, hasher=hasher
+        bearer_token(app.current_event.headers.get("authorization")),
+        store=runtime.get_clients(),
+        hasher=hasher,
     )
     body = json_object_body(app)
     token = mint_link_token(
         caller,
         body.get("service_account_id"),
-        store=store,
+        store=runtime.get_link_tokens(),
         hasher=hasher,
         now=runtime.now(),
         ttl_seconds=settings.load(settings.LinkTokenSettings).link_token_ttl_seconds,

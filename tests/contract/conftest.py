@@ -82,13 +82,12 @@ def _dynamodb() -> Backend:
     from orgconnect import runtime
     from orgconnect.domain.tokens import StoredCode
     from orgconnect.store.approvals import DynamoApprovals
+    from orgconnect.store.clients import DynamoClients
     from orgconnect.store.dynamodb import DynamoStore, from_item
     from orgconnect.store.flow_state import DynamoFlowState
-    from orgconnect.store.organization import (
-        DynamoConnections,
-        DynamoOrganizationalUnits,
-        DynamoServiceAccounts,
-    )
+    from orgconnect.store.link_tokens import DynamoLinkTokens
+    from orgconnect.store.organization import DynamoConnections, DynamoOrganizationalUnits
+    from orgconnect.store.service_accounts import DynamoServiceAccounts
     from orgconnect.store.tokens import TokenStore
 
     clock = Clock()
@@ -105,9 +104,9 @@ def _dynamodb() -> Backend:
     return Backend(
         "dynamodb",
         clock,
-        store.create_client,
-        store.create_service_account,
-        store.put_link_token,
+        DynamoClients(store).create_client,
+        DynamoServiceAccounts(store).create_service_account,
+        DynamoLinkTokens(store).put_link_token,
         DynamoFlowState(store, clock=clock),
         DynamoServiceAccounts(store),
         DynamoOrganizationalUnits(store),

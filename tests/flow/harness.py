@@ -69,14 +69,16 @@ class FlowStack:
         from orgconnect.domain.clients import register_client
         from orgconnect.domain.model import AdminProofPolicy, CalendarProvider, ConferencingCategory
         from orgconnect.domain.service_accounts import register_service_account
+        from orgconnect.store.service_accounts import DynamoServiceAccounts
 
-        store, hasher = runtime.get_store(), runtime.get_hasher()
+        clients, hasher = runtime.get_clients(), runtime.get_hasher()
+        accounts = DynamoServiceAccounts(runtime.get_store())
         made = register_client(
             name="Test app",
             redirect_uris=[self.info["redirect_uri"]],
             categories=[ConferencingCategory(c) for c in categories.split(",")],
             admin_proof_policy=AdminProofPolicy(policy),
-            store=store,
+            store=clients,
             hasher=hasher,
             now=runtime.now(),
         )
@@ -85,8 +87,8 @@ class FlowStack:
             provider=CalendarProvider(provider),
             domain=domain,
             admin_email=None,
-            clients=store,
-            store=store,
+            clients=clients,
+            store=accounts,
             now=runtime.now(),
         )
         return Client(

@@ -68,7 +68,7 @@ def test_r3_registration_requires_https_or_loopback(flow: FlowStack) -> None:
             register_client(
                 name="x",
                 redirect_uris=[uri],
-                store=runtime.get_store(),
+                store=runtime.get_clients(),
                 hasher=runtime.get_hasher(),
                 now=runtime.now(),
             )

@@ -54,8 +54,10 @@ def test_a_service_account_create_repeated_after_it_landed_stands_and_another_cl
 
     from orgconnect.domain.errors import Conflict
     from orgconnect.domain.model import CalendarProvider, ServiceAccount
+    from orgconnect.store.service_accounts import DynamoServiceAccounts, service_account_from
 
     store = runtime.get_store()
+    accounts = DynamoServiceAccounts(store)
     made = ServiceAccount(
         service_account_id="ser_" + "a1" * 12,
         client_id=seeded.client_id,
@@ -65,8 +67,8 @@ def test_a_service_account_create_repeated_after_it_landed_stands_and_another_cl
         organizational_unit_id=None,
         created_at=1_700_000_000,
     )
-    store.create_service_account(made)
-    store.create_service_account(made)  # the retried attempt of a create whose answer was lost
-    assert store.service_account_from(store.read(keys.service_account_key(made.service_account_id))) == made
+    accounts.create_service_account(made)
+    accounts.create_service_account(made)  # the retried attempt of a create whose answer was lost
+    assert service_account_from(store.read(keys.service_account_key(made.service_account_id))) == made
     with pytest.raises(Conflict):
-        store.create_service_account(replace(made, client_id="cli_" + "b2" * 12))
+        accounts.create_service_account(replace(made, client_id="cli_" + "b2" * 12))

@@ -58,7 +58,7 @@ def test_mints_a_single_use_token_stored_only_as_a_hash(
     items = table_items(aws)
     assert token not in json.dumps(items)
     digest = runtime.get_hasher().digest(LINK_TOKEN_PURPOSE, token)
-    stored = runtime.get_store().get_link_token(digest)
+    stored = runtime.get_link_tokens().get_link_token(digest)
     assert stored is not None
     assert stored.client_id == seeded.client_id
     assert stored.service_account_id == seeded.service_account_id
@@ -83,7 +83,7 @@ def test_ttl_comes_from_configuration(
     token = decode_body(mint({"service_account_id": seeded.service_account_id}))[
         "organizational_unit_authorization_link_token"
     ]["ou_link_token"]
-    grant = runtime.get_store().get_link_token(runtime.get_hasher().digest(LINK_TOKEN_PURPOSE, token))
+    grant = runtime.get_link_tokens().get_link_token(runtime.get_hasher().digest(LINK_TOKEN_PURPOSE, token))
     assert grant is not None
     assert grant.expires_at - grant.created_at == 60
 
@@ -101,7 +101,7 @@ def test_an_expired_token_is_not_found_even_before_ttl_deletion(
         UpdateExpression="SET expires_at = :past",
         ExpressionAttributeValues=to_item({":past": 1}),
     )
-    assert runtime.get_store().get_link_token(digest) is None
+    assert runtime.get_link_tokens().get_link_token(digest) is None
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ pytestmark = pytest.mark.every_dynamodb
 
 
 def _directory() -> DynamoDirectory:
-    return DynamoDirectory(runtime.get_store(), clock=runtime.now)
+    return DynamoDirectory(runtime.get_store())
 
 
 def test_the_directory_is_stored_in_batches_and_read_by_email(seeded: object) -> None:

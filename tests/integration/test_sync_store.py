@@ -21,14 +21,14 @@ from orgconnect.domain.secrets import new_id
 from orgconnect.store.accounts import DynamoAccounts
 from orgconnect.store.bulk_profiles import DynamoBulkProfiles
 from orgconnect.store.connection_sync import DynamoLinkedConnections
-from orgconnect.store.directory import DynamoDirectory
 from orgconnect.store.dynamodb import to_item
+from orgconnect.store.sync_state import DynamoSyncDirectory
 
 pytestmark = pytest.mark.every_dynamodb
 
 
-def _directory() -> DynamoDirectory:
-    return DynamoDirectory(runtime.get_store(), clock=runtime.now)
+def _directory() -> DynamoSyncDirectory:
+    return DynamoSyncDirectory(runtime.get_store(), clock=runtime.now)
 
 
 def _put(item: dict[str, Any]) -> None:

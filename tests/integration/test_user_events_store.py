@@ -20,7 +20,7 @@ pytestmark = pytest.mark.every_dynamodb
 
 
 def _directory() -> DynamoDirectory:
-    return DynamoDirectory(runtime.get_store(), clock=runtime.now)
+    return DynamoDirectory(runtime.get_store())
 
 
 def _profiles() -> DynamoConferencingProfiles:

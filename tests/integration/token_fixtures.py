@@ -288,7 +288,7 @@ def link_organizational_unit(
 def ou(seeded: Seeded, aws: dict[str, str], clock: Clock) -> LinkedOu:
     """Client A's OU "Acme" (service account + Zoom connection); client B exists too."""
     table = aws["ORGCONNECT_TABLE_NAME"]
-    other = runtime.get_store().get_api_key(
+    other = runtime.get_clients().get_api_key(
         runtime.get_hasher().digest(CLIENT_SECRET_PURPOSE, seeded.other_client_secret)
     )
     assert other is not None

@@ -40,7 +40,7 @@ def provision_account(flow: FlowStack, client_id: str, service_account_id: str, 
 
 def sync_done(flow: FlowStack, connection_id: str, *, not_sync_id: str | None = None) -> dict[str, Any]:
     from orgconnect import runtime
-    from orgconnect.store.directory import sync_key
+    from orgconnect.store.sync_state import sync_key
 
     def item() -> dict[str, Any] | None:
         return runtime.get_store().read(sync_key(connection_id))

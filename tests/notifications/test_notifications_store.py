@@ -57,7 +57,7 @@ def test_the_first_url_creates_the_secret_sealed_and_a_new_url_keeps_it(
     assert secret not in json.dumps(stored) and stored["notification_secret"].startswith("v1.")
     found = _destinations().destination(seeded.client_id)
     assert found is not None and found.url == URL and found.secrets.active(0) == [secret]
-    assert runtime.get_store().get_client(seeded.client_id).notification_url == URL  # type: ignore[union-attr]
+    assert runtime.get_clients().get_client(seeded.client_id).notification_url == URL  # type: ignore[union-attr]
 
     assert not _destinations().set_url(seeded.client_id, URL + "/v2", new_notification_secret())
     again = _destinations().destination(seeded.client_id)

@@ -30,8 +30,8 @@ from orgconnect.domain.provisioning_policy import (
 )
 from orgconnect.domain.server_to_server import AuthorizationType, ServerToServerCredentials
 from orgconnect.providers.api import close_pooled_clients
+from orgconnect.providers.connection_tokens import ConnectionAccessTokens
 from orgconnect.providers.zoom import ZoomApi
-from orgconnect.providers.zoom_users import ConnectionAccessTokens
 from orgconnect.workers.provisioning import EMAIL_LIMIT, NOT_MANAGED
 from tests.provisioning.fakes import CLOCK_START, CNX, OU, Rig, account, connection, rig
 from tests.wsgi_slot import Slot, slot_server

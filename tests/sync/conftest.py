@@ -26,7 +26,7 @@ def sync_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
 
 def sync_item(flow: FlowStack, connection_id: str) -> dict[str, Any] | None:
     from orgconnect import runtime
-    from orgconnect.store.directory import sync_key
+    from orgconnect.store.sync_state import sync_key
 
     return runtime.get_store().read(sync_key(connection_id))
 

@@ -154,6 +154,8 @@ def _stores(target: Target) -> tuple[Any, SecretHasher]:
 
 
 def create_client(args: argparse.Namespace) -> dict[str, Any]:
+    from orgconnect.store.clients import DynamoClients
+
     store, hasher = _stores(resolve_target(args))
     categories = [ConferencingCategory(c.strip()) for c in args.categories.split(",") if c.strip()]
     created = register_client(
@@ -161,7 +163,7 @@ def create_client(args: argparse.Namespace) -> dict[str, Any]:
         redirect_uris=args.redirect_uri,
         categories=categories,
         admin_proof_policy=AdminProofPolicy(args.admin_proof_policy),
-        store=store,
+        store=DynamoClients(store),
         hasher=hasher,
         now=int(time.time()),
     )
@@ -175,14 +177,17 @@ def create_client(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def create_service_account(args: argparse.Namespace) -> dict[str, Any]:
+    from orgconnect.store.clients import DynamoClients
+    from orgconnect.store.service_accounts import DynamoServiceAccounts
+
     store, _ = _stores(resolve_target(args))
     account = register_service_account(
         client_id=args.client_id,
         provider=CalendarProvider(args.provider),
         domain=args.domain,
         admin_email=args.admin_email,
-        clients=store,
-        store=store,
+        clients=DynamoClients(store),
+        store=DynamoServiceAccounts(store),
         now=int(time.time()),
     )
     return {

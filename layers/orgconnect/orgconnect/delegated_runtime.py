@@ -12,7 +12,7 @@ from orgconnect import runtime, settings
 if TYPE_CHECKING:
     from orgconnect.domain.accounts import CalendarTenant
     from orgconnect.providers.conferencing import ConferencingAdapter
-    from orgconnect.providers.zoom_users import ConnectionAccessTokens
+    from orgconnect.providers.connection_tokens import ConnectionAccessTokens
     from orgconnect.store.accounts import DynamoAccounts, SqsDelegatedAccessQueue
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
     from orgconnect.store.directory import DynamoDirectory
@@ -86,7 +86,7 @@ def conferencing_directory() -> DynamoDirectory:
     """The connections' user directories (matching, provider webhooks)."""
     from orgconnect.store.directory import DynamoDirectory
 
-    return DynamoDirectory(runtime.get_store(), clock=lambda: runtime.now())
+    return DynamoDirectory(runtime.get_store())
 
 
 def conferencing_adapter(name: str, access_token: str, tenant: str | None) -> ConferencingAdapter:
@@ -101,11 +101,12 @@ def conferencing_adapter(name: str, access_token: str, tenant: str | None) -> Co
 def conferencing_matcher() -> ConferencingMatcher:
     """Matching with the connections' directories synced once (the worker)."""
     from orgconnect import sync_runtime
+    from orgconnect.store.sync_state import DynamoSyncDirectory
     from orgconnect.workers.directory_sync import ConferencingMatcher
 
     return ConferencingMatcher(
         profiles=conferencing_profiles(),
-        directory=conferencing_directory(),
+        directory=DynamoSyncDirectory(runtime.get_store(), clock=lambda: runtime.now()),
         tokens=connection_tokens(),
         adapters=conferencing_adapter,
         notifications=runtime.get_notification_publisher(),
@@ -162,8 +163,8 @@ def connection_tokens() -> ConnectionAccessTokens:
     """Access tokens of conferencing connections, Server-to-Server ones included (matching and
     provisioning): ``account_credentials`` with the app of the connection's secret, else the refresh."""
     from orgconnect.domain.model import ProviderApp
+    from orgconnect.providers.connection_tokens import ConnectionAccessTokens
     from orgconnect.providers.zoom import ZoomApi
-    from orgconnect.providers.zoom_users import ConnectionAccessTokens
 
     providers = settings.load(settings.ProviderSettings)
 

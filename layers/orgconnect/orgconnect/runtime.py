@@ -33,8 +33,10 @@ if TYPE_CHECKING:
     from orgconnect.domain.sealing import Sealer
     from orgconnect.providers.connection_tokens import ProviderConnectionTokens
     from orgconnect.providers.registry import ProviderRegistry
+    from orgconnect.store.clients import DynamoClients
     from orgconnect.store.enterprise_connect import DynamoEnterpriseConnect, ServiceAccountDetailsReader
     from orgconnect.store.flow_state import DynamoFlowState
+    from orgconnect.store.link_tokens import DynamoLinkTokens
     from orgconnect.store.organization import DynamoConnections
     from orgconnect.store.ou_views import OrganizationalUnitViews
     from orgconnect.store.provisioning_events import DynamoProvisioningEvents
@@ -82,6 +84,20 @@ def _sqs_client(endpoint: str | None, region: str | None) -> Any:
 def get_hasher() -> SecretHasher:
     pepper_secret_id = settings.load(settings.PepperSettings).pepper_secret_id
     return SecretHasher(load_pepper(pepper_secret_id, client=get_secrets_client()))
+
+
+def get_clients() -> DynamoClients:
+    """Integrator applications and their API keys (ClientStore)."""
+    from orgconnect.store.clients import DynamoClients
+
+    return DynamoClients(get_store())
+
+
+def get_link_tokens() -> DynamoLinkTokens:
+    """OU link tokens by digest (LinkTokenStore)."""
+    from orgconnect.store.link_tokens import DynamoLinkTokens
+
+    return DynamoLinkTokens(get_store())
 
 
 @lru_cache(maxsize=1)
@@ -255,11 +271,8 @@ def flow_dependencies() -> FlowDependencies:
     """The browser flow's dependencies for one request (``now`` is read per request)."""
     from orgconnect.domain.ports import FlowDependencies
     from orgconnect.store.approvals import DynamoApprovals
-    from orgconnect.store.organization import (
-        DynamoConnections,
-        DynamoOrganizationalUnits,
-        DynamoServiceAccounts,
-    )
+    from orgconnect.store.organization import DynamoConnections, DynamoOrganizationalUnits
+    from orgconnect.store.service_accounts import DynamoServiceAccounts
 
     flow = settings.load(settings.FlowSettings)
     store = get_store()

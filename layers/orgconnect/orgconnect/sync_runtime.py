@@ -127,11 +127,11 @@ def connection_sync_job(
     from orgconnect.providers.directory_pages import listing_pages
     from orgconnect.store.bulk_profiles import DynamoBulkProfiles
     from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
-    from orgconnect.store.directory import DynamoDirectory
+    from orgconnect.store.sync_state import DynamoSyncDirectory
     from orgconnect.workers.connection_sync import ConnectionSyncJob
 
     store = runtime.get_store()
-    directory, profiles = DynamoDirectory(store, clock=lambda: runtime.now()), DynamoBulkProfiles(store)
+    directory, profiles = DynamoSyncDirectory(store, clock=lambda: runtime.now()), DynamoBulkProfiles(store)
     return ConnectionSyncJob(
         directory=provisioning_runtime.read_only_directory(directory) if dry_run else directory,
         profiles=provisioning_runtime.read_only_profiles(profiles) if dry_run else profiles,

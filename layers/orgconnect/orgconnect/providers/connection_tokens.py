@@ -1,15 +1,19 @@
 """The provider side of a connection's live credentials: the refresh grant with orgconnect's app
 (domain/connection_credentials.py's TokenRefresher) and the test of a browser-linked Zoom
-connection with its access token (domain/conferencing_connections.py's LinkedConnectionChecker).
+connection with its access token (domain/conferencing_connections.py's LinkedConnectionChecker),
+and the access tokens of every kind of connection, Server-to-Server ones included (ConnectionAccessTokens).
 
-Both may run inside an API request, so each call is tried twice at most, with the per-attempt
-timeout of the settings; the refresh lease is sized from the same numbers (``refresh_seconds``).
+The refresh and the test may run inside an API request, so each call is tried twice at most,
+with the per-attempt timeout of the settings; the refresh lease is sized from the same numbers
+(``refresh_seconds``).
 """
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from orgconnect.domain.catalogue import CONFERENCING
 from orgconnect.domain.connection_checks import (
@@ -19,6 +23,8 @@ from orgconnect.domain.connection_checks import (
     missing_scopes,
     run_steps,
 )
+from orgconnect.domain.connection_credentials import CredentialsMissing
+from orgconnect.domain.model import ProviderApp
 from orgconnect.domain.provider_model import (
     AccessTokenRejected,
     ProviderAnswerMalformed,
@@ -26,12 +32,15 @@ from orgconnect.domain.provider_model import (
     ProviderTokens,
     ProviderUnavailable,
 )
+from orgconnect.domain.server_to_server import AuthorizationType, ServerToServerCredentials
 
 if TYPE_CHECKING:
     from orgconnect.domain.connection_credentials import LinkedConnection
+    from orgconnect.domain.matching import AccessTokens
     from orgconnect.providers.api import ProviderApi
     from orgconnect.providers.registry import ProviderRegistry
     from orgconnect.providers.retry import RetryPolicy
+    from orgconnect.providers.zoom import ZoomApi
 
 ATTEMPTS = 2
 BACKOFF_MAX = 1.0
@@ -134,3 +143,56 @@ def _policy(timeout: float) -> RetryPolicy:
         max_retry_after=MAX_RETRY_AFTER,
         max_elapsed=refresh_seconds(timeout),
     )
+
+
+#: Seconds before its expiry a Server-to-Server token is no longer handed out.
+S2S_TOKEN_MARGIN = 300
+
+
+class ConnectionAccessTokens:
+    """AccessTokens for every kind of connection: a Server-to-Server one gets an
+    ``account_credentials`` token with the app credentials of its secret (Zoom issues as many
+    as asked, each valid an hour; kept in ``cache``, per process, until 5 minutes before
+    expiry); a browser-linked one goes to ``linked`` (ConnectionCredentials: refresh under a
+    lease)."""
+
+    def __init__(
+        self,
+        linked: AccessTokens,
+        *,
+        read_secret: Callable[[str], dict[str, Any] | None],
+        zoom_api: Callable[[ProviderApp], ZoomApi],
+        clock: Callable[[], float] = time.time,
+        cache: dict[str, tuple[str, float]] | None = None,
+    ) -> None:
+        self._linked = linked
+        self._read = read_secret
+        self._zoom_api = zoom_api
+        self._clock = clock
+        self._tokens = cache if cache is not None else {}
+
+    def access_token(self, connection: LinkedConnection, *, rejected: str | None = None) -> str:
+        """A valid access token; ``rejected``: one the provider just refused (never again)."""
+        # The connection item says how it is held (ManagedConnection); no secret read then.
+        kind = getattr(connection, "authorization_type", None)
+        if kind is not None and kind != AuthorizationType.SERVER_TO_SERVER:
+            return self._linked.access_token(connection, rejected=rejected)
+        with _CACHE_LOCK:
+            kept = self._tokens.get(connection.connection_id)
+        if kept is not None and kept[0] != rejected and kept[1] - S2S_TOKEN_MARGIN > self._clock():
+            return kept[0]
+        stored = self._read(connection.secret_arn)
+        if stored is None:
+            raise CredentialsMissing(connection.connection_id)
+        if stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:
+            return self._linked.access_token(connection, rejected=rejected)
+        credentials = ServerToServerCredentials.from_secret(stored)
+        api = self._zoom_api(ProviderApp(credentials.client_id, credentials.client_secret))
+        tokens = api.account_credentials(credentials.account_id)
+        expires_at = float(tokens.expires_at) if tokens.expires_at else self._clock() + 3600
+        with _CACHE_LOCK:
+            self._tokens[connection.connection_id] = (tokens.access_token, expires_at)
+        return tokens.access_token
+
+
+_CACHE_LOCK = threading.Lock()

@@ -10,26 +10,17 @@ once, never retried: Zoom allows 3 a day per user and counts every attempt.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import quote
 
 from orgconnect.domain.conferencing import UserStatus
-from orgconnect.domain.connection_credentials import CredentialsMissing, LinkedConnection
-from orgconnect.domain.matching import AccessTokens
-from orgconnect.domain.model import ProviderApp
 from orgconnect.domain.provider_model import ProviderAnswerMalformed, ProviderRefused
 from orgconnect.domain.provisioning import AttributeValue, ZoomUser
 from orgconnect.domain.provisioning_policy import CreateAction, RemoveAction, ZoomUserType
-from orgconnect.domain.server_to_server import AuthorizationType, ServerToServerCredentials
 from orgconnect.providers.api import ProviderApi
 from orgconnect.providers.conferencing import text
-
-if TYPE_CHECKING:
-    from orgconnect.providers.zoom import ZoomApi
 
 USER_EXISTS_CODES = frozenset({"1005", "1009"})  # "User already in the account" / "already holds an account"
 USER_NOT_FOUND_CODES = frozenset({"1001", "1010"})
@@ -147,56 +138,3 @@ def user_from(item: Mapping[str, Any]) -> ZoomUser:
         if isinstance(kind, int) and not isinstance(kind, bool):
             attributes["type"] = kind
     return ZoomUser(text(item, "id"), text(item, "email").lower(), status, attributes)
-
-
-#: Seconds before its expiry a Server-to-Server token is no longer handed out.
-S2S_TOKEN_MARGIN = 300
-
-
-class ConnectionAccessTokens:
-    """AccessTokens for every kind of connection: a Server-to-Server one gets an
-    ``account_credentials`` token with the app credentials of its secret (Zoom issues as many
-    as asked, each valid an hour; kept in ``cache``, per process, until 5 minutes before
-    expiry); a browser-linked one goes to ``linked`` (ConnectionCredentials: refresh under a
-    lease)."""
-
-    def __init__(
-        self,
-        linked: AccessTokens,
-        *,
-        read_secret: Callable[[str], dict[str, Any] | None],
-        zoom_api: Callable[[ProviderApp], ZoomApi],
-        clock: Callable[[], float] = time.time,
-        cache: dict[str, tuple[str, float]] | None = None,
-    ) -> None:
-        self._linked = linked
-        self._read = read_secret
-        self._zoom_api = zoom_api
-        self._clock = clock
-        self._tokens = cache if cache is not None else {}
-
-    def access_token(self, connection: LinkedConnection, *, rejected: str | None = None) -> str:
-        """A valid access token; ``rejected``: one the provider just refused (never again)."""
-        # The connection item says how it is held (ManagedConnection); no secret read then.
-        kind = getattr(connection, "authorization_type", None)
-        if kind is not None and kind != AuthorizationType.SERVER_TO_SERVER:
-            return self._linked.access_token(connection, rejected=rejected)
-        with _CACHE_LOCK:
-            kept = self._tokens.get(connection.connection_id)
-        if kept is not None and kept[0] != rejected and kept[1] - S2S_TOKEN_MARGIN > self._clock():
-            return kept[0]
-        stored = self._read(connection.secret_arn)
-        if stored is None:
-            raise CredentialsMissing(connection.connection_id)
-        if stored.get("authorization_type") != AuthorizationType.SERVER_TO_SERVER:
-            return self._linked.access_token(connection, rejected=rejected)
-        credentials = ServerToServerCredentials.from_secret(stored)
-        api = self._zoom_api(ProviderApp(credentials.client_id, credentials.client_secret))
-        tokens = api.account_credentials(credentials.account_id)
-        expires_at = float(tokens.expires_at) if tokens.expires_at else self._clock() + 3600
-        with _CACHE_LOCK:
-            self._tokens[connection.connection_id] = (tokens.access_token, expires_at)
-        return tokens.access_token
-
-
-_CACHE_LOCK = threading.Lock()

@@ -11,7 +11,6 @@ callback delivery markers, and the queue.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +21,14 @@ from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import CalendarProvider
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, query_all, to_item, transact, write
+from orgconnect.store.service_accounts import service_account_from
+from orgconnect.store.sqs_batches import send_all
 from orgconnect.store.tokens import code_put
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
 DELIVERY_MARKER_TTL_SECONDS = 14 * 24 * 3600
-SQS_BATCH = 10  # SendMessageBatch's limit
 
 
 def account_key(account_id: str) -> dict[str, str]:
@@ -163,7 +163,7 @@ class DynamoCalendarTenants:
 
     @staticmethod
     def _tenant(data: Mapping[str, Any] | None) -> CalendarTenant | None:
-        account = DynamoStore.service_account_from(data)
+        account = service_account_from(data)
         if data is None or account is None:
             return None
         return CalendarTenant(account, data.get("secret_arn"), data.get("delegated_scope"))
@@ -222,23 +222,5 @@ class SqsDelegatedAccessQueue:
         self._queue_url = queue_url
 
     def enqueue(self, requests: list[DelegatedAccessRequest]) -> None:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        for start in range(0, len(requests), SQS_BATCH):
-            chunk = requests[start : start + SQS_BATCH]
-            entries = [
-                {"Id": str(i), "MessageBody": json.dumps(r.to_message(), separators=(",", ":"))}
-                for i, r in enumerate(chunk)
-            ]
-            try:
-                answer = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=entries)
-                failed = answer.get("Failed") or []
-                if failed:  # repeat only what failed, once (SQS's advice for partial failures)
-                    again = [e for e in entries if e["Id"] in {f["Id"] for f in failed}]
-                    failed = self._sqs.send_message_batch(QueueUrl=self._queue_url, Entries=again).get(
-                        "Failed"
-                    )
-            except (ClientError, BotoCoreError) as error:
-                raise TemporarilyUnavailable(f"SendMessageBatch: {type(error).__name__}") from error
-            if failed:
-                raise TemporarilyUnavailable("SendMessageBatch left messages unsent")
+        """Queue one message a request; TemporarilyUnavailable when one is not queued."""
+        send_all(self._sqs, self._queue_url, [r.to_message() for r in requests])

@@ -8,20 +8,18 @@ sync starts) and keeps those still linked (BatchGetItem of their items).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
-from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.store import keys
-from orgconnect.store.directory import REGISTRY_PK
 from orgconnect.store.dynamodb import DynamoStore, query_all, to_item
+from orgconnect.store.sqs_batches import send_all
+from orgconnect.store.sync_state import REGISTRY_PK
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
 
-SQS_BATCH = 10  # SendMessageBatch's limit
 BATCH_GET = 100  # BatchGetItem's limit
 
 
@@ -38,24 +36,7 @@ class SqsConnectionSyncQueue:
 
     def send_many(self, messages: list[Mapping[str, Any]]) -> None:
         """Queue every message (the failed ones of a batch repeated once)."""
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        for start in range(0, len(messages), SQS_BATCH):
-            entries = [
-                {"Id": str(i), "MessageBody": json.dumps(dict(m), separators=(",", ":"))}
-                for i, m in enumerate(messages[start : start + SQS_BATCH])
-            ]
-            try:
-                failed = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=entries).get("Failed")
-                if failed:
-                    again = [e for e in entries if e["Id"] in {f["Id"] for f in failed}]
-                    failed = self._sqs.send_message_batch(QueueUrl=self.queue_url, Entries=again).get(
-                        "Failed"
-                    )
-            except (ClientError, BotoCoreError) as error:
-                raise TemporarilyUnavailable(f"SendMessageBatch: {type(error).__name__}") from error
-            if failed:
-                raise TemporarilyUnavailable("SendMessageBatch left messages unsent")
+        send_all(self._sqs, self.queue_url, messages)
 
 
 class DynamoLinkedConnections:

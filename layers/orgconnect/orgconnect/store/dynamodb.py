@@ -1,4 +1,5 @@
-"""DynamoDB repositories over one table, using the low-level client (cheaper to create at cold start).
+"""Access to the one DynamoDB table with the low-level client (cheaper to create at cold start):
+marshalling, conditional writes, transactions and reads that every repository uses.
 
 Single-use and must-be-unique writes are conditional writes or transactions, never
 read-then-write. Reads of items with a lifetime check ``expires_at`` themselves, because
@@ -15,17 +16,6 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from orgconnect.domain.errors import Conflict, TemporarilyUnavailable
-from orgconnect.domain.model import (
-    AdminProofPolicy,
-    ApiKey,
-    CalendarProvider,
-    Client,
-    ConferencingCategory,
-    LinkTokenGrant,
-    ServiceAccount,
-)
-from orgconnect.domain.ports import ServiceAccountNotFound
-from orgconnect.store import keys
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -166,187 +156,15 @@ def query_all(client: DynamoDBClient, **request: Any) -> list[dict[str, Any]]:
         request["ExclusiveStartKey"] = page["LastEvaluatedKey"]
 
 
-def domain_claim_item(account: ServiceAccount) -> dict[str, Any]:
-    """Which service account ``account``'s client has for its provider and domain (the latest)."""
-    return {
-        **keys.service_account_domain_key(account.client_id, str(account.provider), account.domain),
-        "type": "service_account_domain",
-        "service_account_id": account.service_account_id,
-        "client_id": account.client_id,
-    }
-
-
 class DynamoStore:
-    """All repositories of the domain over one DynamoDB table (ClientStore, ServiceAccountStore, ...)."""
+    """The one DynamoDB table: the reads and writes every repository shares (each repository, e.g.
+    store/clients.py's DynamoClients, wraps one DynamoStore)."""
 
     def __init__(self, table_name: str, client: DynamoDBClient, *, clock: Callable[[], int]) -> None:
         self.table_name = table_name
         self.client = client
         self._db = client
         self._clock = clock
-
-    # -- clients ------------------------------------------------------------------------------
-
-    def create_client(self, client: Client) -> None:
-        """Create the client and its API-key item in one transaction."""
-        client_item = to_item(
-            {
-                **keys.client_key(client.client_id),
-                "type": "client",
-                "client_id": client.client_id,
-                "name": client.name,
-                "secret_digest": client.secret_digest,
-                "redirect_uris": list(client.redirect_uris),
-                "categories": [str(c) for c in client.categories],
-                "admin_proof_policy": str(client.admin_proof_policy),
-                "notification_url": client.notification_url,
-                "created_at": client.created_at,
-            }
-        )
-        api_key_item = to_item(
-            {
-                **keys.api_key_key(client.secret_digest),
-                "type": "api_key",
-                "client_id": client.client_id,
-                "secret_digest": client.secret_digest,
-                "created_at": client.created_at,
-            }
-        )
-        new_item = "attribute_not_exists(pk)"
-        self.transact(
-            [
-                {"Put": {"TableName": self.table_name, "Item": client_item, "ConditionExpression": new_item}},
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": api_key_item,
-                        "ConditionExpression": new_item,
-                    }
-                },
-            ]
-        )
-
-    def get_client(self, client_id: str) -> Client | None:
-        return self.client_from(self.read(keys.client_key(client_id)))
-
-    @staticmethod
-    def client_from(data: Mapping[str, Any] | None) -> Client | None:
-        """A client from its item (already read), or None."""
-        if data is None or data.get("type") != "client":
-            return None
-        return Client(
-            client_id=data["client_id"],
-            name=data["name"],
-            secret_digest=data["secret_digest"],
-            redirect_uris=tuple(data.get("redirect_uris", [])),
-            categories=tuple(ConferencingCategory(c) for c in data.get("categories", [])),
-            admin_proof_policy=AdminProofPolicy(data.get("admin_proof_policy", "when_unlinked")),
-            notification_url=data.get("notification_url"),
-            created_at=data.get("created_at", 0),
-        )
-
-    def get_api_key(self, secret_digest: str) -> ApiKey | None:
-        data = self.read(keys.api_key_key(secret_digest))
-        if data is None:
-            return None
-        return ApiKey(client_id=data["client_id"], secret_digest=data["secret_digest"])
-
-    # -- service accounts ---------------------------------------------------------------------
-
-    def create_service_account(self, service_account: ServiceAccount) -> None:
-        sa = service_account
-        item = to_item(
-            {
-                **keys.service_account_key(service_account.service_account_id),
-                "type": "service_account",
-                "service_account_id": service_account.service_account_id,
-                "client_id": service_account.client_id,
-                "provider": str(service_account.provider),
-                "domain": service_account.domain,
-                "admin_email": service_account.admin_email,
-                "organizational_unit_id": service_account.organizational_unit_id,
-                "created_at": service_account.created_at,
-            }
-        )
-        # The domain claim lets Enterprise Connect find (and refresh) this service account.
-        claim_item = to_item(domain_claim_item(service_account))
-        claim = {"TableName": self.table_name, "Item": claim_item}
-        new_item = {
-            "TableName": self.table_name,
-            "Item": item,
-            "ConditionExpression": "attribute_not_exists(pk)",
-        }
-        try:
-            self.transact([{"Put": new_item}, {"Put": claim}])
-        except Conflict:  # ours, landed by an attempt whose answer was lost, then retried?
-            stored = self.read(keys.service_account_key(service_account.service_account_id)) or {}
-            if (stored.get("client_id"), stored.get("created_at")) != (sa.client_id, sa.created_at):
-                raise
-            write(lambda: self._db.put_item(TableName=self.table_name, Item=claim_item))  # idempotent
-
-    @staticmethod
-    def service_account_from(data: Mapping[str, Any] | None) -> ServiceAccount | None:
-        """A service account from its item (already read), or None."""
-        if data is None or data.get("type") != "service_account":
-            return None
-        return ServiceAccount(
-            service_account_id=data["service_account_id"],
-            client_id=data["client_id"],
-            provider=CalendarProvider(data["provider"]),
-            domain=data["domain"],
-            admin_email=data.get("admin_email"),
-            organizational_unit_id=data.get("organizational_unit_id"),
-            created_at=data.get("created_at", 0),
-        )
-
-    # -- link tokens --------------------------------------------------------------------------
-
-    def put_link_token(self, token_digest: str, grant: LinkTokenGrant) -> None:
-        """One transaction: the service account must belong to the client, and the token is new."""
-        item = to_item(
-            {
-                **keys.link_token_key(token_digest),
-                "type": "ou_link_token",
-                "client_id": grant.client_id,
-                "service_account_id": grant.service_account_id,
-                "created_at": grant.created_at,
-                "expires_at": grant.expires_at,
-            }
-        )
-        self.transact(
-            [
-                {
-                    "ConditionCheck": {
-                        "TableName": self.table_name,
-                        "Key": to_item(keys.service_account_key(grant.service_account_id)),
-                        "ConditionExpression": "client_id = :client_id",
-                        "ExpressionAttributeValues": to_item({":client_id": grant.client_id}),
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self.table_name,
-                        "Item": item,
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                },
-            ],
-            failure_for_first=ServiceAccountNotFound,
-        )
-
-    def get_link_token(self, token_digest: str) -> LinkTokenGrant | None:
-        """The grant of an unexpired link token (used or not), or None."""
-        data = self.read(keys.link_token_key(token_digest), live=True)
-        if data is None:
-            return None
-        return LinkTokenGrant(
-            client_id=data["client_id"],
-            service_account_id=data["service_account_id"],
-            created_at=data["created_at"],
-            expires_at=data["expires_at"],
-        )
-
-    # -- shared helpers (also used by the flow and token stores) --------------------------------
 
     def batch_get(self, wanted: list[dict[str, str]]) -> dict[str, dict[str, Any]]:
         """Items by pk with one consistent BatchGetItem (unprocessed keys retried, 3 attempts in all)."""

@@ -27,14 +27,15 @@ from orgconnect.domain.enterprise_connect import (
 from orgconnect.domain.model import CalendarProvider, Client
 from orgconnect.domain.ports import StepConflict
 from orgconnect.store import keys
+from orgconnect.store.clients import client_from
 from orgconnect.store.dynamodb import (
     ConditionFailed,
     DynamoStore,
-    domain_claim_item,
     to_item,
     transact,
     write,
 )
+from orgconnect.store.service_accounts import domain_claim_item, service_account_from
 from orgconnect.store.tokens import code_put
 
 if TYPE_CHECKING:
@@ -100,7 +101,7 @@ class DynamoEnterpriseConnect:
         self._clock = clock
 
     def get_client(self, client_id: str) -> Client | None:
-        return self._store.get_client(client_id)
+        return client_from(self._store.read(keys.client_key(client_id)))
 
     def start(self, request: EnterpriseConnectRequest) -> None:
         self._store.put_new(_request_item(request))
@@ -136,7 +137,7 @@ class DynamoEnterpriseConnect:
         if not service_account_id:
             return None
         data = self._store.read(keys.service_account_key(service_account_id))
-        account = self._store.service_account_from(data)
+        account = service_account_from(data)
         if data is None or account is None or account.client_id != client_id:
             self._drop_stale_claim(claim, service_account_id)
             return None
@@ -258,7 +259,7 @@ class ServiceAccountDetailsReader:
 
     def get(self, service_account_id: str) -> ServiceAccountDetails | None:
         data = self._store.read(keys.service_account_key(service_account_id))
-        account = self._store.service_account_from(data)
+        account = service_account_from(data)
         if data is None or account is None:
             return None
         return ServiceAccountDetails(account, data.get("scope"), data.get("delegated_scope"))

@@ -14,6 +14,7 @@ from orgconnect.domain.authorization import AuthorizationRequest, PendingAccount
 from orgconnect.domain.model import LinkTokenGrant
 from orgconnect.domain.ports import LinkTokenUnavailable, StartRead, StateUnavailable, StepConflict
 from orgconnect.store import keys
+from orgconnect.store.clients import client_from
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, from_item, to_item, transact, write
 
 if TYPE_CHECKING:
@@ -111,7 +112,7 @@ class DynamoFlowState:
             wanted.append(keys.authorization_request_key(request_id))
         found = self._store.batch_get(wanted)
         now = self._clock()
-        client = self._store.client_from(found.get(keys.client_key(client_id)["pk"])) if client_id else None
+        client = client_from(found.get(keys.client_key(client_id)["pk"])) if client_id else None
         link = found.get(keys.link_token_key(link_digest)["pk"])
         grant = None
         if link is not None and link["expires_at"] > now:

@@ -119,14 +119,7 @@ class SqsNotificationPublisher:
             refused = self._send_batch(batch)
             failed += self._send_batch(refused) if refused else []
         for notification in failed:
-            logger.error(
-                "notification not queued",
-                extra={
-                    "notification_id": notification.notification_id,
-                    "type": str(notification.type),
-                    "client_id": notification.client_id,
-                },
-            )
+            logger.error("notification not queued", extra=_log_fields(notification))
         if failed:
             raise TemporarilyUnavailable(f"SendMessageBatch: {len(failed)} notifications not queued")
         logger.info(
@@ -169,19 +162,16 @@ class SqsNotificationPublisher:
         except (ClientError, BotoCoreError) as error:
             logger.error(
                 "notification not queued",
-                extra={
-                    "notification_id": notification.notification_id,
-                    "type": str(notification.type),
-                    "client_id": notification.client_id,
-                    "why": type(error).__name__,
-                },
+                extra={**_log_fields(notification), "why": type(error).__name__},
             )
             raise TemporarilyUnavailable(f"SendMessage: {type(error).__name__}") from error
-        logger.info(
-            "notification queued",
-            extra={
-                "notification_id": notification.notification_id,
-                "type": str(notification.type),
-                "client_id": notification.client_id,
-            },
-        )
+        logger.info("notification queued", extra=_log_fields(notification))
+
+
+def _log_fields(notification: Notification) -> dict[str, str]:
+    """What a log line tells of a notification: its id, type and client (never its payload)."""
+    return {
+        "notification_id": notification.notification_id,
+        "type": str(notification.type),
+        "client_id": notification.client_id,
+    }

@@ -1,6 +1,7 @@
 """What an Organizational Unit is made of, in DynamoDB: OUs (``OU#``), service accounts
 (``SERVICEACCOUNT#``), conferencing connections (``CONNECTION#``) and provider-account links
 (``PROVIDERACCOUNT#``), as the flow reads them; the approval writes them (store/approvals.py).
+The flow reads a service account with store/service_accounts.py's DynamoServiceAccounts.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from collections.abc import Mapping
 from typing import Any, Protocol
 
 from orgconnect.domain.model import (
-    Client,
     ConnectionStatus,
     OrganizationalUnit,
     ProviderAccountLink,
@@ -138,24 +138,6 @@ def link_from(
         created_at=data.get("created_at", data.get("updated_at", 0)),
         updated_at=data.get("updated_at", 0),
     )
-
-
-class DynamoServiceAccounts:
-    """:class:`~orgconnect.domain.ports.ServiceAccountRepository` over the single table."""
-
-    def __init__(self, store: DynamoStore) -> None:
-        self._store = store
-
-    def get_with_client(
-        self, client_id: str, service_account_id: str
-    ) -> tuple[Client | None, ServiceAccount | None]:
-        """One BatchGetItem."""
-        client_key, account_key = keys.client_key(client_id), keys.service_account_key(service_account_id)
-        found = self._store.batch_get([client_key, account_key])
-        return (
-            self._store.client_from(found.get(client_key["pk"])),
-            self._store.service_account_from(found.get(account_key["pk"])),
-        )
 
 
 class DynamoOrganizationalUnits:

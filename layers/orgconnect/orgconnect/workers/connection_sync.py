@@ -63,7 +63,7 @@ class ServerToServerRefused(Exception):
 
 
 class SyncDirectory(Protocol):
-    """``orgconnect.store.directory.DynamoDirectory``."""
+    """``orgconnect.store.sync_state.DynamoSyncDirectory``."""
 
     writes: int
 

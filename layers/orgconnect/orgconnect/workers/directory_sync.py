@@ -46,7 +46,7 @@ class ProfileStore(Protocol):
 
 
 class DirectoryStore(Protocol):
-    """``orgconnect.store.directory.DynamoDirectory``."""
+    """``orgconnect.store.sync_state.DynamoSyncDirectory``."""
 
     def get(self, connection_id: str, email: str) -> DirectoryUser | None: ...
 
