@@ -5,13 +5,10 @@ secret deleted. The rules with in-memory ports, the removal against the Zoom sim
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
-from devstack.servers import RunningServer
-from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
 from orgconnect.domain.conferencing_connections import ManagedConnection, remove_connection
 from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit
@@ -20,24 +17,11 @@ from orgconnect.domain.provisioning_policy import ProvisioningPolicy, RemoveActi
 from orgconnect.domain.provisioning_policy_management import PolicyManagement, replace_policy
 from orgconnect.domain.secrets import new_id
 from orgconnect.domain.server_to_server import AuthorizationType
-from orgconnect.providers.api import close_pooled_clients
 from orgconnect.workers.provisioning_reconcile import reconcile_connection
 from orgconnect.workers.provisioning_removal import BATCH, BUDGET_SECONDS, remove_on_policy_removal
-from tests.provisioning.fakes import CLOCK_START, Rig, account, connection, rig
-from tests.provisioning.test_executor_simulator import Slot, served
+from tests.provisioning.fakes import Rig, account, connection
 from tests.provisioning_fakes import MemoryPolicies
 from tests.unit.test_domain_conferencing_connections import OU, deps
-
-__all__ = ["served"]
-
-
-@pytest.fixture
-def zoom(served: tuple[RunningServer, Slot]) -> Iterator[Rig]:
-    server, slot = served
-    sim = ZoomSimulator(clock=lambda: float(CLOCK_START))
-    slot.app = sim
-    yield rig(sim, server.url, clock=lambda: float(CLOCK_START))
-    close_pooled_clients()
 
 
 @dataclass
