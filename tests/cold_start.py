@@ -10,6 +10,10 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 
+# What no function's cold start loads: the X-Ray SDK (opt-in), pydantic (the OpenAPI models), and
+# the provider clients with their HTTP and retry libraries (they load on the first provider call).
+PROVIDER_CLIENTS = ("aws_xray_sdk", "pydantic", "httpx", "authlib", "tenacity", "orgconnect.providers")
+
 
 def cold_import(
     function: str, *, env: dict[str, str], unwanted: tuple[str, ...], cached: tuple[str, ...]

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from orgconnect.domain.notifications import Notification
-from tests.cold_start import cold_import
+from tests.cold_start import PROVIDER_CLIENTS, cold_import
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "functions" / "notifications_worker" / "app.py"
@@ -19,18 +19,10 @@ SAMPLE = ROOT / "events" / "sqs" / "NotificationsWorkerFunction.json"
 
 
 def test_importing_the_function_builds_nothing_and_loads_no_http_client() -> None:
-    unwanted = (
-        "aws_xray_sdk",
-        "pydantic",
-        "httpx",
-        "authlib",
-        "tenacity",
-        "orgconnect.providers",
-    )
     started = cold_import(
         "notifications_worker",
         env={"ORGCONNECT_TABLE_NAME": "table", "ORGCONNECT_NOTIFICATIONS_QUEUE_URL": "q"},
-        unwanted=unwanted,
+        unwanted=PROVIDER_CLIENTS,
         cached=("get_store", "get_sealer", "get_secrets_client", "get_notification_publisher"),
     )
     assert started == ([], 0)

@@ -9,20 +9,12 @@ from typing import Any
 
 from devstack.apigw import LambdaContext, load_handler
 from devstack.template import functions, load_template
-from tests.cold_start import cold_import
+from tests.cold_start import PROVIDER_CLIENTS, cold_import
 from tests.sync.conftest import LinkedZoom
 
 
 def test_importing_the_worker_builds_nothing_and_loads_no_provider_client() -> None:
-    unwanted = (
-        "aws_xray_sdk",
-        "pydantic",
-        "httpx",
-        "authlib",
-        "tenacity",
-        "orgconnect.providers",
-        "orgconnect.web",
-    )
+    unwanted = (*PROVIDER_CLIENTS, "orgconnect.web")
     started = cold_import(
         "connection_sync_worker",
         env={"ORGCONNECT_TABLE_NAME": "table", "ORGCONNECT_CONNECTION_SYNC_QUEUE_URL": "q"},

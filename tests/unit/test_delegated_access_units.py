@@ -19,7 +19,7 @@ from orgconnect.domain.model import CalendarProvider, ServiceAccount
 from orgconnect.domain.secrets import SecretHasher
 from orgconnect.providers.directory import TenantUnusable
 from orgconnect.workers.delegated_access import DelegatedAccessWorker
-from tests.cold_start import cold_import
+from tests.cold_start import PROVIDER_CLIENTS, cold_import
 
 ROOT = Path(__file__).resolve().parents[2]
 SER, OTHER, CLI = "ser_" + "1" * 24, "ser_" + "2" * 24, "cli_" + "3" * 24
@@ -243,15 +243,7 @@ def test_the_sample_sqs_event_is_a_worker_message() -> None:
 
 @pytest.mark.parametrize("function", ["service_account_authorizations", "delegated_access_worker"])
 def test_importing_the_function_builds_nothing_and_loads_no_provider_client(function: str) -> None:
-    unwanted = (
-        "aws_xray_sdk",
-        "pydantic",
-        "httpx",
-        "authlib",
-        "tenacity",
-        "orgconnect.providers",
-        "orgconnect.web.flow",
-    )
+    unwanted = (*PROVIDER_CLIENTS, "orgconnect.web.flow")
     env = {
         "ORGCONNECT_TABLE_NAME": "table",
         "ORGCONNECT_PEPPER_SECRET_ID": "p",

@@ -9,7 +9,7 @@ import pytest
 
 from orgconnect.domain.errors import InvalidRequest
 from orgconnect.domain.meeting_links import parse_meeting_link_request
-from tests.cold_start import cold_import
+from tests.cold_start import PROVIDER_CLIENTS, cold_import
 
 GOOD = {
     "profile_id": "default",
@@ -67,7 +67,7 @@ def test_importing_the_function_builds_nothing_and_loads_no_provider_client() ->
     started = cold_import(
         "conferencing",
         env={"ORGCONNECT_TABLE_NAME": "table", "ORGCONNECT_PEPPER_SECRET_ID": "p"},
-        unwanted=("aws_xray_sdk", "pydantic", "httpx", "authlib", "tenacity", "orgconnect.providers"),
+        unwanted=PROVIDER_CLIENTS,
         cached=("get_store", "get_hasher", "get_providers"),
     )
     assert started == ([], 0)

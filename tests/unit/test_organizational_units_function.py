@@ -3,17 +3,9 @@ the provider clients (httpx, Authlib, pydantic) nor the browser flow; they load 
 
 from __future__ import annotations
 
-from tests.cold_start import cold_import
+from tests.cold_start import PROVIDER_CLIENTS, cold_import
 
-_UNWANTED = (
-    "aws_xray_sdk",
-    "pydantic",
-    "httpx",
-    "authlib",
-    "tenacity",
-    "orgconnect.providers",
-    "orgconnect.web.flow",
-)
+_UNWANTED = (*PROVIDER_CLIENTS, "orgconnect.web.flow")
 
 
 def test_importing_the_function_loads_only_what_it_needs() -> None:
