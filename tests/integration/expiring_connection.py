@@ -70,7 +70,7 @@ def store_expiring_connection(
 def check_invalid_grant(
     linked: ExpiringConnection,
     service: Callable[[], ConnectionCredentials],
-    refuse_refresh: Callable[[], None],
+    refuse_refresh: Callable[[], object],
     refresh_grants: Callable[[], int],
 ) -> None:
     """Once the provider refuses the refresh token (``invalid_grant``), the connection is
