@@ -13,6 +13,7 @@ from devstack.dynamodb_local import DynamoDBLocal
 from devstack.stack import DevStack, StackOptions
 from tests.conftest import DYNAMODB_LOCAL, MOTO
 from tests.flow.harness import Browser, FlowStack
+from tests.package_stack import running_stack
 
 # Short provider timeouts keep the timeout-fault tests quick (the simulator holds for longer).
 PROVIDER_TIMEOUT = "1"
@@ -34,23 +35,9 @@ def _use_environment(env: dict[str, str]) -> None:
 
 @pytest.fixture(scope="session")
 def flow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[FlowStack]:
-    saved = dict(os.environ)
-    _clear_service_environment()
-    stack = DevStack(StackOptions(state_dir=Path(tmp_path_factory.mktemp("flowstack"))))
-    try:
-        info = stack.start()
-        os.environ["ORGCONNECT_PROVIDER_TIMEOUT_SECONDS"] = PROVIDER_TIMEOUT
-        from orgconnect import runtime
-
-        runtime.reset()
-        yield FlowStack(stack, info)
-    finally:
-        stack.stop()
-        os.environ.clear()
-        os.environ.update(saved)
-        from orgconnect import runtime
-
-        runtime.reset()
+    options = StackOptions(state_dir=Path(tmp_path_factory.mktemp("flowstack")))
+    with running_stack(options, {"ORGCONNECT_PROVIDER_TIMEOUT_SECONDS": PROVIDER_TIMEOUT}) as stack:
+        yield stack
 
 
 @pytest.fixture(scope="session")

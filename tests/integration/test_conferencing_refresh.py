@@ -14,7 +14,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
@@ -27,30 +26,26 @@ from devstack.simulators.microsoft import MicrosoftSimulator
 from devstack.simulators.simulator import Simulator
 from devstack.simulators.webex import WebexSimulator
 from orgconnect import runtime
-from orgconnect.domain.conferencing_connections import ManagedConnection
 from orgconnect.domain.connection_credentials import (
     ConnectionCredentials,
-    ConnectionNeedsReauthorization,
     CredentialPolicy,
 )
-from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit
 from orgconnect.domain.provider_model import ProviderTokens, Purpose, RefreshTokenRejected
-from orgconnect.domain.secrets import new_id
-from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.providers.base import OAuthProvider
 from orgconnect.providers.connection_tokens import ProviderConnectionTokens
 from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.store.conferencing_connections import DynamoConferencingConnections
 from orgconnect.store.connection_leases import DynamoConnectionLeases
-from orgconnect.store.dynamodb import to_item
-from orgconnect.store.organization import organizational_unit_item
-from orgconnect.store.vault import ConnectionVault
+from tests.integration.expiring_connection import (
+    ExpiringConnection,
+    check_invalid_grant,
+    store_expiring_connection,
+)
 from tests.integration.test_provider_api_paging import Served
 from tests.simulators._provider_fixtures import frozen_clock, redirect_params, sign_in
 
 DEMO = build_demo_directory(seed=7)
 MS_ADMIN = next(p for p in DEMO.in_domain(SECONDARY_DOMAIN) if p.is_admin).email
-SECRET_PREFIX = "orgconnect/test/connections/"
 
 
 @dataclass(frozen=True)
@@ -126,11 +121,9 @@ def admin_tokens(case: Case, served: Served, registry: ProviderRegistry) -> Prov
 
 
 @dataclass
-class Linked:
+class Linked(ExpiringConnection):
     case: Case
     served: Served
-    connection: ManagedConnection
-    vault: ConnectionVault
     registry: ProviderRegistry
     first: ProviderTokens
 
@@ -143,11 +136,6 @@ class Linked:
             refresher=ProviderConnectionTokens(lambda: self.registry, timeout=2.0),
             policy=CredentialPolicy(poll_seconds=0.05),
         )
-
-    def stored(self) -> dict[str, Any]:
-        data = self.vault.read(self.connection.secret_arn)
-        assert data is not None
-        return data
 
     def refresh_grants(self) -> int:
         return sum(
@@ -172,12 +160,6 @@ class Linked:
             },
         )
 
-    def status(self) -> str:
-        view = runtime.get_organizational_unit_views().get(self.connection.ou_id)
-        assert view is not None
-        (shown,) = [c for c in view.connections if c.connection_id == self.connection.connection_id]
-        return shown.status
-
 
 @pytest.fixture
 def linked(aws: dict[str, str], served: tuple[Case, Served]) -> Linked:
@@ -189,22 +171,10 @@ def linked(aws: dict[str, str], served: tuple[Case, Served]) -> Linked:
     )
     first = admin_tokens(case, sim, registry)
     assert first.refresh_token
-    now = int(runtime.now())
-    expiring = ProviderTokens(first.access_token, first.refresh_token, now + 10, first.scope)
-    vault = ConnectionVault(runtime.get_secrets_client(), prefix=SECRET_PREFIX)
-    connection_id = new_id("cnx")
-    arn = vault.create(connection_id, expiring.to_dict())
-    store = runtime.get_store()
-    ou = OrganizationalUnit(new_id("ou"), new_id("cli"), "Acme", now)
-    store.client.put_item(TableName=store.table_name, Item=to_item(organizational_unit_item(ou)))
     tenant = sim.sim.tenant_id if isinstance(sim.sim, MicrosoftSimulator) else "account"
-    connection = ManagedConnection(
-        connection_id, ou.ou_id, ou.client_id, case.provider_name, tenant, "Acme",
-        ConnectionStatus.CONNECTED, arn, AuthorizationType.OAUTH, now, now,
-    )  # fmt: skip
-    DynamoConferencingConnections(store, clock=lambda: int(runtime.now())).add(connection)
+    connection, vault = store_expiring_connection(first, case.provider_name, tenant, runtime.now)
     sim.sim.clear_requests()
-    return Linked(case, sim, connection, vault, registry, first)
+    return Linked(connection, vault, case, sim, registry, first)
 
 
 def test_the_refresh_stores_what_the_provider_made_current(linked: Linked) -> None:
@@ -243,12 +213,9 @@ def test_the_refresh_stores_what_the_provider_made_current(linked: Linked) -> No
 
 
 def test_invalid_grant_marks_the_connection_needs_reauthorization(linked: Linked) -> None:
-    before = linked.stored()
-    linked.served.sim.add_fault("token", "invalid_grant")
-    with pytest.raises(ConnectionNeedsReauthorization):
-        linked.service().access_token(linked.connection)
-    assert linked.status() == "needs_reauthorization"
-    assert linked.stored() == before
-    with pytest.raises(ConnectionNeedsReauthorization):
-        linked.service().access_token(linked.connection)  # told by the lease, no second grant
-    assert linked.refresh_grants() == 1
+    check_invalid_grant(
+        linked,
+        linked.service,
+        lambda: linked.served.sim.add_fault("token", "invalid_grant"),
+        linked.refresh_grants,
+    )

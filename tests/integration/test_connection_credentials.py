@@ -17,29 +17,27 @@ from typing import Any
 import pytest
 
 from orgconnect import runtime
-from orgconnect.domain.conferencing_connections import ManagedConnection
 from orgconnect.domain.connection_credentials import (
     ConnectionCredentials,
-    ConnectionNeedsReauthorization,
     CredentialPolicy,
     Lease,
 )
-from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit
 from orgconnect.domain.provider_model import ProviderTokens, ProviderUnavailable, RefreshTokenRejected
 from orgconnect.domain.secrets import new_id
-from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.providers.connection_tokens import ProviderConnectionTokens
 from orgconnect.providers.registry import ProviderRegistry
 from orgconnect.store.conferencing_connections import DynamoConferencingConnections
 from orgconnect.store.connection_leases import DynamoConnectionLeases, lease_key
 from orgconnect.store.dynamodb import to_item
-from orgconnect.store.organization import organizational_unit_item
-from orgconnect.store.vault import ConnectionVault
+from tests.integration.expiring_connection import (
+    ExpiringConnection,
+    check_invalid_grant,
+    store_expiring_connection,
+)
 from tests.integration.test_provider_api_zoom import Zoom, served, zoom  # noqa: F401 (fixtures)
 
 pytestmark = pytest.mark.every_dynamodb
 CALLERS = 20
-SECRET_PREFIX = "orgconnect/test/connections/"
 
 
 @dataclass
@@ -58,10 +56,8 @@ class Clock:
 
 
 @dataclass
-class Linked:
+class Linked(ExpiringConnection):
     zoom: Zoom
-    connection: ManagedConnection
-    vault: ConnectionVault
     registry: ProviderRegistry
     clock: Clock
     first: ProviderTokens
@@ -78,11 +74,6 @@ class Linked:
             policy=CredentialPolicy(**{"poll_seconds": 0.05, "wait_seconds": 20.0, **policy}),
         )
 
-    def stored(self) -> dict[str, Any]:
-        data = self.vault.read(self.connection.secret_arn)
-        assert data is not None
-        return data
-
     def refreshes(self) -> int:
         """Refresh grants the simulator received (its request log)."""
         entries = self.zoom.control.get("/_sim/requests").json()["requests"]
@@ -93,34 +84,16 @@ class Linked:
             and (e.get("params") or {}).get("grant_type") == "refresh_token"
         )
 
-    def status(self) -> str:
-        """The connection's status as GET /v1/userinfo and GET /v1/organizational_unit read it."""
-        view = runtime.get_organizational_unit_views().get(self.connection.ou_id)
-        assert view is not None
-        [shown] = [c for c in view.connections if c.connection_id == self.connection.connection_id]
-        return shown.status
-
 
 @pytest.fixture
 def linked(aws: dict[str, str], zoom: Zoom) -> Linked:  # noqa: F811
     """A browser-linked Zoom connection whose access token expires within the safety margin."""
     clock = Clock()
     first = zoom.user_tokens()
-    expiring = ProviderTokens(first.access_token, first.refresh_token, int(clock()) + 10, first.scope)
-    vault = ConnectionVault(runtime.get_secrets_client(), prefix=SECRET_PREFIX)
-    connection_id = new_id("cnx")
-    arn = vault.create(connection_id, expiring.to_dict())
-    store = runtime.get_store()
-    ou = OrganizationalUnit(new_id("ou"), new_id("cli"), "Acme", int(clock()))
-    store.client.put_item(TableName=store.table_name, Item=to_item(organizational_unit_item(ou)))
-    connection = ManagedConnection(
-        connection_id, ou.ou_id, ou.client_id, "zoom_enterprise", zoom.sim.paid_account().id,
-        "Acme", ConnectionStatus.CONNECTED, arn, AuthorizationType.OAUTH, int(clock()), int(clock()),
-    )  # fmt: skip
-    DynamoConferencingConnections(store, clock=lambda: int(clock())).add(connection)
+    connection, vault = store_expiring_connection(first, "zoom_enterprise", zoom.sim.paid_account().id, clock)
     registry = ProviderRegistry({"zoom": zoom.app}, overrides={"zoom": zoom.url}, timeout=1.0)
     zoom.control.delete("/_sim/requests")
-    return Linked(zoom, connection, vault, registry, clock, first)
+    return Linked(connection, vault, zoom, registry, clock, first)
 
 
 def test_twenty_concurrent_callers_cause_one_refresh_and_share_its_token(linked: Linked) -> None:
@@ -156,15 +129,12 @@ def test_the_rotated_refresh_token_is_saved_and_the_old_one_is_refused(linked: L
 
 
 def test_invalid_grant_marks_the_connection_needs_reauthorization(linked: Linked) -> None:
-    before = linked.stored()
-    linked.zoom.fault(target="token", kind="invalid_grant")
-    with pytest.raises(ConnectionNeedsReauthorization):
-        linked.service().access_token(linked.connection)
-    assert linked.status() == "needs_reauthorization"
-    assert linked.stored() == before
-    with pytest.raises(ConnectionNeedsReauthorization):
-        linked.service().access_token(linked.connection)  # its waiters are told, no second call
-    assert linked.refreshes() == 1
+    check_invalid_grant(
+        linked,
+        linked.service,
+        lambda: linked.zoom.fault(target="token", kind="invalid_grant"),
+        linked.refreshes,
+    )
 
 
 @pytest.mark.parametrize(

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.flow.harness import Browser, FlowStack
+from tests.notifications.integrator import Integrator
 from tests.notifications.receiver import NotificationReceiver
 from tests.package_stack import package_stack
 
@@ -37,3 +38,10 @@ def notification_receiver() -> Iterator[NotificationReceiver]:
 @pytest.fixture
 def browser(notify_stack: FlowStack) -> Browser:
     return Browser(notify_stack)
+
+
+@pytest.fixture
+def integrator(
+    notify_stack: FlowStack, notification_receiver: NotificationReceiver, capsys: pytest.CaptureFixture[str]
+) -> Integrator:
+    return Integrator(notify_stack, notification_receiver, capsys)

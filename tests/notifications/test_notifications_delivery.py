@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Iterator
-from dataclasses import dataclass, field
 
 import pytest
 
@@ -21,7 +20,7 @@ from orgconnect.domain.notifications import (
 from orgconnect.workers.callbacks import CallbackPolicy, CallbackUndeliverable
 from orgconnect.workers.notifications import DestinationRefused, NotificationsWorker, post_signed
 from tests.notifications.receiver import NotificationReceiver, documented_verifier
-from tests.notifications.test_notifications_units import SecretBearingConnection
+from tests.notifications.test_notifications_units import Ports, SecretBearingConnection
 
 POLICY = CallbackPolicy(attempts=3, backoff_initial=0.01, backoff_max=0.05, timeout=2)
 
@@ -33,29 +32,14 @@ def receiver() -> Iterator[NotificationReceiver]:
     running.stop()
 
 
-@dataclass
-class Memory:
-    destinations: dict[str, Destination] = field(default_factory=dict)
-    marked: set[str] = field(default_factory=set)
-
-    def destination(self, client_id: str) -> Destination | None:
-        return self.destinations.get(client_id)
-
-    def delivered(self, notification_id: str) -> bool:
-        return notification_id in self.marked
-
-    def mark_delivered(self, notification_id: str) -> None:
-        self.marked.add(notification_id)
-
-
 def _setup(
     receiver: NotificationReceiver, signing: SigningSecrets, *, loopback: bool = True
-) -> tuple[str, Notification, Memory, NotificationsWorker]:
+) -> tuple[str, Notification, Ports, NotificationsWorker]:
     import time
 
     path = f"/n/{secrets.token_hex(6)}"
     connection = SecretBearingConnection()
-    memory = Memory({connection.client_id: Destination(connection.client_id, receiver.url(path), signing)})
+    memory = Ports({connection.client_id: Destination(connection.client_id, receiver.url(path), signing)})
     worker = NotificationsWorker(
         memory,
         memory,
@@ -164,7 +148,7 @@ def test_no_secret_or_signature_reaches_the_logs(
         worker.handle(notification)
     del receiver.fail[path]
     receiver.secrets[path] = secret
-    memory = Memory()  # the client's URL was cleared since: dropped, with a log line
+    memory = Ports()  # the client's URL was cleared since: dropped, with a log line
     dropped = NotificationsWorker(memory, memory, lambda *_: None, now=lambda: 0, allow_loopback=True)
     assert dropped.handle(notification) == "no_destination"
     assert worker.handle(notification) == "delivered"

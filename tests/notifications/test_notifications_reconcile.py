@@ -8,11 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import pytest
-
 from tests.flow.harness import Browser, FlowStack, wait_for
-from tests.notifications.receiver import NotificationReceiver
-from tests.notifications.test_notifications_flow import set_url
+from tests.notifications.integrator import Integrator
 
 
 def provision_account(flow: FlowStack, client_id: str, service_account_id: str, email: str) -> str:
@@ -56,18 +53,15 @@ def sync_done(flow: FlowStack, connection_id: str, *, not_sync_id: str | None = 
 
 
 def test_a_reconcile_that_deactivates_a_user_sends_profile_disconnected(
-    notify_stack: FlowStack,
-    notification_receiver: NotificationReceiver,
-    browser: Browser,
-    capsys: pytest.CaptureFixture[str],
+    integrator: Integrator, browser: Browser
 ) -> None:
     from orgconnect import sync_runtime
 
-    flow, receiver = notify_stack, notification_receiver
+    flow, receiver = integrator.flow, integrator.receiver
     client = flow.new_client()
     email = flow.info["demo"]["zoom_active"][11]
     account_id = provision_account(flow, client.client_id, client.service_account_id, email)
-    path = set_url(capsys, flow, receiver, client)
+    path = integrator.listen(client)
     outcome = browser.run(flow.authorize_url(client))
     assert outcome.kind == "code", outcome.text
     (connection,) = [
@@ -78,8 +72,7 @@ def test_a_reconcile_that_deactivates_a_user_sends_profile_disconnected(
     connection_id = connection["connection_id"]
     first = sync_done(flow, connection_id)
     # The link's sync matched the account: a new connected profile.
-    wait_for(lambda: len(receiver.received.get(path, [])) >= 1, timeout=30)
-    (connected,) = [n["notification"] for n in receiver.received[path]]
+    (connected,) = integrator.received(path, 1)
     assert connected["type"] == "profile_connected" and connected["account_id"] == account_id
     assert connected["connection_id"] == connection_id and connected["profile_connected"] is True
 
@@ -89,11 +82,10 @@ def test_a_reconcile_that_deactivates_a_user_sends_profile_disconnected(
         zoom.update_user(email, {"status": "inactive"})
         assert sync_runtime.request_connection_sync(connection_id)  # the sync worker's own chunks
         sync_done(flow, connection_id, not_sync_id=first["sync_id"])
-        wait_for(lambda: len(receiver.received.get(path, [])) >= 2, timeout=30)
+        _, disconnected = integrator.received(path, 2)
     finally:
         zoom.update_user(email, {"status": "active"})
         zoom.webhooks.url = url
-    _, disconnected = [n["notification"] for n in receiver.received[path]]
     assert disconnected["type"] == "profile_disconnected" and disconnected["profile_connected"] is False
     assert disconnected["profile_id"] == connected["profile_id"]
     assert disconnected["account_id"] == account_id

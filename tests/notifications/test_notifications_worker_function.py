@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orgconnect.domain.notifications import Notification
+from tests.cold_start import PROVIDER_CLIENTS, cold_import
 
 ROOT = Path(__file__).resolve().parents[2]
 APP = ROOT / "functions" / "notifications_worker" / "app.py"
@@ -20,26 +19,13 @@ SAMPLE = ROOT / "events" / "sqs" / "NotificationsWorkerFunction.json"
 
 
 def test_importing_the_function_builds_nothing_and_loads_no_http_client() -> None:
-    unwanted = (
-        "aws_xray_sdk",
-        "pydantic",
-        "httpx",
-        "authlib",
-        "tenacity",
-        "orgconnect.providers",
+    started = cold_import(
+        "notifications_worker",
+        env={"ORGCONNECT_TABLE_NAME": "table", "ORGCONNECT_NOTIFICATIONS_QUEUE_URL": "q"},
+        unwanted=PROVIDER_CLIENTS,
+        cached=("get_store", "get_sealer", "get_secrets_client", "get_notification_publisher"),
     )
-    code = (
-        "import sys, importlib.util, os;"
-        "os.environ.update(ORGCONNECT_TABLE_NAME='table', ORGCONNECT_NOTIFICATIONS_QUEUE_URL='q');"
-        f"spec = importlib.util.spec_from_file_location('app', {str(APP)!r});"
-        "m = importlib.util.module_from_spec(spec); sys.modules['app'] = m; spec.loader.exec_module(m);"
-        f"print(sorted(n for n in sys.modules if n.startswith({unwanted!r})));"
-        "from orgconnect import runtime;"
-        "print(sum(f.cache_info().currsize for f in (runtime.get_store, runtime.get_sealer,"
-        " runtime.get_secrets_client, runtime.get_notification_publisher)))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.split() == ["[]", "0"]
+    assert started == ([], 0)
 
 
 def test_the_sample_sqs_event_is_a_queued_notification() -> None:

@@ -6,30 +6,23 @@ with disable_users and a gone one removed with deprovision_users."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any
 
 import pytest
 
-from devstack.servers import RunningServer
-from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.accounts import Account, CalendarTenant
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
 from orgconnect.domain.provider_model import ProviderUnavailable
 from orgconnect.domain.provisioning import ReconciledDirectory
 from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.domain.provisioning_policy import RemoveAction
-from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.directory import TenantUnusable, TenantUser
 from orgconnect.workers.provisioning_calendar import CalendarDirectoryCheck
 from orgconnect.workers.provisioning_sync import SyncProvisioning
-from tests.provisioning.fakes import CLOCK_START, Rig, account, connection, rig
-from tests.provisioning.test_executor_simulator import Slot, served
+from tests.provisioning.fakes import Rig, account, connection
 from tests.provisioning.test_sync_provisioning import Departed
 from tests.unit.test_delegated_access_units import tenant
-
-__all__ = ["served"]
 
 
 @dataclass
@@ -80,15 +73,6 @@ def test_most_accounts_gone_at_once_is_not_believed() -> None:
     assert check.standing(accounts).gone == frozenset()  # 3 of 4 gone: a broken listing, rather
     check = CalendarDirectoryCheck(Tenants(), Listing([listed(a) for a in accounts[:3]]))
     assert check.standing(accounts).gone == {accounts[3].account_id}
-
-
-@pytest.fixture
-def zoom(served: tuple[RunningServer, Slot]) -> Iterator[Rig]:
-    server, slot = served
-    sim = ZoomSimulator(clock=lambda: float(CLOCK_START))
-    slot.app = sim
-    yield rig(sim, server.url, clock=lambda: float(CLOCK_START))
-    close_pooled_clients()
 
 
 def test_at_the_sync_a_suspended_user_is_deactivated_and_a_gone_one_removed(zoom: Rig) -> None:

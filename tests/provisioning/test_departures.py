@@ -4,6 +4,7 @@ or an unknown one, is left alone)."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 import pytest
@@ -24,34 +25,11 @@ def test_the_revocation_names_the_subjects_it_revoked() -> None:
     mine = redeem(store, client, issue_code(store, client, sub=ACCOUNT_SUB))
     theirs = redeem(store, other, issue_code(store, other, sub=ACCOUNT_SUB))
     heard: list[str] = []
-    revoke(
-        client,
-        token=mine.refresh_token,
-        sub=None,
-        store=store,
-        hasher=HASHER,
-        now=NOW,
-        on_revoked=heard.append,
-    )
-    revoke(
-        client,
-        token=theirs.access_token,
-        sub=None,
-        store=store,
-        hasher=HASHER,
-        now=NOW,
-        on_revoked=heard.append,
-    )
-    revoke(client, token=None, sub=ACCOUNT_SUB, store=store, hasher=HASHER, now=NOW, on_revoked=heard.append)
-    revoke(
-        client,
-        token=None,
-        sub="acc_" + "b" * 24,
-        store=store,
-        hasher=HASHER,
-        now=NOW,
-        on_revoked=heard.append,
-    )
+    revoke_for_client = partial(revoke, client, store=store, hasher=HASHER, now=NOW, on_revoked=heard.append)
+    revoke_for_client(token=mine.refresh_token, sub=None)
+    revoke_for_client(token=theirs.access_token, sub=None)
+    revoke_for_client(token=None, sub=ACCOUNT_SUB)
+    revoke_for_client(token=None, sub="acc_" + "b" * 24)
     assert heard == [ACCOUNT_SUB, ACCOUNT_SUB]  # another client's token and an unknown sub: nothing
 
 

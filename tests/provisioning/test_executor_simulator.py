@@ -7,14 +7,12 @@ Retry-After honoured; every action in the provisioning log."""
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
 
 import pytest
 
 from devstack.servers import RunningServer
-from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.connection_credentials import CredentialsMissing, LinkedConnection
 from orgconnect.domain.matching import ConferencingProfile
@@ -29,27 +27,11 @@ from orgconnect.domain.provisioning_policy import (
     ZoomUserType,
 )
 from orgconnect.domain.server_to_server import AuthorizationType, ServerToServerCredentials
-from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.connection_tokens import ConnectionAccessTokens
 from orgconnect.providers.zoom import ZoomApi
 from orgconnect.workers.provisioning import EMAIL_LIMIT, NOT_MANAGED
-from tests.provisioning.fakes import CLOCK_START, CNX, OU, Rig, account, connection, rig
-from tests.wsgi_slot import Slot, slot_server
-
-
-@pytest.fixture(scope="module")
-def served() -> Iterator[tuple[RunningServer, Slot]]:
-    with slot_server("provisioning-zoom") as served:
-        yield served
-
-
-@pytest.fixture
-def zoom(served: tuple[RunningServer, Slot]) -> Iterator[Rig]:
-    server, slot = served
-    sim = ZoomSimulator(clock=lambda: float(CLOCK_START))
-    slot.app = sim
-    yield rig(sim, server.url, clock=lambda: float(CLOCK_START))
-    close_pooled_clients()
+from tests.provisioning.fakes import CLOCK_START, CNX, OU, Rig, account, connection
+from tests.wsgi_slot import Slot
 
 
 def calls(zoom: Rig, method: str, suffix: str = "") -> list[dict[str, Any]]:

@@ -5,39 +5,22 @@ secret deleted. The rules with in-memory ports, the removal against the Zoom sim
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import pytest
 
-from devstack.servers import RunningServer
-from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
 from orgconnect.domain.conferencing_connections import ManagedConnection, remove_connection
-from orgconnect.domain.model import ConnectionStatus, OrganizationalUnit
+from orgconnect.domain.model import OrganizationalUnit
 from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.domain.provisioning_policy import ProvisioningPolicy, RemoveAction
 from orgconnect.domain.provisioning_policy_management import PolicyManagement, replace_policy
 from orgconnect.domain.secrets import new_id
-from orgconnect.domain.server_to_server import AuthorizationType
-from orgconnect.providers.api import close_pooled_clients
 from orgconnect.workers.provisioning_reconcile import reconcile_connection
 from orgconnect.workers.provisioning_removal import BATCH, BUDGET_SECONDS, remove_on_policy_removal
-from tests.provisioning.fakes import CLOCK_START, Rig, account, connection, rig
-from tests.provisioning.test_executor_simulator import Slot, served
+from tests.provisioning.fakes import Rig, account, connection
 from tests.provisioning_fakes import MemoryPolicies
-from tests.unit.test_domain_conferencing_connections import OU, deps
-
-__all__ = ["served"]
-
-
-@pytest.fixture
-def zoom(served: tuple[RunningServer, Slot]) -> Iterator[Rig]:
-    server, slot = served
-    sim = ZoomSimulator(clock=lambda: float(CLOCK_START))
-    slot.app = sim
-    yield rig(sim, server.url, clock=lambda: float(CLOCK_START))
-    close_pooled_clients()
+from tests.unit.test_domain_conferencing_connections import OU, browser_linked, deps
 
 
 @dataclass
@@ -69,19 +52,8 @@ def test_only_turning_enabled_off_with_the_setting_triggers_the_removal() -> Non
 
 def test_a_delete_removes_before_the_tokens_are_revoked_and_the_secret_deleted() -> None:
     d = deps()
-    arn = d.secrets.create("cnx", {"access_token": "a", "refresh_token": "r"})
-    linked = ManagedConnection(
-        new_id("cnx"),
-        OU.ou_id,
-        OU.client_id,
-        "zoom_enterprise",
-        "acc",
-        "Acme",
-        ConnectionStatus.CONNECTED,
-        arn,
-        AuthorizationType.OAUTH,
-    )
-    d.connections.items[linked.connection_id] = linked  # type: ignore[attr-defined]
+    linked = browser_linked(d)
+    arn = linked.secret_arn
     seen: list[tuple[str, bool, bool]] = []
 
     def before(connection: ManagedConnection) -> None:

@@ -5,31 +5,12 @@ deactivated and logged out only with disable_users."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from devstack.servers import RunningServer
-from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
 from orgconnect.domain.provisioning import CalendarUser, ZoomUser, plan
 from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.domain.provisioning_policy import ProvisioningPolicy, RemoveAction
-from orgconnect.providers.api import close_pooled_clients
 from orgconnect.workers.provisioning_reconcile import reconcile_connection
-from tests.provisioning.fakes import CLOCK_START, CNX, Rig, account, connection, rig
-from tests.provisioning.test_executor_simulator import Slot, served
-
-__all__ = ["served"]
-
-
-@pytest.fixture
-def zoom(served: tuple[RunningServer, Slot]) -> Iterator[Rig]:
-    server, slot = served
-    sim = ZoomSimulator(clock=lambda: float(CLOCK_START))
-    slot.app = sim
-    yield rig(sim, server.url, clock=lambda: float(CLOCK_START))
-    close_pooled_clients()
+from tests.provisioning.fakes import CNX, Rig, account, connection
 
 
 def listed(zoom: Rig) -> list[DirectoryUser]:

@@ -7,14 +7,13 @@ run only plans; a credentials failure never fails the sync."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import pytest
 
 from devstack.servers import RunningServer
-from devstack.simulators.zoom import ZoomSimulator
 from orgconnect.domain.accounts import Account
 from orgconnect.domain.conferencing import DirectoryUser
 from orgconnect.domain.conferencing_connections import ManagedConnection
@@ -27,7 +26,6 @@ from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.domain.provisioning_policy import RemoveAction
 from orgconnect.domain.secrets import new_id
 from orgconnect.domain.server_to_server import AuthorizationType
-from orgconnect.providers.api import close_pooled_clients
 from orgconnect.providers.directory_pages import listing_pages
 from orgconnect.providers.retry import RetryPolicy
 from orgconnect.providers.zoom import ZoomApi
@@ -36,21 +34,16 @@ from orgconnect.workers.connection_sync import ConnectionSyncJob
 from orgconnect.workers.connection_sync_driver import run_in_process
 from orgconnect.workers.connection_sync_dry_run import ReadOnlyDirectory, ReadOnlyProfiles
 from orgconnect.workers.provisioning_sync import SyncProvisioning
-from tests.provisioning.fakes import CLOCK_START, CNX, OU, Rig, account, connection, rig
-from tests.provisioning.test_executor_simulator import Slot, served
-
-__all__ = ["served"]
+from tests.provisioning.fakes import CNX, OU, Rig, account, connection
+from tests.wsgi_slot import Slot
 
 OAUTH = replace(connection(), authorization_type=AuthorizationType.OAUTH)
 
 
-@pytest.fixture
-def zoom(served: tuple[RunningServer, Slot]) -> Iterator[tuple[Rig, str]]:
-    server, slot = served
-    sim = ZoomSimulator(clock=lambda: float(CLOCK_START))
-    slot.app = sim
-    yield rig(sim, server.url, clock=lambda: float(CLOCK_START)), server.url
-    close_pooled_clients()
+@pytest.fixture(name="zoom")
+def zoom_and_url(zoom: Rig, served: tuple[RunningServer, Slot]) -> tuple[Rig, str]:
+    """The package's Zoom rig (conftest.py) and its server's base URL."""
+    return zoom, served[0].url
 
 
 @dataclass

@@ -33,38 +33,26 @@ def cli(capsys: pytest.CaptureFixture[str], *args: str) -> dict[str, Any]:
     return out
 
 
+def set_zoom_plan(capsys: pytest.CaptureFixture[str], linked: LinkedZoom, plan: str) -> dict[str, Any]:
+    """``orgconnect admin set-zoom-plan`` for the linked connection: the CLI's output."""
+    dev = str(linked.flow.stack.dev_file)
+    return cli(
+        capsys, "admin", "set-zoom-plan", "--connection", linked.connection_id, "--plan", plan, "--dev", dev
+    )
+
+
 def test_a_connection_paces_at_the_plan_an_operator_set_else_the_deployments(
     linked: LinkedZoom, capsys: pytest.CaptureFixture[str]
 ) -> None:
     dev = str(linked.flow.stack.dev_file)
     wait_synced(linked.flow, linked.connection_id)
     try:
-        chosen = cli(
-            capsys,
-            "admin",
-            "set-zoom-plan",
-            "--connection",
-            linked.connection_id,
-            "--plan",
-            "business",
-            "--dev",
-            dev,
-        )
+        chosen = set_zoom_plan(capsys, linked, "business")
         assert chosen["zoom_rate_plan"] == "business"
         cli(capsys, "sync", "--connection", linked.connection_id, "--dev", dev, "--quiet")
         assert medium_quota(linked) == 60  # Business+: 60 Medium calls a second
     finally:
-        cli(
-            capsys,
-            "admin",
-            "set-zoom-plan",
-            "--connection",
-            linked.connection_id,
-            "--plan",
-            "default",
-            "--dev",
-            dev,
-        )
+        set_zoom_plan(capsys, linked, "default")
     cli(capsys, "sync", "--connection", linked.connection_id, "--dev", dev, "--quiet")
     assert medium_quota(linked) == 20  # the deployment's default: Pro
 

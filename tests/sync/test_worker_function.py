@@ -5,40 +5,23 @@ queues one sync per linked connection."""
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 from devstack.apigw import LambdaContext, load_handler
 from devstack.template import functions, load_template
+from tests.cold_start import PROVIDER_CLIENTS, cold_import
 from tests.sync.conftest import LinkedZoom
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_importing_the_worker_builds_nothing_and_loads_no_provider_client() -> None:
-    unwanted = (
-        "aws_xray_sdk",
-        "pydantic",
-        "httpx",
-        "authlib",
-        "tenacity",
-        "orgconnect.providers",
-        "orgconnect.web",
+    unwanted = (*PROVIDER_CLIENTS, "orgconnect.web")
+    started = cold_import(
+        "connection_sync_worker",
+        env={"ORGCONNECT_TABLE_NAME": "table", "ORGCONNECT_CONNECTION_SYNC_QUEUE_URL": "q"},
+        unwanted=unwanted,
+        cached=("get_store",),
     )
-    code = (
-        "import sys, importlib.util, os;"
-        "sys.path.insert(0, 'layers/orgconnect');"
-        "os.environ.update(ORGCONNECT_TABLE_NAME='table', ORGCONNECT_CONNECTION_SYNC_QUEUE_URL='q');"
-        "spec = importlib.util.spec_from_file_location('app', 'functions/connection_sync_worker/app.py');"
-        "m = importlib.util.module_from_spec(spec); sys.modules['app'] = m; spec.loader.exec_module(m);"
-        f"print(sorted(n for n in sys.modules if n.startswith({unwanted!r})));"
-        "from orgconnect import runtime;"
-        "print(runtime.get_store.cache_info().currsize)"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.split() == ["[]", "0"]
+    assert started == ([], 0)
 
 
 def test_a_junk_record_fails_alone_and_a_schedule_queues_the_linked_connections(linked: LinkedZoom) -> None:

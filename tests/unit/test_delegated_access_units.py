@@ -4,8 +4,6 @@ SQS event source's partial-failure rules, the sample event, and what the functio
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,6 +19,7 @@ from orgconnect.domain.model import CalendarProvider, ServiceAccount
 from orgconnect.domain.secrets import SecretHasher
 from orgconnect.providers.directory import TenantUnusable
 from orgconnect.workers.delegated_access import DelegatedAccessWorker
+from tests.cold_start import PROVIDER_CLIENTS, cold_import
 
 ROOT = Path(__file__).resolve().parents[2]
 SER, OTHER, CLI = "ser_" + "1" * 24, "ser_" + "2" * 24, "cli_" + "3" * 24
@@ -244,27 +243,14 @@ def test_the_sample_sqs_event_is_a_worker_message() -> None:
 
 @pytest.mark.parametrize("function", ["service_account_authorizations", "delegated_access_worker"])
 def test_importing_the_function_builds_nothing_and_loads_no_provider_client(function: str) -> None:
-    unwanted = (
-        "aws_xray_sdk",
-        "pydantic",
-        "httpx",
-        "authlib",
-        "tenacity",
-        "orgconnect.providers",
-        "orgconnect.web.flow",
-    )
-    code = (
-        "import sys, importlib.util, os;"
-        "os.environ.update(ORGCONNECT_TABLE_NAME='table', ORGCONNECT_PEPPER_SECRET_ID='p', "
-        "ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL='q');"
-        f"spec = importlib.util.spec_from_file_location('app', 'functions/{function}/app.py');"
-        "m = importlib.util.module_from_spec(spec); sys.modules['app'] = m; spec.loader.exec_module(m);"
-        f"print(sorted(n for n in sys.modules if n.startswith({unwanted!r})));"
-        "from orgconnect import runtime;"
-        "print(sum(f.cache_info().currsize for f in (runtime.get_store, runtime.get_hasher)))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.split() == ["[]", "0"]
+    unwanted = (*PROVIDER_CLIENTS, "orgconnect.web.flow")
+    env = {
+        "ORGCONNECT_TABLE_NAME": "table",
+        "ORGCONNECT_PEPPER_SECRET_ID": "p",
+        "ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL": "q",
+    }
+    started = cold_import(function, env=env, unwanted=unwanted, cached=("get_store", "get_hasher"))
+    assert started == ([], 0)
 
 
 @pytest.mark.parametrize(

@@ -152,8 +152,8 @@ def test_removal_repeats_for_its_ou_only_and_revokes_only_browser_tokens() -> No
         retest_connection(OU, connection.connection_id, d)
 
 
-def test_a_browser_linked_connection_is_revoked_on_removal_and_cannot_be_retested() -> None:
-    d = deps()
+def browser_linked(d: ConnectionManagement) -> ManagedConnection:
+    """A connection of OU linked in the browser (OAuth), stored with its tokens' secret."""
     arn = d.secrets.create("cnx", {"access_token": "a", "refresh_token": "r"})
     connection = ManagedConnection(
         new_id("cnx"),
@@ -167,6 +167,12 @@ def test_a_browser_linked_connection_is_revoked_on_removal_and_cannot_be_reteste
         AuthorizationType.OAUTH,
     )
     d.connections.items[connection.connection_id] = connection  # type: ignore[attr-defined]
+    return connection
+
+
+def test_a_browser_linked_connection_is_revoked_on_removal_and_cannot_be_retested() -> None:
+    d = deps()
+    connection = browser_linked(d)
     with pytest.raises(RetestNotSupported):
         retest_connection(OU, connection.connection_id, d)
     assert remove_connection(OU, connection.connection_id, d) is True

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from orgconnect.domain.errors import InvalidRequest
 from orgconnect.domain.meeting_links import parse_meeting_link_request
+from tests.cold_start import PROVIDER_CLIENTS, cold_import
 
-ROOT = Path(__file__).resolve().parents[2]
 GOOD = {
     "profile_id": "default",
     "summary": " Interview ",
@@ -67,16 +64,10 @@ def test_every_faulty_field_is_named() -> None:
 
 
 def test_importing_the_function_builds_nothing_and_loads_no_provider_client() -> None:
-    unwanted = ("aws_xray_sdk", "pydantic", "httpx", "authlib", "tenacity", "orgconnect.providers")
-    code = (
-        "import sys, importlib.util, os;"
-        "os.environ.update(ORGCONNECT_TABLE_NAME='table', ORGCONNECT_PEPPER_SECRET_ID='p');"
-        "spec = importlib.util.spec_from_file_location('app', 'functions/conferencing/app.py');"
-        "m = importlib.util.module_from_spec(spec); sys.modules['app'] = m; spec.loader.exec_module(m);"
-        f"print(sorted(n for n in sys.modules if n.startswith({unwanted!r})));"
-        "from orgconnect import runtime;"
-        "cached = (runtime.get_store, runtime.get_hasher, runtime.get_providers);"
-        "print(sum(f.cache_info().currsize for f in cached))"
+    started = cold_import(
+        "conferencing",
+        env={"ORGCONNECT_TABLE_NAME": "table", "ORGCONNECT_PEPPER_SECRET_ID": "p"},
+        unwanted=PROVIDER_CLIENTS,
+        cached=("get_store", "get_hasher", "get_providers"),
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
-    assert out.stdout.split() == ["[]", "0"]
+    assert started == ([], 0)

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 
 from orgconnect.observability import LambdaTracingOnly, create_tracer, logger, metrics, observed
+from tests.cold_start import cold_import
 
 
 def test_without_the_switch_the_handler_is_unchanged(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -43,19 +44,11 @@ _FLOW = ("orgconnect.web.flow", "orgconnect.store.flows", "orgconnect.providers"
     ],
 )
 def test_importing_a_function_loads_only_what_it_needs(function: str, unwanted: tuple[str, ...]) -> None:
-    code = (
-        "import sys, importlib.util, os;"
-        "os.environ.update(ORGCONNECT_TABLE_NAME='table', ORGCONNECT_PEPPER_SECRET_ID='p');"
-        f"spec = importlib.util.spec_from_file_location('app', 'functions/{function}/app.py');"
-        "m = importlib.util.module_from_spec(spec); sys.modules['app'] = m; spec.loader.exec_module(m);"
-        f"print(sorted(n for n in sys.modules if n.startswith({unwanted!r})));"
-        "from orgconnect import runtime;"
-        "print(sum(f.cache_info().currsize for f in (runtime.get_store, runtime.get_hasher)))"
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    env = {"ORGCONNECT_TABLE_NAME": "table", "ORGCONNECT_PEPPER_SECRET_ID": "p"}
+    started = cold_import(function, env=env, unwanted=unwanted, cached=("get_store", "get_hasher"))
     # Nothing built at import either (no client, no secret read): with SnapStart every restored
     # environment would share it.
-    assert out.stdout.split() == ["[]", "0"]
+    assert started == ([], 0)
 
 
 def test_a_worker_imports_observability_and_settings_without_the_web_layer() -> None:

@@ -285,6 +285,21 @@ def _ports(store: FakeStore, api: FakeApi, recorder: Recorder) -> UserNotificati
     return UserNotificationPorts(store, store, api, recorder, recorder, recorder, NO_NOTIFICATIONS, 7_000)
 
 
+def _subscribed(connection: WatchedConnection) -> tuple[FakeStore, FakeApi, Subscription, str]:
+    """The connection subscribed: the store, the provider, the subscription and its secret."""
+    store, api = _stores()
+    subscription = subscribe(connection, api=api, store=store, api_url="https://a", now=10**10)
+    return store, api, subscription, api.secrets[-1]
+
+
+def _status(
+    ports: UserNotificationPorts, provider: str, body: str, headers: dict[str, str] | None = None
+) -> int:
+    """A POST of ``body`` to the provider's endpoint: the answer's status."""
+    event = _event(body, headers=headers)
+    return receive_user_notifications(lambda: ports, event, provider, body.encode()).status_code
+
+
 def test_graph_handshake_is_answered_in_plain_text_without_touching_anything() -> None:
     def never() -> UserNotificationPorts:
         raise AssertionError("the handshake needs no dependency")
@@ -294,17 +309,12 @@ def test_graph_handshake_is_answered_in_plain_text_without_touching_anything() -
 
 
 def test_graph_notifications_apply_only_with_the_subscription_and_its_client_state() -> None:
-    store, api = _stores()
-    subscription = subscribe(TEAMS, api=api, store=store, api_url="https://a", now=10**10)
-    secret = api.secrets[-1]
+    store, api, subscription, secret = _subscribed(TEAMS)
     api.users["u-1"] = DirectoryUser("u-1", "a@sub.example", "A", UserStatus.ACTIVE)
     recorder = Recorder()
 
     def deliver(*entries: dict[str, Any]) -> int:
-        body = json.dumps({"value": list(entries)}).encode()
-        return receive_user_notifications(
-            lambda: _ports(store, api, recorder), _event(body.decode()), "microsoft", body
-        ).status_code
+        return _status(_ports(store, api, recorder), "microsoft", json.dumps({"value": list(entries)}))
 
     entry = {"subscriptionId": subscription.subscription_id, "resourceData": {"id": "u-1"}}
     assert deliver({**entry, "clientState": "wrong"}) == 202 and api.reads == 0
@@ -314,9 +324,7 @@ def test_graph_notifications_apply_only_with_the_subscription_and_its_client_sta
 
 
 def test_google_sync_is_acknowledged_and_a_wrong_token_refused() -> None:
-    store, api = _stores()
-    subscription = subscribe(MEET, api=api, store=store, api_url="https://a", now=10**10)
-    secret = api.secrets[-1]
+    store, api, subscription, secret = _subscribed(MEET)
     api.users["77"] = DirectoryUser("77", "b@example.com", "B", UserStatus.INACTIVE)
     recorder = Recorder()
 
@@ -326,9 +334,7 @@ def test_google_sync_is_acknowledged_and_a_wrong_token_refused() -> None:
             "X-Goog-Channel-Token": token,
             "X-Goog-Resource-State": state,
         }
-        return receive_user_notifications(
-            lambda: _ports(store, api, recorder), _event(body, headers=headers), "google", body.encode()
-        ).status_code
+        return _status(_ports(store, api, recorder), "google", body, headers)
 
     assert deliver(secret, "sync") == 200 and api.reads == 0
     assert deliver("wrong", "update", '{"id": "77"}') == 401 and api.reads == 0
@@ -347,9 +353,7 @@ def test_google_sync_is_acknowledged_and_a_wrong_token_refused() -> None:
     ],
 )
 def test_a_read_that_fails_is_retried_by_the_provider_or_skipped(failure: Exception, outcome: Any) -> None:
-    store, api = _stores()
-    subscription = subscribe(TEAMS, api=api, store=store, api_url="https://a", now=10**10)
-    secret = api.secrets[-1]
+    store, api, subscription, secret = _subscribed(TEAMS)
 
     def read_user(connection: WatchedConnection, user_id: str) -> DirectoryUser | None:
         raise failure
@@ -360,8 +364,7 @@ def test_a_read_that_fails_is_retried_by_the_provider_or_skipped(failure: Except
     recorder = Recorder()
 
     def deliver() -> int:
-        ports = lambda: _ports(store, api, recorder)  # noqa: E731
-        return receive_user_notifications(ports, _event(body), "microsoft", body.encode()).status_code
+        return _status(_ports(store, api, recorder), "microsoft", body)
 
     if outcome is TemporarilyUnavailable:
         with pytest.raises(TemporarilyUnavailable):

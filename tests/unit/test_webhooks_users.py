@@ -4,6 +4,7 @@ account, and a profile's connected state from its user and its connection
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import partial
 from typing import Any
 
@@ -18,7 +19,13 @@ from orgconnect.domain.profile_connection import (
     profile_connected,
 )
 from orgconnect.domain.webhooks import ZoomEvent
-from orgconnect.domain.webhooks_users import ProfileChange, UserChange, apply_user_event, user_change
+from orgconnect.domain.webhooks_users import (
+    ProfileChange,
+    UserChange,
+    UserEventOutcome,
+    apply_user_event,
+    user_change,
+)
 
 
 def _event(name: str, obj: dict[str, Any] | None, **payload: Any) -> ZoomEvent:
@@ -95,6 +102,18 @@ class _Fakes:
         self.directory.append(connection_id)
         return [ProfileChange(_profile(UserStatus.ACTIVE), _profile(UserStatus.INACTIVE))]
 
+    def deactivate(self) -> Callable[..., UserEventOutcome]:
+        """``apply_user_event`` for Zoom user zu1 of account ``acct`` deactivated, over these fakes."""
+        return partial(
+            apply_user_event,
+            provider_names=["zoom_enterprise"],
+            account_id="acct",
+            change=UserChange("zu1", 1, email="a@example.com", status=UserStatus.INACTIVE),
+            links=self,
+            directory=self,
+            profiles=self,
+        )
+
 
 def test_a_user_event_reaches_every_connection_of_the_account_and_nothing_else() -> None:
     links = [
@@ -103,15 +122,7 @@ def test_a_user_event_reaches_every_connection_of_the_account_and_nothing_else()
         ProviderAccountLink("cli_c", "zoom_enterprise", "other", "ou_c", connection_id="cnx_c"),
         ProviderAccountLink("cli_d", "zoom_enterprise", "acct", "ou_d", service_account_id="ser_d"),
     ]
-    fakes = _Fakes(links)
-    outcome = apply_user_event(
-        provider_names=["zoom_enterprise"],
-        account_id="acct",
-        change=UserChange("zu1", 1, email="a@example.com", status=UserStatus.INACTIVE),
-        links=fakes,
-        directory=fakes,
-        profiles=fakes,
-    )
+    outcome = _Fakes(links).deactivate()()
     assert outcome.connections == ["cnx_a", "cnx_b"]
     assert outcome.directory_items_changed == 2 and len(outcome.profiles_changed) == 2
 
@@ -189,16 +200,7 @@ def test_changed_profiles_are_told_to_the_client_of_live_connections_only() -> N
         ),
         ProviderAccountLink("cli_b", "zoom_enterprise", "acct", "ou_b", connection_id="cnx_b"),  # revoked
     ]
-    fakes, publisher = _Fakes(links), _Publisher()
-    apply = partial(
-        apply_user_event,
-        provider_names=["zoom_enterprise"],
-        account_id="acct",
-        change=UserChange("zu1", 1, email="a@example.com", status=UserStatus.INACTIVE),
-        links=fakes,
-        directory=fakes,
-        profiles=fakes,
-    )
+    apply, publisher = _Fakes(links).deactivate(), _Publisher()
     outcome = apply(notifications=publisher)
     assert len(outcome.profiles_changed) == 2
     assert publisher.sent == [("pro_1", False, "cnx_a")]
