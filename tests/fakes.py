@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
+
+from msgspec.structs import replace
 
 from orgconnect.domain.authorization import Approval, AuthorizationRequest, ProviderState, Step
 from orgconnect.domain.codes import AuthorizationCode

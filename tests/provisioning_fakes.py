@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from orgconnect.domain.conferencing_connections import ConnectionNotFound
 from orgconnect.domain.model import OrganizationalUnit

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
+import dataclasses
 
 import pytest
+from msgspec.structs import replace
 
 from orgconnect.domain.authorization import Approval, AuthorizationRequest, Step
 from orgconnect.domain.codes import OU_SCOPE, AuthorizationCode, GrantKind
@@ -181,4 +182,4 @@ def seed_again(backend: Backend, s: Seed) -> Seed:
     backend.put_link_token(
         digest, LinkTokenGrant(s.client.client_id, s.account.service_account_id, now, now + 1800)
     )
-    return replace(s, link_digest=digest)
+    return dataclasses.replace(s, link_digest=digest)  # a test value, not a domain Struct

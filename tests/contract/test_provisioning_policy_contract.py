@@ -6,9 +6,10 @@ connections refused, removed connections gone."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
+from msgspec.structs import replace
 
 from orgconnect.domain.conferencing_connections import ConnectionNotFound
 from orgconnect.domain.model import OrganizationalUnit

@@ -3,7 +3,7 @@ the tenant once, and its created_at kept."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from devstack.browser import Outcome
 from tests.flow.harness import Browser, Client, FlowStack

@@ -3,9 +3,8 @@ account, the OU's client checked, removal leaves a tombstone that expires and le
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
+from msgspec.structs import replace
 
 from orgconnect import runtime
 from orgconnect.domain.conferencing_connections import (

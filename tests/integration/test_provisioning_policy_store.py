@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import pytest
+from msgspec.structs import replace
 
 from orgconnect import runtime
 from orgconnect.domain.conferencing_connections import (

@@ -4,11 +4,11 @@ only holds what its toggles allow and that carrying it out leaves nothing to do.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from msgspec.structs import replace
 
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.provisioning import (

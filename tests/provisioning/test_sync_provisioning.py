@@ -8,10 +8,11 @@ run only plans; a credentials failure never fails the sync."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator

@@ -4,7 +4,7 @@ logs it). Redelivery creating nothing twice: test_executor_simulator.py."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+from msgspec.structs import replace
 
 from orgconnect.domain.accounts import DirectoryUser
 from orgconnect.workers.provisioning import Provisioner

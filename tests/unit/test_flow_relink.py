@@ -4,11 +4,11 @@ ends on a page; anything else is a page, and nothing reaches the integrator as a
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from msgspec.structs import replace
 
 from orgconnect.domain.authorization import AuthorizationRequest, PageError
 from orgconnect.domain.model import ConnectionStatus

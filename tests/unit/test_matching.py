@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from orgconnect.domain.accounts import Account, CalendarProfile
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
+
+from msgspec.structs import replace
 
 from orgconnect.domain.client_authentication import ClientCredentials
 from orgconnect.domain.clients import CLIENT_SECRET_PURPOSE

@@ -6,10 +6,10 @@ reconcile of the connection-sync worker runs it."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 import pytest
+from msgspec.structs import replace
 
 from devstack.apigw import LambdaContext, load_handler
 from devstack.template import functions, load_template

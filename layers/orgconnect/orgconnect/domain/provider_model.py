@@ -3,9 +3,12 @@ the two failure outcomes (no httpx or Authlib here, so importing it costs nothin
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct
+
+from orgconnect.domain.redacted import Redacted
 
 
 class Purpose(StrEnum):
@@ -17,12 +20,13 @@ class Purpose(StrEnum):
     ENTERPRISE_CONNECT = "enterprise_connect"  # an administrator's consent for a service account
 
 
-@dataclass(frozen=True)
-class ProviderTokens:
+class ProviderTokens(Redacted, frozen=True):
     """Tokens from a code exchange. Stored sealed, then in Secrets Manager; never logged."""
 
-    access_token: str = field(repr=False)
-    refresh_token: str | None = field(default=None, repr=False)
+    __redacted__ = frozenset({"access_token", "refresh_token"})
+
+    access_token: str
+    refresh_token: str | None = None
     expires_at: int | None = None
     scope: str | None = None
 
@@ -35,8 +39,7 @@ class ProviderTokens:
         }
 
 
-@dataclass(frozen=True)
-class ProviderAccount:
+class ProviderAccount(Struct, frozen=True):
     """Who authorized, and for which account, as read from the provider after the exchange."""
 
     provider: str  # the provider key: zoom, google, microsoft, webex, indeed

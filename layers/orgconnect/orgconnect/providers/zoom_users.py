@@ -13,9 +13,10 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
+
+from msgspec.structs import replace
 
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.connection_credentials import CredentialsMissing, LinkedConnection

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
+
+from msgspec.structs import replace
 
 from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
 from orgconnect.domain.errors import TemporarilyUnavailable
