@@ -14,8 +14,6 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from msgspec.structs import replace
-
 from orgconnect.domain.authorization import Approval, AuthorizationRequest, ProviderState, Step
 from orgconnect.domain.codes import AuthorizationCode
 from orgconnect.domain.model import (
@@ -35,6 +33,7 @@ from orgconnect.domain.ports import (
     StepConflict,
 )
 from orgconnect.domain.provider_model import ProviderAccount, ProviderTokens, Purpose
+from tests.values import replace
 
 MAX_KEY_BYTES = 2048
 

@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 import pytest
-from msgspec.structs import replace
 
 from orgconnect.domain.authorization import Approval, AuthorizationRequest, Step
 from orgconnect.domain.codes import OU_SCOPE, AuthorizationCode, GrantKind
@@ -21,6 +18,7 @@ from orgconnect.domain.ports import StepConflict
 from orgconnect.domain.secrets import new_id, new_secret
 from tests.contract.conftest import Backend
 from tests.contract.helpers import Seed, at_consent, seed
+from tests.values import replace
 
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
@@ -182,4 +180,4 @@ def seed_again(backend: Backend, s: Seed) -> Seed:
     backend.put_link_token(
         digest, LinkTokenGrant(s.client.client_id, s.account.service_account_id, now, now + 1800)
     )
-    return dataclasses.replace(s, link_digest=digest)  # a test value, not a domain Struct
+    return replace(s, link_digest=digest)

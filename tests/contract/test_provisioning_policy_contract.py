@@ -9,7 +9,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import pytest
-from msgspec.structs import replace
 
 from orgconnect.domain.conferencing_connections import ConnectionNotFound
 from orgconnect.domain.model import OrganizationalUnit
@@ -20,6 +19,7 @@ from orgconnect.domain.provisioning_policy_management import (
     StaleVersion,
 )
 from orgconnect.domain.secrets import new_id
+from tests.values import replace
 
 pytestmark = pytest.mark.every_dynamodb
 NOW = 1_900_000_000

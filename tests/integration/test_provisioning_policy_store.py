@@ -8,7 +8,6 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from msgspec.structs import replace
 
 from orgconnect import runtime
 from orgconnect.domain.conferencing_connections import (
@@ -24,6 +23,7 @@ from orgconnect.store.conferencing_connections import DynamoConferencingConnecti
 from orgconnect.store.dynamodb import to_item
 from orgconnect.store.organization import organizational_unit_item
 from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
+from tests.values import replace
 
 pytestmark = pytest.mark.every_dynamodb
 pytest_plugins = ["tests.integration.token_fixtures"]

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator
@@ -29,6 +28,7 @@ from tests.provisioning.fakes import CLOCK_START, Rig, account, connection, rig
 from tests.provisioning.test_executor_simulator import Slot, served
 from tests.provisioning.test_sync_provisioning import Departed
 from tests.unit.test_delegated_access_units import tenant
+from tests.values import replace
 
 __all__ = ["served"]
 

@@ -11,7 +11,6 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator
@@ -34,6 +33,7 @@ from orgconnect.providers.zoom import ZoomApi
 from orgconnect.providers.zoom_users import ConnectionAccessTokens
 from orgconnect.workers.provisioning import EMAIL_LIMIT, NOT_MANAGED
 from tests.provisioning.fakes import CLOCK_START, CNX, OU, Rig, account, connection, rig
+from tests.values import replace
 from tests.wsgi_slot import Slot, slot_server
 
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from msgspec.structs import replace
 
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.provisioning import (
@@ -32,6 +31,7 @@ from orgconnect.domain.provisioning_policy import (
     RemoveAction,
     ZoomUserType,
 )
+from tests.values import replace
 
 ALL_ON = ProvisioningPolicy(
     enabled=True, create_users=True, update_users=True, disable_users=True, deprovision_users=True

@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from devstack.servers import RunningServer
 from devstack.simulators.zoom import ZoomSimulator
@@ -39,6 +38,7 @@ from orgconnect.workers.connection_sync_dry_run import ReadOnlyDirectory, ReadOn
 from orgconnect.workers.provisioning_sync import SyncProvisioning
 from tests.provisioning.fakes import CLOCK_START, CNX, OU, Rig, account, connection, rig
 from tests.provisioning.test_executor_simulator import Slot, served
+from tests.values import replace
 
 __all__ = ["served"]
 

@@ -8,7 +8,6 @@ from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
-from msgspec.structs import replace
 
 from orgconnect.domain.authorization import AuthorizationRequest, PageError
 from orgconnect.domain.model import ConnectionStatus
@@ -17,6 +16,7 @@ from orgconnect.domain.provider_model import ProviderAccount
 from orgconnect.domain.relink import RelinkTarget
 from orgconnect.web import flow
 from tests.unit.flow_driver import REDIRECT_URI, Browser, World, integrator_params
+from tests.values import replace
 
 
 class _Relinks:

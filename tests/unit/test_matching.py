@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from orgconnect.domain.accounts import Account, CalendarProfile
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
@@ -26,6 +25,7 @@ from orgconnect.domain.model import CalendarProvider, ConnectionStatus
 from orgconnect.domain.provider_model import AccessTokenRejected
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.workers.directory_sync import ConferencingMatcher
+from tests.values import replace
 
 ADA = DirectoryUser("zu_1", "Ada@Example.com", "Ada", UserStatus.ACTIVE)
 

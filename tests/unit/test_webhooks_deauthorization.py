@@ -6,11 +6,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ProviderAccountLink
 from orgconnect.domain.webhooks_deauthorization import Revocation, deauthorize_account
+from tests.values import replace
 
 LINKED_AT, EVENT_AT, NOW = 1000, 2000, 2001
 

@@ -9,7 +9,6 @@ import time
 from typing import Any
 
 import pytest
-from msgspec.structs import replace
 
 from devstack.apigw import LambdaContext, load_handler
 from devstack.template import functions, load_template
@@ -21,6 +20,7 @@ from orgconnect.store.dynamodb import DynamoStore
 from orgconnect.store.webhook_subscriptions import DynamoSubscriptions
 from tests.flow.harness import FlowStack
 from tests.providers_e2e.conftest import connections, link, stored_tokens
+from tests.values import replace
 
 
 class StoredTokens:
