@@ -17,9 +17,10 @@ import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import replace
 from itertools import count
 from typing import Any
+
+from msgspec.structs import replace
 
 USERS = int(os.environ.get("BENCH_SYNC_USERS", "10000"))
 MATCH_USERS = int(os.environ.get("BENCH_MATCH_USERS", "100000"))

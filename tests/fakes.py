@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -33,6 +33,7 @@ from orgconnect.domain.ports import (
     StepConflict,
 )
 from orgconnect.domain.provider_model import ProviderAccount, ProviderTokens, Purpose
+from tests.values import replace
 
 MAX_KEY_BYTES = 2048
 

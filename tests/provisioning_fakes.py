@@ -3,13 +3,12 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from orgconnect.domain.conferencing_connections import ConnectionNotFound
 from orgconnect.domain.model import OrganizationalUnit
 from orgconnect.domain.provisioning_policy import ProvisioningPolicy, StoredPolicy
 from orgconnect.domain.provisioning_policy_management import PolicySubject, StaleVersion
 from orgconnect.domain.secrets import new_id
+from tests.values import replace
 
 
 class MemoryPolicies:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from orgconnect.domain.authorization import Approval, AuthorizationRequest, Step
@@ -20,6 +18,7 @@ from orgconnect.domain.ports import StepConflict
 from orgconnect.domain.secrets import new_id, new_secret
 from tests.contract.conftest import Backend
 from tests.contract.helpers import Seed, at_consent, seed
+from tests.values import replace
 
 CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 

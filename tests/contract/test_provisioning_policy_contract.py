@@ -6,7 +6,7 @@ connections refused, removed connections gone."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import pytest
 
@@ -19,6 +19,7 @@ from orgconnect.domain.provisioning_policy_management import (
     StaleVersion,
 )
 from orgconnect.domain.secrets import new_id
+from tests.values import replace
 
 pytestmark = pytest.mark.every_dynamodb
 NOW = 1_900_000_000

@@ -3,10 +3,9 @@ the tenant once, and its created_at kept."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from devstack.browser import Outcome
 from tests.flow.harness import Browser, Client, FlowStack
+from tests.values import replace
 
 
 def _calendars(flow: FlowStack, client: Client, choice: str, ou_name: str | None = None) -> Outcome:

@@ -3,8 +3,6 @@ account, the OU's client checked, removal leaves a tombstone that expires and le
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 import pytest
 
 from orgconnect import runtime
@@ -20,6 +18,7 @@ from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.store.conferencing_connections import DynamoConferencingConnections
 from orgconnect.store.dynamodb import to_item
 from orgconnect.store.organization import organizational_unit_item
+from tests.values import replace
 
 pytestmark = pytest.mark.every_dynamodb
 NOW = 1_900_000_000

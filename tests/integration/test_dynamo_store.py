@@ -50,11 +50,10 @@ def test_batch_get_retries_unprocessed_keys_then_gives_up(
 def test_a_service_account_create_repeated_after_it_landed_stands_and_another_clients_fails(
     seeded: Seeded,
 ) -> None:
-    from dataclasses import replace
-
     from orgconnect.domain.errors import Conflict
     from orgconnect.domain.model import CalendarProvider, ServiceAccount
     from orgconnect.store.service_accounts import DynamoServiceAccounts, service_account_from
+    from tests.values import replace
 
     store = runtime.get_store()
     accounts = DynamoServiceAccounts(store)

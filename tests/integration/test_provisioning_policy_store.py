@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 
 import pytest
 
@@ -24,6 +23,7 @@ from orgconnect.store.conferencing_connections import DynamoConferencingConnecti
 from orgconnect.store.dynamodb import to_item
 from orgconnect.store.organization import organizational_unit_item
 from orgconnect.store.provisioning_policy import DynamoProvisioningPolicies
+from tests.values import replace
 
 pytestmark = pytest.mark.every_dynamodb
 pytest_plugins = ["tests.integration.token_fixtures"]

@@ -181,7 +181,7 @@ def test_the_publisher_queues_only_for_clients_with_a_url_and_true_statuses(
     before = ConferencingProfile(
         new_id("pro"), "acc_1", revoked.connection_id, "zoom", "zu", "a@x", UserStatus.PENDING
     )
-    from dataclasses import replace
+    from tests.values import replace
 
     publisher.profile_changed(before, replace(before, profile_name="b@x"), revoked)  # not a state change
     publisher.profile_changed(before, replace(before, status=UserStatus.ACTIVE), revoked)

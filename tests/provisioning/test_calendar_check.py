@@ -6,7 +6,7 @@ with disable_users and a gone one removed with deprovision_users."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import pytest
@@ -23,6 +23,7 @@ from orgconnect.workers.provisioning_sync import SyncProvisioning
 from tests.provisioning.fakes import Rig, account, connection
 from tests.provisioning.test_sync_provisioning import Departed
 from tests.unit.test_delegated_access_units import tenant
+from tests.values import replace
 
 
 @dataclass

@@ -7,7 +7,6 @@ Retry-After honoured; every action in the provisioning log."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -31,6 +30,7 @@ from orgconnect.providers.connection_tokens import ConnectionAccessTokens
 from orgconnect.providers.zoom import ZoomApi
 from orgconnect.workers.provisioning import EMAIL_LIMIT, NOT_MANAGED
 from tests.provisioning.fakes import CLOCK_START, CNX, OU, Rig, account, connection
+from tests.values import replace
 from tests.wsgi_slot import Slot
 
 

@@ -4,7 +4,6 @@ only holds what its toggles allow and that carrying it out leaves nothing to do.
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from hypothesis import given, settings
@@ -32,6 +31,7 @@ from orgconnect.domain.provisioning_policy import (
     RemoveAction,
     ZoomUserType,
 )
+from tests.values import replace
 
 ALL_ON = ProvisioningPolicy(
     enabled=True, create_users=True, update_users=True, disable_users=True, deprovision_users=True

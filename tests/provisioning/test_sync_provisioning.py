@@ -8,7 +8,7 @@ run only plans; a credentials failure never fails the sync."""
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -35,6 +35,7 @@ from orgconnect.workers.connection_sync_driver import run_in_process
 from orgconnect.workers.connection_sync_dry_run import ReadOnlyDirectory, ReadOnlyProfiles
 from orgconnect.workers.provisioning_sync import SyncProvisioning
 from tests.provisioning.fakes import CNX, OU, Rig, account, connection
+from tests.values import replace
 from tests.wsgi_slot import Slot
 
 OAUTH = replace(connection(), authorization_type=AuthorizationType.OAUTH)

@@ -4,8 +4,6 @@ logs it). Redelivery creating nothing twice: test_executor_simulator.py."""
 
 from __future__ import annotations
 
-from dataclasses import replace
-
 from orgconnect.domain.accounts import DirectoryUser
 from orgconnect.workers.provisioning import Provisioner
 from tests.provisioning.fakes import (
@@ -17,6 +15,7 @@ from tests.provisioning.fakes import (
     connection,
 )
 from tests.unit.test_delegated_access_units import SER, Ports, request, tenant
+from tests.values import replace
 
 
 class RefusingTokens:

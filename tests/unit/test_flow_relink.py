@@ -4,7 +4,6 @@ ends on a page; anything else is a page, and nothing reaches the integrator as a
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
@@ -17,6 +16,7 @@ from orgconnect.domain.provider_model import ProviderAccount
 from orgconnect.domain.relink import RelinkTarget
 from orgconnect.web import flow
 from tests.unit.flow_driver import REDIRECT_URI, Browser, World, integrator_params
+from tests.values import replace
 
 
 class _Relinks:

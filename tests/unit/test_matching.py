@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -25,6 +25,7 @@ from orgconnect.domain.model import CalendarProvider, ConnectionStatus
 from orgconnect.domain.provider_model import AccessTokenRejected
 from orgconnect.domain.server_to_server import AuthorizationType
 from orgconnect.workers.directory_sync import ConferencingMatcher
+from tests.values import replace
 
 ADA = DirectoryUser("zu_1", "Ada@Example.com", "Ada", UserStatus.ACTIVE)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -10,6 +10,7 @@ import pytest
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.model import ProviderAccountLink
 from orgconnect.domain.webhooks_deauthorization import Revocation, deauthorize_account
+from tests.values import replace
 
 LINKED_AT, EVENT_AT, NOW = 1000, 2000, 2001
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from dataclasses import replace
 
 from orgconnect.domain.client_authentication import ClientCredentials
 from orgconnect.domain.clients import CLIENT_SECRET_PURPOSE
@@ -23,6 +22,7 @@ from orgconnect.domain.grants import (
 from orgconnect.domain.model import ApiKey
 from orgconnect.domain.secrets import SecretHasher, new_id
 from orgconnect.domain.tokens import authenticate_access_token, exchange_code, exchange_refresh_token
+from tests.values import replace
 
 HASHER = SecretHasher(b"p" * 32)
 NOW = 1_900_000_000

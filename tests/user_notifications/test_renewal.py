@@ -6,7 +6,6 @@ reconcile of the connection-sync worker runs it."""
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -21,6 +20,7 @@ from orgconnect.store.dynamodb import DynamoStore
 from orgconnect.store.webhook_subscriptions import DynamoSubscriptions
 from tests.flow.harness import FlowStack
 from tests.providers_e2e.conftest import connections, link, stored_tokens
+from tests.values import replace
 
 
 class StoredTokens:

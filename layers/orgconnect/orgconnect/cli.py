@@ -26,9 +26,10 @@ import os
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from msgspec import Struct
 
 from orgconnect.domain.clients import register_client
 from orgconnect.domain.errors import InvalidRequest
@@ -43,8 +44,7 @@ class CliError(Exception):
     """A problem the operator can fix; printed without a traceback."""
 
 
-@dataclass(frozen=True)
-class Target:
+class Target(Struct, frozen=True):
     """Where the admin commands write: a table, the pepper secret, and an optional endpoint."""
 
     table_name: str

@@ -3,8 +3,9 @@
 Each class holds what one part of the system needs (the table, the pepper, the provider
 clients, ...); a function family is the tuple of classes its code uses, and a function validates
 its family when its module loads (:func:`validate`), so a misconfigured deployment fails its cold
-start with every faulty variable named, never on a later request. Plain dataclasses with a
-parser per variable rather than pydantic: the same checks without ~30 ms of every cold start.
+start with every faulty variable named, never on a later request. Frozen structs whose defaults
+name the variable and its parser, rather than pydantic: the same checks without ~30 ms of every
+cold start.
 """
 
 from __future__ import annotations
@@ -13,8 +14,10 @@ import json
 import os
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import MISSING, dataclass, field, fields
-from typing import TYPE_CHECKING, Any
+from typing import Any, NamedTuple
+
+from msgspec import Struct
+from msgspec.structs import fields
 
 from orgconnect.domain.lifetimes import (
     LINK_TOKEN_DEFAULT_TTL_SECONDS,
@@ -23,12 +26,8 @@ from orgconnect.domain.lifetimes import (
     MAX_CODE_TTL_SECONDS,
 )
 
-if TYPE_CHECKING:
-    from _typeshed import DataclassInstance
-
 Parser = Callable[[str], Any]
-
-_ENV = "env"
+_REQUIRED: Any = object()  # an EnvVar default: the variable must be set
 
 
 class SettingsError(RuntimeError):
@@ -104,29 +103,39 @@ def flag(raw: str) -> bool:
     return raw.strip().lower() == "true"
 
 
-def env(name: str, parse: Parser, default: Any = MISSING) -> Any:
-    """A settings field read from the environment variable ``name`` (required without a default)."""
-    if isinstance(default, dict):
-        return field(default_factory=lambda: dict(default), metadata={_ENV: (name, parse)})
-    return field(default=default, metadata={_ENV: (name, parse)})
+class EnvVar(NamedTuple):
+    """Where a settings field comes from: a field's default names it (see :func:`env`)."""
+
+    name: str
+    parse: Parser
+    default: Any
+
+    def value_if_unset(self) -> Any:
+        """The default a field gets when the variable is unset (a fresh copy of a mapping)."""
+        return dict(self.default) if isinstance(self.default, dict) else self.default
 
 
-@dataclass(frozen=True)
-class TableSettings:
+def env(name: str, parse: Parser, default: Any = _REQUIRED) -> Any:
+    """A settings field read from the environment variable ``name`` (required without a default).
+
+    Typed Any so that ``table_name: str = env(...)`` checks; :func:`validate` always passes every
+    field, so an instance never holds the EnvVar itself."""
+    return EnvVar(name, parse, default)
+
+
+class TableSettings(Struct, frozen=True):
     """Every function: the DynamoDB table."""
 
     table_name: str = env("ORGCONNECT_TABLE_NAME", text(min_length=3))
 
 
-@dataclass(frozen=True)
-class PepperSettings:
+class PepperSettings(Struct, frozen=True):
     """Functions that hash or check secrets (client secrets, tokens, codes): the pepper's secret."""
 
     pepper_secret_id: str = env("ORGCONNECT_PEPPER_SECRET_ID", text(min_length=1))
 
 
-@dataclass(frozen=True)
-class LinkTokenSettings:
+class LinkTokenSettings(Struct, frozen=True):
     """The link-token endpoint."""
 
     link_token_ttl_seconds: int = env(
@@ -136,8 +145,7 @@ class LinkTokenSettings:
     )
 
 
-@dataclass(frozen=True)
-class FlowSettings:
+class FlowSettings(Struct, frozen=True):
     """The browser-facing authorization flow."""
 
     # Public base URL of the pages; empty: derived from the request (see orgconnect.web.pages).
@@ -147,8 +155,7 @@ class FlowSettings:
     )
 
 
-@dataclass(frozen=True)
-class ProviderSettings:
+class ProviderSettings(Struct, frozen=True):
     """Code that calls the providers (the flow; workers): their apps, endpoints and timeout."""
 
     provider_apps_secret_id: str = env("ORGCONNECT_PROVIDER_APPS_SECRET_ID", text(), "")
@@ -157,8 +164,7 @@ class ProviderSettings:
     provider_timeout_seconds: float = env("ORGCONNECT_PROVIDER_TIMEOUT_SECONDS", seconds(0, 20), 5.0)
 
 
-@dataclass(frozen=True)
-class VaultSettings:
+class VaultSettings(Struct, frozen=True):
     """Code that seals or stores provider credentials: the keyring and the connection secrets."""
 
     encryption_keys_secret_id: str = env("ORGCONNECT_ENCRYPTION_KEYS_SECRET_ID", text(), "")
@@ -176,8 +182,7 @@ class VaultSettings:
     )
 
 
-@dataclass(frozen=True)
-class DelegatedAccessSettings:
+class DelegatedAccessSettings(Struct, frozen=True):
     """Delegated access: the queue the API fills and the worker drains, and callback delivery."""
 
     queue_url: str = env("ORGCONNECT_DELEGATED_ACCESS_QUEUE_URL", text(min_length=1))
@@ -186,8 +191,7 @@ class DelegatedAccessSettings:
     callback_timeout_seconds: float = env("ORGCONNECT_CALLBACK_TIMEOUT_SECONDS", seconds(0, 20), 5.0)
 
 
-@dataclass(frozen=True)
-class NotificationSettings:
+class NotificationSettings(Struct, frozen=True):
     """Integrator notifications: the queue publishers fill (empty: none are queued) and delivery."""
 
     queue_url: str = env("ORGCONNECT_NOTIFICATIONS_QUEUE_URL", text(), "")
@@ -198,8 +202,7 @@ class NotificationSettings:
     allow_loopback: bool = env("ORGCONNECT_NOTIFICATIONS_ALLOW_LOOPBACK", flag, False)
 
 
-@dataclass(frozen=True)
-class ConnectionSyncSettings:
+class ConnectionSyncSettings(Struct, frozen=True):
     """Connection syncs (docs/sync.md): the queue (empty: a link queues no sync) and chunk sizes."""
 
     queue_url: str = env("ORGCONNECT_CONNECTION_SYNC_QUEUE_URL", text(), "")
@@ -211,36 +214,43 @@ class ConnectionSyncSettings:
 
 
 # The families: what each kind of function validates at cold start.
-API_FUNCTION: tuple[type[DataclassInstance], ...] = (TableSettings, PepperSettings)
-LINK_TOKENS_FUNCTION = (*API_FUNCTION, LinkTokenSettings)
-FLOW_FUNCTION = (TableSettings, PepperSettings, FlowSettings, ProviderSettings, VaultSettings)
-WORKER_FUNCTION = (TableSettings, ProviderSettings, VaultSettings)
-SERVICE_ACCOUNT_AUTHORIZATIONS_FUNCTION = (*API_FUNCTION, DelegatedAccessSettings)
-DELEGATED_ACCESS_WORKER_FUNCTION = (*WORKER_FUNCTION, PepperSettings, FlowSettings, DelegatedAccessSettings)
-NOTIFICATIONS_WORKER_FUNCTION = (TableSettings, VaultSettings, NotificationSettings)
-CONNECTION_SYNC_WORKER_FUNCTION = (*WORKER_FUNCTION, ConnectionSyncSettings)
+Family = tuple[type[Struct], ...]
+API_FUNCTION: Family = (TableSettings, PepperSettings)
+LINK_TOKENS_FUNCTION: Family = (*API_FUNCTION, LinkTokenSettings)
+FLOW_FUNCTION: Family = (TableSettings, PepperSettings, FlowSettings, ProviderSettings, VaultSettings)
+WORKER_FUNCTION: Family = (TableSettings, ProviderSettings, VaultSettings)
+SERVICE_ACCOUNT_AUTHORIZATIONS_FUNCTION: Family = (*API_FUNCTION, DelegatedAccessSettings)
+DELEGATED_ACCESS_WORKER_FUNCTION: Family = (
+    *WORKER_FUNCTION,
+    PepperSettings,
+    FlowSettings,
+    DelegatedAccessSettings,
+)
+NOTIFICATIONS_WORKER_FUNCTION: Family = (TableSettings, VaultSettings, NotificationSettings)
+CONNECTION_SYNC_WORKER_FUNCTION: Family = (*WORKER_FUNCTION, ConnectionSyncSettings)
 
 _loaded: dict[type[Any], Any] = {}
 
 
-def _read(cls: type[DataclassInstance]) -> tuple[dict[str, Any], list[str]]:
+def _read(cls: type[Struct]) -> tuple[dict[str, Any], list[str]]:
     values: dict[str, Any] = {}
     problems: list[str] = []
     for f in fields(cls):
-        name, parse = f.metadata[_ENV]
-        raw = os.environ.get(name)
+        variable: EnvVar = f.default
+        raw = os.environ.get(variable.name)
         if raw is None:
-            if f.default is MISSING and f.default_factory is MISSING:
-                problems.append(f"{name} is missing")
+            if variable.default is _REQUIRED:
+                problems.append(f"{variable.name} is missing")
+            values[f.name] = variable.value_if_unset()
             continue
         try:
-            values[f.name] = parse(raw)
+            values[f.name] = variable.parse(raw)
         except ValueError as error:  # the value itself is never echoed
-            problems.append(f"{name} {error}")
+            problems.append(f"{variable.name} {error}")
     return values, problems
 
 
-def validate(family: tuple[type[DataclassInstance], ...]) -> None:
+def validate(family: Family) -> None:
     """Load every class of ``family`` (at cold start); one error naming every faulty variable."""
     problems: list[str] = []
     for cls in family:
@@ -253,7 +263,7 @@ def validate(family: tuple[type[DataclassInstance], ...]) -> None:
         raise SettingsError("invalid or missing environment variables: " + "; ".join(problems))
 
 
-def load[S: DataclassInstance](cls: type[S]) -> S:
+def load[S: Struct](cls: type[S]) -> S:
     """The validated settings of ``cls`` for this process (read once, then cached)."""
     validate((cls,))
     settings: S = _loaded[cls]

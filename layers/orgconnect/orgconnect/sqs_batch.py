@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from msgspec import Struct
 
 from orgconnect.observability import logger, metrics
 
@@ -40,8 +40,7 @@ def parse_body[Message](record: SQSRecord, parse: Callable[[Any], Message]) -> M
         raise MalformedMessage(type(error).__name__) from None
 
 
-@dataclass(frozen=True)
-class RecordReport:
+class RecordReport(Struct, frozen=True):
     """How a queue's records are logged and counted: a failure is a warning (the record is
     retried) and ``failed_metric``; a success counts ``done_metric`` and, with ``handled``, logs
     the outcome."""

@@ -5,8 +5,9 @@ finds the account its first delivery created instead of making a second one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.model import CalendarProvider, ServiceAccount
 
@@ -14,8 +15,7 @@ ACCOUNT_PREFIX = "acc"
 PROFILE_PREFIX = "pro"
 
 
-@dataclass(frozen=True)
-class DirectoryUser:
+class DirectoryUser(Struct, frozen=True):
     """A user as the calendar tenant's directory knows them."""
 
     user_id: str  # the provider's stable id (kept: a later email change keeps the profile)
@@ -23,8 +23,7 @@ class DirectoryUser:
     name: str | None = None
 
 
-@dataclass(frozen=True)
-class CalendarProfile:
+class CalendarProfile(Struct, frozen=True):
     """The calendar profile of an account (Cronofy's ``profiles[]`` / ``linking_profile``)."""
 
     profile_id: str
@@ -32,8 +31,7 @@ class CalendarProfile:
     profile_name: str  # the mailbox address
 
 
-@dataclass(frozen=True)
-class Account:
+class Account(Struct, frozen=True):
     """A calendar account (``acc_…``) of one client, provisioned through one service account."""
 
     account_id: str
@@ -46,8 +44,7 @@ class Account:
     created_at: int = 0
 
 
-@dataclass(frozen=True)
-class CalendarTenant:
+class CalendarTenant(Struct, frozen=True):
     """A calendar service account that may hold the email, with where its admin credentials are."""
 
     service_account: ServiceAccount

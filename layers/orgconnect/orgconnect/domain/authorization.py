@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from orgconnect.domain.catalogue import CALENDARS, CONFERENCING
 from orgconnect.domain.codes import OU_SCOPE, AuthorizationCode
@@ -22,6 +24,7 @@ from orgconnect.domain.model import (
     ProviderAccountLink,
     ServiceAccount,
 )
+from orgconnect.domain.redacted import Redacted
 from orgconnect.domain.secrets import id_pattern
 
 # Identifiers from outside, checked before they reach a key (real DynamoDB refuses keys over 2048
@@ -106,8 +109,7 @@ def redirect_with(redirect_uri: str, **params: str | None) -> str:
     return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), ""))
 
 
-@dataclass(frozen=True)
-class AuthorizeParams:
+class AuthorizeParams(Struct, frozen=True):
     """A validated GET /organizational_unit_oauth."""
 
     client: Client
@@ -130,8 +132,7 @@ def check_client(query: Mapping[str, Sequence[str]], client: Client | None) -> t
     return client, redirect_uris[0]
 
 
-@dataclass(frozen=True)
-class CheckedRedirect:
+class CheckedRedirect(Struct, frozen=True):
     """What every authorization endpoint checks first: the client, its redirect_uri and the state.
 
     Past this point every refusal is an RFC 6749 error redirected to ``redirect_uri`` with ``state``.
@@ -224,9 +225,10 @@ def needs_admin_proof(policy: AdminProofPolicy, service_account: ServiceAccount)
     return service_account.organizational_unit_id is None
 
 
-@dataclass(frozen=True)
-class PendingAccount:
+class PendingAccount(Redacted, frozen=True):
     """The provider account authorized in this flow, waiting for the administrator's approval."""
+
+    __redacted__ = frozenset({"sealed_tokens"})
 
     option: str  # conferencing_provider_name or calendar provider name
     provider_key: str
@@ -234,11 +236,10 @@ class PendingAccount:
     account_name: str
     user_email: str
     domain: str | None
-    sealed_tokens: str = field(repr=False)
+    sealed_tokens: str
 
 
-@dataclass(frozen=True)
-class AuthorizationRequest:
+class AuthorizationRequest(Struct, frozen=True):
     """One administrator's run through the flow, bound to one browser."""
 
     request_id: str
@@ -271,7 +272,7 @@ class AuthorizationRequest:
         )
 
     def advanced(self, **changes: object) -> AuthorizationRequest:
-        return replace(self, **changes)  # type: ignore[arg-type]
+        return replace(self, **changes)
 
 
 def next_step(
@@ -298,18 +299,19 @@ def check_admin(
     return None
 
 
-@dataclass(frozen=True)
-class ProviderState:
+class ProviderState(Redacted, frozen=True):
     """What a provider ``state`` value stands for (stored by digest, consumed once).
 
     The PKCE verifier we hold toward the provider is sealed (associated data: :func:`state_binding`).
     """
 
+    __redacted__ = frozenset({"sealed_code_verifier"})
+
     request_id: str
     provider_key: str
     purpose: str
     option: str | None
-    sealed_code_verifier: str | None = field(repr=False)
+    sealed_code_verifier: str | None
     browser_digest: str
     expires_at: int
 
@@ -319,8 +321,7 @@ def state_binding(state_digest: str, request_id: str) -> bytes:
     return f"provider_state.{state_digest}.{request_id}".encode()
 
 
-@dataclass(frozen=True)
-class Approval:
+class Approval(Struct, frozen=True):
     """Everything SPEC 3 step 7 writes at once.
 
     ``member`` is the conferencing connection or the calendar service account to write, or None

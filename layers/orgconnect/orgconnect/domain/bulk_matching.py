@@ -12,9 +12,11 @@ dictionary lookup or two per account and per user.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Protocol
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
 from orgconnect.domain.matching import ConferencingProfile
@@ -30,8 +32,7 @@ class MatchedAccount(Protocol):
     def email(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class DirectoryChanges:
+class DirectoryChanges(Struct, frozen=True):
     """The directory items to write: users new or changed, and emails no longer listed."""
 
     upserts: list[DirectoryUser] = field(default_factory=list)
@@ -58,8 +59,7 @@ class ChangeKind(StrEnum):
     DISCONNECTED = "disconnected"  # the user is no longer in the provider's directory
 
 
-@dataclass(frozen=True)
-class ProfileChange:
+class ProfileChange(Struct, frozen=True):
     """One profile to write: ``before`` (None when new) and ``after``."""
 
     kind: ChangeKind
@@ -73,8 +73,7 @@ class ProfileChange:
         return was != self.after.connected
 
 
-@dataclass(frozen=True)
-class Reconciliation:
+class Reconciliation(Struct, frozen=True):
     """The profiles to write and the counts a sync reports."""
 
     changes: list[ProfileChange]

@@ -7,13 +7,12 @@ SPEC names a conferencing provider three ways: ``conferencing_provider_name`` in
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 from orgconnect.domain.model import CalendarProvider, ConferencingCategory
 
 
-@dataclass(frozen=True)
-class ConferencingOption:
+class ConferencingOption(Struct, frozen=True):
     name: str  # conferencing_provider_name, and the connection's provider_name
     provider_key: str  # the OAuth provider (callback path)
     label: str
@@ -21,8 +20,7 @@ class ConferencingOption:
     profile_provider_name: str
 
 
-@dataclass(frozen=True)
-class CalendarOption:
+class CalendarOption(Struct, frozen=True):
     name: CalendarProvider
     provider_key: str
     label: str

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 from orgconnect.domain.clients import CLIENT_SECRET_PURPOSE
 from orgconnect.domain.credential_syntax import is_id, is_vschar_credential
 from orgconnect.domain.model import ApiKey
 from orgconnect.domain.oauth_errors import InvalidClient
+from orgconnect.domain.redacted import Redacted
 from orgconnect.domain.secrets import SecretHasher
 
 # Compared against when the client is unknown, so that case costs the same as a wrong secret.
 _UNKNOWN_CLIENT_DIGEST = "0" * 64
 
 
-@dataclass(frozen=True)
-class ClientCredentials:
+class ClientCredentials(Redacted, frozen=True):
     """What the caller presented to authenticate as a client (body or HTTP Basic)."""
 
+    __redacted__ = frozenset({"client_secret"})
+
     client_id: str
-    client_secret: str = field(repr=False)
+    client_secret: str
 
 
 def check_client_credentials(credentials: ClientCredentials | None) -> ClientCredentials:

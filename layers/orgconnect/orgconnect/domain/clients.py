@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from msgspec import Struct
 
 from orgconnect.domain.credential_syntax import is_bearer_credential
 from orgconnect.domain.errors import AuthenticationFailed, InvalidRequest
@@ -17,8 +18,7 @@ CLIENT_SECRET_PURPOSE = "client_secret"  # noqa: S105 - a hash domain label, not
 LOOPBACK_HOSTS = frozenset({"localhost"})
 
 
-@dataclass(frozen=True)
-class NewClient:
+class NewClient(Struct, frozen=True):
     """A freshly registered client. ``client_secret`` exists only here, never in storage."""
 
     client: Client

@@ -8,8 +8,9 @@ bound to the client and the redirect_uri, stored only as a keyed digest under ``
 from __future__ import annotations
 
 import secrets
-from dataclasses import dataclass
 from enum import StrEnum
+
+from msgspec import Struct
 
 CODE_PURPOSE = "authorization_code"
 CODE_LENGTH = 32
@@ -31,8 +32,7 @@ def new_code() -> str:
     return secrets.token_urlsafe(24)
 
 
-@dataclass(frozen=True)
-class AuthorizationCode:
+class AuthorizationCode(Struct, frozen=True):
     """What a code stands for. ``sub`` is ``ou_…`` for an OU code."""
 
     client_id: str

@@ -5,9 +5,10 @@ that says what the organization must grant (MeetingRefused). Pure: no HTTP, no A
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+
+from msgspec import Struct
 
 from orgconnect.domain.provider_model import ProviderRefused
 
@@ -24,8 +25,7 @@ class UserStatus(StrEnum):
     UNLICENSED = "unlicensed"  # exists but holds no licence for the conferencing product (Teams)
 
 
-@dataclass(frozen=True)
-class DirectoryUser:
+class DirectoryUser(Struct, frozen=True):
     """One user of a conferencing provider's directory. ``provider_user_id`` is the provider's
     stable id (it survives an email change); ``email`` is lower-cased for matching."""
 
@@ -45,8 +45,7 @@ class DirectoryUser:
         return self.status is UserStatus.ACTIVE
 
 
-@dataclass(frozen=True)
-class MeetingRequest:
+class MeetingRequest(Struct, frozen=True):
     """A meeting to create: ``start`` and ``end`` are timezone-aware; ``tzid`` is the IANA zone
     the integrator named (providers show the meeting in it)."""
 
@@ -69,8 +68,7 @@ class MeetingRequest:
         return -(-int((self.end - self.start).total_seconds()) // 60)
 
 
-@dataclass(frozen=True)
-class Meeting:
+class Meeting(Struct, frozen=True):
     """A created meeting: what ``POST /v1/conferencing`` returns to the integrator."""
 
     join_url: str

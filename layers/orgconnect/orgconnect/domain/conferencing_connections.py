@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from orgconnect.domain.connection_checks import CheckFailure, CheckName, ConnectionCheck, run_steps
 from orgconnect.domain.connection_credentials import (
@@ -51,8 +53,7 @@ class RetestNotSupported(Exception):
     """``/test`` of a connection linked in the browser flow (no stored credentials to test)."""
 
 
-@dataclass(frozen=True)
-class ManagedConnection:
+class ManagedConnection(Struct, frozen=True):
     """A conferencing connection of an OU, however it was linked."""
 
     connection_id: str
@@ -82,8 +83,7 @@ class ManagedConnection:
         )
 
 
-@dataclass(frozen=True)
-class RemovedConnection:
+class RemovedConnection(Struct, frozen=True):
     """What is left of a removed connection for a while: enough to answer a repeated DELETE."""
 
     connection_id: str
@@ -153,8 +153,7 @@ class LinkedConnectionChecker(Protocol):
     ) -> ConnectionCheck: ...
 
 
-@dataclass
-class ConnectionManagement:
+class ConnectionManagement(Struct):
     """The ports this API uses (built by ``orgconnect.runtime``; fakes in unit tests).
     ``credentials`` and ``linked_checker``: testing browser-linked connections (None: not offered)."""
 
@@ -175,8 +174,7 @@ class ConnectionManagement:
     before_removal: Callable[[ManagedConnection], None] | None = None
 
 
-@dataclass(frozen=True)
-class RetestOutcome:
+class RetestOutcome(Struct, frozen=True):
     """``/test``: the connection (status updated when it changed) and what the test found."""
 
     connection: ManagedConnection

@@ -8,14 +8,14 @@ a failed check to Cronofy's ``errors`` format. Descriptions never repeat a submi
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from enum import StrEnum
+
+from msgspec import Struct
 
 from orgconnect.domain.errors import FieldError
 
 
-@dataclass(frozen=True)
-class RequiredScope:
+class RequiredScope(Struct, frozen=True):
     """One capability orgconnect needs, satisfied by any of its scopes (granular first, then classic)."""
 
     capability: str
@@ -98,8 +98,7 @@ _LINKED_FAILURES: dict[CheckFailure, str] = {
 }
 
 
-@dataclass(frozen=True)
-class CheckStep:
+class CheckStep(Struct, frozen=True):
     """One check's outcome: passed, failed, or not run (``passed`` None) because an earlier one failed."""
 
     name: CheckName
@@ -107,8 +106,7 @@ class CheckStep:
     description: str
 
 
-@dataclass(frozen=True)
-class ConnectionCheck:
+class ConnectionCheck(Struct, frozen=True):
     """The result of testing a connection's credentials against the provider."""
 
     steps: tuple[CheckStep, ...]

@@ -31,8 +31,9 @@ import secrets
 import time
 from collections.abc import Callable
 from contextlib import suppress
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.errors import DomainError, TemporarilyUnavailable
 from orgconnect.domain.model import ConnectionStatus
@@ -44,6 +45,7 @@ from orgconnect.domain.provider_model import (
     ProviderUnavailable,
     RefreshTokenRejected,
 )
+from orgconnect.domain.redacted import Redacted
 
 #: What a lease left behind by a failed refresh says, so its waiters fail the same way.
 NEEDS_REAUTHORIZATION = "needs_reauthorization"
@@ -70,12 +72,13 @@ class LinkedConnection(Protocol):
     def secret_arn(self) -> str: ...
 
 
-@dataclass(frozen=True)
-class StoredCredentials:
+class StoredCredentials(Redacted, frozen=True):
     """The connection's secret as read: its version id (the compare-and-swap token) and JSON."""
 
+    __redacted__ = frozenset({"data"})
+
     version: str
-    data: dict[str, Any] = field(repr=False)
+    data: dict[str, Any]
 
     @property
     def tokens(self) -> ProviderTokens:
@@ -113,8 +116,7 @@ class CredentialsVault(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Lease:
+class Lease(Struct, frozen=True):
     """Who refreshes a connection's tokens until ``expires_at``, from which secret version;
     ``failure`` is set when a failed refresh left the lease to tell its waiters."""
 
@@ -125,8 +127,7 @@ class Lease:
     failure: str | None = None
 
 
-@dataclass(frozen=True)
-class LeaseAttempt:
+class LeaseAttempt(Struct, frozen=True):
     """The outcome of trying to take a lease: taken (``taken_over``: the expired lease of a holder
     that never released it), or held by ``current`` (None when it was released meanwhile)."""
 
@@ -183,8 +184,7 @@ class CredentialsMissing(DomainError):
     """The connection's secret is gone (the connection was removed or revoked meanwhile)."""
 
 
-@dataclass(frozen=True)
-class CredentialPolicy:
+class CredentialPolicy(Struct, frozen=True):
     """Seconds. The lease outlives the longest refresh (timeouts and retries of the refresher),
     so a live holder is never overtaken; waiters give up well inside API Gateway's 29 s."""
 

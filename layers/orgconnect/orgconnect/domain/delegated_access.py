@@ -11,9 +11,10 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+from msgspec import Struct
 
 from orgconnect.domain.enterprise_connect import delegated_scope_allows, normalized_scope
 from orgconnect.domain.errors import FieldError, InvalidRequest
@@ -30,8 +31,7 @@ _EMAIL = re.compile(r"^[^@\s\x00-\x1f\x7f]{1,64}@(?=.{1,253}$)[a-z0-9-]+(\.[a-z0
 LOOPBACK_NAMES = frozenset({"localhost"})
 
 
-@dataclass(frozen=True)
-class DelegatedAccessRequest:
+class DelegatedAccessRequest(Struct, frozen=True):
     """One validated access request, as queued (no token, no secret)."""
 
     client_id: str

@@ -5,9 +5,10 @@ redelivered or stale chunk message can tell, from one read, whether it still has
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct, field
 
 
 class SyncStatus(StrEnum):
@@ -21,8 +22,7 @@ class SyncPhase(StrEnum):
     RECONCILE = "reconcile"  # the directory items and the profiles written, bounded per chunk
 
 
-@dataclass(frozen=True)
-class SyncCursor:
+class SyncCursor(Struct, frozen=True):
     """Where the sync resumes: the phase, the provider listing's segment (Zoom: the status being
     listed, by index) and page token (None: the segment's first page), the pages listed, and
     the items of listed users kept so far."""
@@ -60,8 +60,7 @@ class SyncCursor:
         )
 
 
-@dataclass(frozen=True)
-class SyncStats:
+class SyncStats(Struct, frozen=True):
     """What a sync did so far (summed over its chunks; reported by the CLI and in the item)."""
 
     users_listed: int = 0
@@ -75,16 +74,15 @@ class SyncStats:
     chunks: int = 0
 
     def to_dict(self) -> dict[str, int]:
-        return {name: int(getattr(self, name)) for name in self.__dataclass_fields__}
+        return {name: int(getattr(self, name)) for name in self.__struct_fields__}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any] | None) -> SyncStats:
         data = data or {}
-        return cls(**{name: int(data.get(name, 0)) for name in cls.__dataclass_fields__})
+        return cls(**{name: int(data.get(name, 0)) for name in cls.__struct_fields__})
 
 
-@dataclass(frozen=True)
-class SyncState:
+class SyncState(Struct, frozen=True):
     """The ``SYNC`` item of a connection's directory."""
 
     connection_id: str

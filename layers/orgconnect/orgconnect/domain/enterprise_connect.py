@@ -10,9 +10,10 @@ in one write that also issues the code.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.authorization import (
     CheckedRedirect,
@@ -22,6 +23,7 @@ from orgconnect.domain.authorization import (
 )
 from orgconnect.domain.codes import AuthorizationCode
 from orgconnect.domain.model import CalendarProvider, Client, ServiceAccount
+from orgconnect.domain.redacted import Redacted
 from orgconnect.domain.service_accounts import is_domain_name
 
 # What a service-account token may do (Cronofy documents four; the unrestricted_access ones are
@@ -84,8 +86,7 @@ def delegated_scope_allows(granted: str, requested: str) -> bool:
     return bool(asked) and asked <= expand_delegated_scope(granted)
 
 
-@dataclass(frozen=True)
-class EnterpriseConnectParams:
+class EnterpriseConnectParams(Struct, frozen=True):
     """A validated GET /enterprise_connect/oauth/authorize."""
 
     client: Client
@@ -131,8 +132,7 @@ def validate_enterprise_connect(
     )
 
 
-@dataclass(frozen=True)
-class EnterpriseConnectRequest:
+class EnterpriseConnectRequest(Struct, frozen=True):
     """One administrator's run through Enterprise Connect, bound to one browser."""
 
     request_id: str
@@ -174,29 +174,28 @@ def admin_problem(
     return None
 
 
-@dataclass(frozen=True)
-class ExistingServiceAccount:
+class ExistingServiceAccount(Struct, frozen=True):
     """A service account this client already has for a provider and domain."""
 
     service_account: ServiceAccount
     secret_arn: str | None
 
 
-@dataclass(frozen=True)
-class ServiceAccountAuthorization:
+class ServiceAccountAuthorization(Redacted, frozen=True):
     """What one Enterprise Connect authorization writes at once: the request finished, the
     service account created (``is_new``) or refreshed, its credentials' secret, and the code."""
+
+    __redacted__ = frozenset({"code"})
 
     request: EnterpriseConnectRequest
     service_account: ServiceAccount
     is_new: bool
     secret_arn: str
     code_digest: str
-    code: AuthorizationCode = field(repr=False)
+    code: AuthorizationCode
 
 
-@dataclass(frozen=True)
-class ServiceAccountDetails:
+class ServiceAccountDetails(Struct, frozen=True):
     """A service account as ``GET /v1/userinfo`` shows it to a service-account token."""
 
     service_account: ServiceAccount

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from msgspec import Struct
 
 
 class DomainError(Exception):
@@ -21,8 +21,7 @@ class AuthenticationFailed(DomainError):
         self.credentials_presented = credentials_presented
 
 
-@dataclass(frozen=True)
-class FieldError:
+class FieldError(Struct, frozen=True):
     """One problem with one request field, in Cronofy's ``errors`` format."""
 
     field: str

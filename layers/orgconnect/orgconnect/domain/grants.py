@@ -15,12 +15,14 @@ Vocabulary:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
 
+from msgspec import Struct, field
+
 from orgconnect.domain.codes import AuthorizationCode, GrantKind
 from orgconnect.domain.model import ApiKey
+from orgconnect.domain.redacted import Redacted
 
 ACCESS_TOKEN_PURPOSE = "access_token"  # noqa: S105 - a hash domain label, not a secret
 REFRESH_TOKEN_PURPOSE = "refresh_token"  # noqa: S105 - a hash domain label, not a secret
@@ -59,8 +61,7 @@ class RevocationReason(StrEnum):
 # -- what the store holds -----------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StoredCode:
+class StoredCode(Struct, frozen=True):
     """An authorization code item: what it stands for, and whether it was redeemed."""
 
     code: AuthorizationCode
@@ -68,8 +69,7 @@ class StoredCode:
     used_at: int | None = None
 
 
-@dataclass(frozen=True)
-class Grant:
+class Grant(Struct, frozen=True):
     """A token family. ``version`` counts rotations; conditional writes compare it."""
 
     grant_id: str
@@ -88,8 +88,7 @@ class Grant:
     revoked_reason: str | None = None
 
 
-@dataclass(frozen=True)
-class StoredRefreshToken:
+class StoredRefreshToken(Struct, frozen=True):
     """A refresh token item. It carries a snapshot of its grant as of the moment it became
     current, so that a refresh needs no read of the grant (a stale snapshot fails the write)."""
 
@@ -106,8 +105,7 @@ class StoredRefreshToken:
     revoked_at: int | None = None
 
 
-@dataclass(frozen=True)
-class StoredAccessToken:
+class StoredAccessToken(Struct, frozen=True):
     """An access token item."""
 
     grant_id: str
@@ -120,8 +118,7 @@ class StoredAccessToken:
     revoked_at: int | None = None
 
 
-@dataclass(frozen=True)
-class Issuance:
+class Issuance(Struct, frozen=True):
     """What one successful redemption or rotation writes.
 
     ``grant`` is the grant as it must be after the write; ``retired_access_tokens`` are live
@@ -135,12 +132,13 @@ class Issuance:
     retired_access_tokens: dict[str, int] = field(default_factory=dict)
 
 
-@dataclass(frozen=True)
-class TokenSet:
+class TokenSet(Redacted, frozen=True):
     """The tokens handed to the client: the only place where they exist in clear."""
 
-    access_token: str = field(repr=False)
-    refresh_token: str = field(repr=False)
+    __redacted__ = frozenset({"access_token", "refresh_token"})
+
+    access_token: str
+    refresh_token: str
     expires_in: int
     grant_id: str
     client_id: str
@@ -150,8 +148,7 @@ class TokenSet:
     subject_name: str
 
 
-@dataclass(frozen=True)
-class AccessGrant:
+class AccessGrant(Struct, frozen=True):
     """Who an API call is made for, once its access token is authenticated."""
 
     grant_id: str

@@ -7,8 +7,10 @@ keeps the profile. Only a user who can host is ``profile_connected``; a pending 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 from typing import Any, Protocol
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from orgconnect.domain.catalogue import CONFERENCING
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
@@ -31,8 +33,7 @@ def profile_provider_name(connection_provider_name: str) -> str | None:
     return option.profile_provider_name if option else None
 
 
-@dataclass(frozen=True)
-class ConferencingProfile:
+class ConferencingProfile(Struct, frozen=True):
     """An account's profile at one conferencing connection: the matched provider user."""
 
     profile_id: str  # pro_…

@@ -7,10 +7,11 @@ known IANA zone. Every problem is a 422 in Cronofy's errors format. Pure (zonein
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from msgspec import Struct
 
 from orgconnect.domain.conferencing import MeetingRequest
 from orgconnect.domain.errors import FieldError, InvalidRequest
@@ -20,8 +21,7 @@ MAX_SUMMARY = 1024
 MAX_MEETING_SECONDS = 24 * 3600  # longer meetings are refused by the providers (Zoom: 24 h)
 
 
-@dataclass(frozen=True)
-class MeetingLinkRequest:
+class MeetingLinkRequest(Struct, frozen=True):
     """A validated request: the profile it names (``default`` or ``pro_…``) and the meeting."""
 
     profile_id: str

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from enum import StrEnum
+
+from msgspec import Struct, field
+
+from orgconnect.domain.redacted import Redacted
 
 
 class ConferencingCategory(StrEnum):
@@ -28,8 +31,7 @@ class AdminProofPolicy(StrEnum):
     NEVER = "never"
 
 
-@dataclass(frozen=True)
-class Client:
+class Client(Struct, frozen=True):
     """An integrator application."""
 
     client_id: str
@@ -42,26 +44,25 @@ class Client:
     created_at: int = 0
 
 
-@dataclass(frozen=True)
-class ProviderApp:
+class ProviderApp(Redacted, frozen=True):
     """orgconnect's registered OAuth app at a provider (Zoom: also the app's webhook secret token,
     which signs the events Zoom sends to ``POST /webhooks/zoom``)."""
 
+    __redacted__ = frozenset({"client_secret", "webhook_secret_token"})
+
     client_id: str
-    client_secret: str = field(repr=False)
-    webhook_secret_token: str | None = field(default=None, repr=False)
+    client_secret: str
+    webhook_secret_token: str | None = None
 
 
-@dataclass(frozen=True)
-class ApiKey:
+class ApiKey(Struct, frozen=True):
     """The authentication record of a client secret: which client it belongs to."""
 
     client_id: str
     secret_digest: str
 
 
-@dataclass(frozen=True)
-class ServiceAccount:
+class ServiceAccount(Struct, frozen=True):
     """An enterprise calendar connection authorized for a client through Enterprise Connect."""
 
     service_account_id: str
@@ -73,8 +74,7 @@ class ServiceAccount:
     created_at: int = 0
 
 
-@dataclass(frozen=True)
-class LinkTokenGrant:
+class LinkTokenGrant(Struct, frozen=True):
     """What a minted OU link token is bound to (the token itself is never stored)."""
 
     client_id: str
@@ -90,8 +90,7 @@ class ConnectionStatus(StrEnum):
     REVOKED = "revoked"
 
 
-@dataclass(frozen=True)
-class OrganizationalUnit:
+class OrganizationalUnit(Struct, frozen=True):
     """The entity that associates a client's service accounts and conferencing connections."""
 
     ou_id: str
@@ -100,8 +99,7 @@ class OrganizationalUnit:
     created_at: int = 0
 
 
-@dataclass(frozen=True)
-class Connection:
+class Connection(Struct, frozen=True):
     """An enterprise-level provider account linked to an OU. Its tokens live in Secrets Manager."""
 
     connection_id: str
@@ -116,8 +114,7 @@ class Connection:
     updated_at: int = 0
 
 
-@dataclass(frozen=True)
-class ProviderAccountLink:
+class ProviderAccountLink(Struct, frozen=True):
     """Which OU a provider account (a conferencing account, or a calendar tenant) is linked to.
 
     One per (client, provider, account): linking the same account again refreshes its member in

@@ -15,13 +15,15 @@ import hashlib
 import hmac
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Protocol
 
+from msgspec import Struct, field
+
 from orgconnect.domain.errors import InvalidRequest
 from orgconnect.domain.model import ConnectionStatus
+from orgconnect.domain.redacted import Redacted
 from orgconnect.domain.secrets import ID_HEX_CHARS, id_pattern, new_id, new_secret
 
 TIMESTAMP_HEADER = "Orgconnect-Timestamp"
@@ -42,8 +44,7 @@ class NotificationType(StrEnum):
     PROFILE_DISCONNECTED = "profile_disconnected"
 
 
-@dataclass(frozen=True)
-class Notification:
+class Notification(Struct, frozen=True):
     """One notification for ``client_id``. ``fields`` are ids and states only."""
 
     notification_id: str
@@ -266,12 +267,13 @@ def verify(
     return found
 
 
-@dataclass(frozen=True)
-class SigningSecrets:
+class SigningSecrets(Redacted, frozen=True):
     """A client's secrets: the current one, and the previous one until ``previous_until``."""
 
-    current: str = field(repr=False)
-    previous: str | None = field(default=None, repr=False)
+    __redacted__ = frozenset({"current", "previous"})
+
+    current: str
+    previous: str | None = None
     previous_until: int | None = None
 
     def active(self, now: int) -> list[str]:
@@ -280,8 +282,7 @@ class SigningSecrets:
         return [self.current, self.previous] if keep_previous and self.previous else [self.current]
 
 
-@dataclass(frozen=True)
-class Destination:
+class Destination(Struct, frozen=True):
     """Where a client's notifications go, and how they are signed."""
 
     client_id: str

@@ -3,15 +3,15 @@ the OU with its linked service accounts and conferencing connections (a read mod
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from msgspec import Struct
 
 if TYPE_CHECKING:  # the policy's module loads only where a view holds one (userinfo's cold start)
     from orgconnect.domain.provisioning_policy import StoredPolicy
 
 
-@dataclass(frozen=True)
-class ServiceAccountView:
+class ServiceAccountView(Struct, frozen=True):
     """A calendar service account linked to the OU."""
 
     service_account_id: str
@@ -19,8 +19,7 @@ class ServiceAccountView:
     domain: str
 
 
-@dataclass(frozen=True)
-class ConnectionView:
+class ConnectionView(Struct, frozen=True):
     """A conferencing connection of the OU."""
 
     connection_id: str
@@ -36,8 +35,7 @@ class ConnectionView:
         return self.status != "connected"
 
 
-@dataclass(frozen=True)
-class OrganizationalUnitView:
+class OrganizationalUnitView(Struct, frozen=True):
     """An OU with its members, in link order (gsi1 sort key)."""
 
     sub: str

@@ -9,8 +9,9 @@ suite (tests/contract/) runs the same tests against both, so the fakes cannot dr
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.model import (
     ApiKey,
@@ -78,8 +79,7 @@ class LinkTokenStore(Protocol):
 # -- the authorization flow ---------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class StartRead:
+class StartRead(Struct, frozen=True):
     """What the flow's first request needs, read at once: the client, the link token (if alive)
     and whether it was used, and this browser's current request (if alive)."""
 
@@ -207,8 +207,7 @@ class AuthorizationClients(Protocol):
     def client(self, provider_key: str) -> AuthorizationClient: ...
 
 
-@dataclass
-class FlowDependencies:
+class FlowDependencies(Struct):
     """Everything the browser flow uses, built by ``orgconnect.runtime`` (fakes in unit tests).
 
     The keyring, the provider apps and the vault are loaded on first use (each is a Secrets Manager

@@ -4,9 +4,12 @@ the two failure outcomes (no httpx or Authlib here, so importing it costs nothin
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct
+
+from orgconnect.domain.redacted import Redacted
 
 
 class Purpose(StrEnum):
@@ -18,15 +21,16 @@ class Purpose(StrEnum):
     ENTERPRISE_CONNECT = "enterprise_connect"  # an administrator's consent for a service account
 
 
-@dataclass(frozen=True)
-class ProviderTokens:
+class ProviderTokens(Redacted, frozen=True):
     """Tokens from a code exchange. Stored sealed, then in Secrets Manager; never logged.
 
     ``expires_at`` is the access token's expiry; ``refresh_expires_at`` the refresh token's, when
     the provider states it (Webex's ``refresh_token_expires_in``), else None: unknown."""
 
-    access_token: str = field(repr=False)
-    refresh_token: str | None = field(default=None, repr=False)
+    __redacted__ = frozenset({"access_token", "refresh_token"})
+
+    access_token: str
+    refresh_token: str | None = None
     expires_at: int | None = None
     scope: str | None = None
     refresh_expires_at: int | None = None
@@ -69,8 +73,7 @@ def _epoch(value: Any) -> int | None:
     return int(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
 
 
-@dataclass(frozen=True)
-class ProviderAccount:
+class ProviderAccount(Struct, frozen=True):
     """Who authorized, and for which account, as read from the provider after the exchange."""
 
     provider: str  # the provider key: zoom, google, microsoft, webex, indeed

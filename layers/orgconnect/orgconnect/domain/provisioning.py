@@ -13,9 +13,10 @@ left is removed per ``remove_action``; a pending user cannot be deactivated (a s
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.provisioning_policy import (
@@ -52,8 +53,7 @@ class ActionKind(StrEnum):
     REMOVE = "remove"  # per remove_action
 
 
-@dataclass(frozen=True)
-class CalendarUser:
+class CalendarUser(Struct, frozen=True):
     """A calendar account of the OU as its calendar directory knows it.
 
     ``attributes``: DirectoryAttribute name -> value (``active`` is a boolean); ``departed``: it
@@ -72,8 +72,7 @@ class CalendarUser:
         return self.attributes.get(DirectoryAttribute.ACTIVE) is not False
 
 
-@dataclass(frozen=True)
-class ZoomUser:
+class ZoomUser(Struct, frozen=True):
     """A user of the connection's Zoom account. ``attributes``: the mapping's keys (``first_name``,
     ``title``…) with Zoom's current values; None when only listed (pending users' data is minimal),
     then no update is planned."""
@@ -84,8 +83,7 @@ class ZoomUser:
     attributes: Mapping[str, AttributeValue] | None = None
 
 
-@dataclass(frozen=True)
-class ReconciledDirectory:
+class ReconciledDirectory(Struct, frozen=True):
     """A connection sync's finished reconcile, handed to provisioning: the OU's accounts, the
     complete listing, and each account's profile at the connection after the reconcile."""
 
@@ -95,8 +93,7 @@ class ReconciledDirectory:
     profiles: dict[str, ConferencingProfile]
 
 
-@dataclass(frozen=True)
-class ProvisioningAction:
+class ProvisioningAction(Struct, frozen=True):
     """One thing to do at Zoom. ``changes``: for CREATE the attributes to create with, for UPDATE
     the attributes to write; ``skip_reason``: planned but not done (recorded as ``skipped``)."""
 

@@ -12,9 +12,10 @@ import base64
 import binascii
 import json
 import re
-from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.errors import InvalidRequest
 
@@ -32,8 +33,7 @@ class EventResult(StrEnum):
     SKIPPED = "skipped"
 
 
-@dataclass(frozen=True)
-class ProvisioningEvent:
+class ProvisioningEvent(Struct, frozen=True):
     """One action at Zoom as the log keeps it."""
 
     event_id: str  # pev_…
@@ -52,8 +52,7 @@ class ProvisioningEvent:
         return self.occurred_at + RETENTION_SECONDS
 
 
-@dataclass(frozen=True)
-class EventPage:
+class EventPage(Struct, frozen=True):
     """One page, newest first, and the cursor of the next one (None: the last page)."""
 
     events: list[ProvisioningEvent]
@@ -79,8 +78,7 @@ class ProvisioningEventLog(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class PageCursor:
+class PageCursor(Struct, frozen=True):
     """Where the next page starts: after the event with sort key ``after``; it is page ``page``."""
 
     after: str

@@ -10,9 +10,10 @@ and workers/provisioning.py (docs/provisioning.md).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+
+from msgspec import Struct, field
 
 from orgconnect.domain.errors import FieldError, InvalidRequest
 
@@ -77,8 +78,7 @@ _TEXT_ATTRIBUTES = frozenset(DirectoryAttribute) - {DirectoryAttribute.ACTIVE}
 ADDRESS_ATTRIBUTES = frozenset({DirectoryAttribute.EMAIL, DirectoryAttribute.USER_PRINCIPAL_NAME})
 
 
-@dataclass(frozen=True)
-class _Target:
+class _Target(Struct, frozen=True):
     """What a Zoom attribute may be mapped from: directory attributes and a constant rule."""
 
     directory: frozenset[DirectoryAttribute]
@@ -106,8 +106,7 @@ ZOOM_ATTRIBUTES: dict[str, _Target] = {
 }
 
 
-@dataclass(frozen=True)
-class AttributeSource:
+class AttributeSource(Struct, frozen=True):
     """Where a Zoom attribute's value comes from: a directory attribute or a constant."""
 
     directory: DirectoryAttribute | None = None
@@ -128,8 +127,7 @@ DEFAULT_ATTRIBUTE_MAPPING: dict[str, AttributeSource] = {
 }
 
 
-@dataclass(frozen=True)
-class ProvisioningPolicy:
+class ProvisioningPolicy(Struct, frozen=True):
     """One connection's policy. The defaults are what a connection has until a PUT: off."""
 
     enabled: bool = False
@@ -184,8 +182,7 @@ POLICY_FIELDS = (*BOOLEAN_SETTINGS, *_CHOICES, "attribute_mapping", *_INTEGERS)
 _ACCEPTED = frozenset({*POLICY_FIELDS, "version", "updated_at"})
 
 
-@dataclass(frozen=True)
-class StoredPolicy:
+class StoredPolicy(Struct, frozen=True):
     """A policy as stored: ``version`` 0 and no ``updated_at`` until the first PUT."""
 
     policy: ProvisioningPolicy

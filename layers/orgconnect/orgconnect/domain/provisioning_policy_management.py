@@ -7,8 +7,9 @@ Zoom one (else 422). Pure: the repository is a port (store/provisioning_policy.p
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.conferencing_connections import CONNECTION_ID, ConnectionNotFound
 from orgconnect.domain.errors import FieldError, InvalidRequest
@@ -21,8 +22,7 @@ from orgconnect.domain.provisioning_policy import (
 )
 
 
-@dataclass(frozen=True)
-class PolicySubject:
+class PolicySubject(Struct, frozen=True):
     """The connection a policy belongs to, with its current policy."""
 
     connection_id: str
@@ -69,8 +69,7 @@ class ProvisioningPolicyRepository(Protocol):
         ...
 
 
-@dataclass
-class PolicyManagement:
+class PolicyManagement(Struct):
     """The ports of the policy routes (``orgconnect.runtime``; fakes in unit tests)."""
 
     policies: ProvisioningPolicyRepository

@@ -10,15 +10,15 @@ name, same profiles): no new match, no directory listing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.authorization import AuthorizationRequest
 from orgconnect.domain.model import ConnectionStatus, ProviderAccountLink
 
 
-@dataclass(frozen=True)
-class RelinkTarget:
+class RelinkTarget(Struct, frozen=True):
     """The connection a relink url names, and the OU's service account the flow runs for."""
 
     connection_id: str

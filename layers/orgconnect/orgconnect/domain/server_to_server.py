@@ -4,11 +4,11 @@ Server-to-Server credentials to test (validated here; never echoed in an error o
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
 from orgconnect.domain.errors import FieldError, InvalidRequest
+from orgconnect.domain.redacted import Redacted
 
 SERVER_TO_SERVER_PROVIDERS = ("zoom_enterprise",)
 # Zoom's ids and secrets are short base64url/alphanumeric strings; visible ASCII bounds them safely.
@@ -24,13 +24,14 @@ class AuthorizationType(StrEnum):
     SERVER_TO_SERVER = "server_to_server"  # account id, client id, client secret (Zoom S2S)
 
 
-@dataclass(frozen=True)
-class ServerToServerCredentials:
+class ServerToServerCredentials(Redacted, frozen=True):
     """A Zoom Server-to-Server OAuth app's credentials."""
+
+    __redacted__ = frozenset({"client_secret"})
 
     account_id: str
     client_id: str
-    client_secret: str = field(repr=False)
+    client_secret: str
 
     def to_secret(self) -> dict[str, str]:
         """What the connection's secret holds."""

@@ -18,9 +18,10 @@ event already applied changes nothing, and costs one read: a link without a secr
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
+
+from msgspec import Struct, field
 
 from orgconnect.domain.model import ConnectionStatus, ProviderAccountLink
 from orgconnect.domain.notifications import NO_NOTIFICATIONS, NotificationPublisher
@@ -52,8 +53,7 @@ class AccountConnections(Protocol):
         ...
 
 
-@dataclass
-class DeauthorizationOutcome:
+class DeauthorizationOutcome(Struct):
     """What one event did: the connection ids per outcome, and the secrets deleted."""
 
     revoked: list[str] = field(default_factory=list)

@@ -17,8 +17,9 @@ import hmac
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from orgconnect.domain.secrets import new_secret
 
@@ -74,8 +75,7 @@ def validation_token(query: Mapping[str, str] | None) -> str | None:
     return token
 
 
-@dataclass(frozen=True)
-class GraphNotification:
+class GraphNotification(Struct, frozen=True):
     """One ``value[]`` entry: which subscription, its secret, the change and the user's id."""
 
     subscription_id: str
@@ -126,8 +126,7 @@ def _user_id_from_resource(resource: Any) -> str | None:
     return tail if head.lower() == "users" and _ID.fullmatch(tail) else None
 
 
-@dataclass(frozen=True)
-class GoogleNotification:
+class GoogleNotification(Struct, frozen=True):
     """A Directory push notification: the channel, its token, the state and (not for ``sync``)
     the user's id from the body (the user resource)."""
 

@@ -11,8 +11,10 @@ so replays, retries and out-of-order deliveries are harmless.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
 from typing import Protocol
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from orgconnect.domain.catalogue import CONFERENCING
 from orgconnect.domain.conferencing import DirectoryUser
@@ -46,8 +48,7 @@ def provider_key_of(provider_name: str) -> str:
     return CONFERENCING[provider_name].provider_key
 
 
-@dataclass(frozen=True)
-class WatchedConnection:
+class WatchedConnection(Struct, frozen=True):
     """What a subscription needs of its connection (fits the credentials' LinkedConnection)."""
 
     connection_id: str
@@ -56,8 +57,7 @@ class WatchedConnection:
     secret_arn: str
 
 
-@dataclass(frozen=True)
-class Subscription:
+class Subscription(Struct, frozen=True):
     """A Graph subscription or a Google channel of one connection. ``secret_digest``: SHA-256 of
     its ``clientState`` / channel token; ``resource_id``: Google's, for ``channels.stop``."""
 
@@ -77,8 +77,7 @@ class Subscription:
         return self.notification_url.removesuffix(SUBSCRIBING_PROVIDERS.get(self.provider, ""))
 
 
-@dataclass(frozen=True)
-class CreatedSubscription:
+class CreatedSubscription(Struct, frozen=True):
     """The provider's answer to a create: its id, when it expires, Google's resource id."""
 
     subscription_id: str
@@ -166,8 +165,7 @@ def subscribe(
     return subscription
 
 
-@dataclass
-class RenewalOutcome:
+class RenewalOutcome(Struct):
     """What :func:`renew_subscriptions` did, by subscription id."""
 
     renewed: list[str] = field(default_factory=list)

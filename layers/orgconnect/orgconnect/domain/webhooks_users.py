@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from contextlib import suppress
-from dataclasses import dataclass, field
 from typing import Any, Protocol
+
+from msgspec import Struct, field
 
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.errors import TemporarilyUnavailable
@@ -34,8 +35,7 @@ _REMOVAL_EVENTS = frozenset({"user.deleted", "user.disassociated"})
 _INVITED = "create"
 
 
-@dataclass(frozen=True)
-class UserChange:
+class UserChange(Struct, frozen=True):
     """What one user event says about one Zoom user, at ``event_ts`` (ms)."""
 
     provider_user_id: str
@@ -88,16 +88,14 @@ def user_change(event: ZoomEvent, *, default_ts: int) -> UserChange | None:
     return None
 
 
-@dataclass(frozen=True)
-class ProfileChange:
+class ProfileChange(Struct, frozen=True):
     """A profile a user event changed: as it was, and as it is now."""
 
     before: ConferencingProfile
     after: ConferencingProfile
 
 
-@dataclass(frozen=True)
-class _LinkedConnection:
+class _LinkedConnection(Struct, frozen=True):
     """What a notification tells of the connection (from its provider-account link)."""
 
     connection_id: str
@@ -130,8 +128,7 @@ class AccountLinks(Protocol):
     def links_of_account(self, provider_name: str, account_id: str) -> list[ProviderAccountLink]: ...
 
 
-@dataclass
-class UserEventOutcome:
+class UserEventOutcome(Struct):
     """What one user event did, per connection."""
 
     connections: list[str] = field(default_factory=list)

@@ -22,7 +22,6 @@ import base64
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import quote, urlsplit
 
@@ -35,6 +34,7 @@ from orgconnect.domain.provider_model import (
     ProviderUnavailable,
     RefreshTokenRejected,
 )
+from orgconnect.domain.redacted import Redacted
 from orgconnect.providers.answers import TokenAnswer, json_body, parse_answer
 from orgconnect.providers.http_pool import Timeouts as Timeouts
 from orgconnect.providers.http_pool import close_pooled_clients as close_pooled_clients
@@ -60,12 +60,13 @@ RATE_LIMIT_PREFIX = "x-ratelimit-"
 MAX_ERROR_CODE_LENGTH = 120  # Webex's code is its message: keep descriptions short
 
 
-@dataclass(frozen=True)
-class Page:
+class Page(Redacted, frozen=True):
     """One page of a list: its items and the whole decoded body."""
 
+    __redacted__ = frozenset({"body"})
+
     items: list[Any]
-    body: Mapping[str, Any] = field(repr=False)
+    body: Mapping[str, Any]
 
 
 class ProviderApi(ABC):

@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
+
+from msgspec import Struct
 
 from orgconnect.domain.accounts import CalendarTenant, DirectoryUser
 from orgconnect.domain.model import CalendarProvider
@@ -60,8 +61,7 @@ def _graph_user(body: Any, email: str) -> DirectoryUser:
     return DirectoryUser(str(body["id"]), address.lower(), _text(body.get("displayName")))
 
 
-@dataclass(frozen=True)
-class TenantUser:
+class TenantUser(Struct, frozen=True):
     """A user of a calendar tenant's directory as a listing gives it (provisioning's reconcile)."""
 
     user_id: str

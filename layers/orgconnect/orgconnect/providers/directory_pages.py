@@ -12,7 +12,8 @@ Google are listed whole by their adapters) yield their whole listing as one page
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+
+from msgspec import Struct
 
 from orgconnect.domain.conferencing import DirectoryUser
 from orgconnect.observability import logger
@@ -20,8 +21,7 @@ from orgconnect.providers.conferencing import ConferencingAdapter
 from orgconnect.providers.zoom_conferencing import ListingCursorExpired, ZoomConferencing
 
 
-@dataclass(frozen=True)
-class ListedPage:
+class ListedPage(Struct, frozen=True):
     """One page and the position after it (``done`` once every segment is listed)."""
 
     users: list[DirectoryUser]

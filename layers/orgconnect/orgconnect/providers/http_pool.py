@@ -4,16 +4,16 @@ kept alive across Lambda invocations, and the timeouts of a call. httpx loads on
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+from msgspec import Struct
 
 if TYPE_CHECKING:
     import httpx
 
 
-@dataclass(frozen=True)
-class Timeouts:
+class Timeouts(Struct, frozen=True):
     """Seconds to connect and to wait for each read (and write, and a pooled connection)."""
 
     connect: float = 3.0

@@ -4,9 +4,10 @@ request fetches the next page (None: this was the last one)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from msgspec import Struct
 
 Query = dict[str, str]
 
@@ -30,8 +31,7 @@ def merge_query(url: str, query: Query) -> str:
     return urlunsplit(parts._replace(query=urlencode([*pairs, *query.items()])))
 
 
-@dataclass(frozen=True)
-class TokenInBody:
+class TokenInBody(Struct, frozen=True):
     """A cursor in the body sent back as a query parameter: Zoom ``next_page_token`` (an empty
     string when done), Google ``nextPageToken`` -> ``pageToken``."""
 
@@ -47,8 +47,7 @@ class TokenInBody:
         return url, {**query, self.query_param: token}
 
 
-@dataclass(frozen=True)
-class NextLinkInBody:
+class NextLinkInBody(Struct, frozen=True):
     """An absolute next-page URL in the body: Microsoft Graph ``@odata.nextLink`` (it carries the
     whole query, ``$skiptoken`` included)."""
 
@@ -63,8 +62,7 @@ class NextLinkInBody:
         return link, {}
 
 
-@dataclass(frozen=True)
-class LinkHeader:
+class LinkHeader(Struct, frozen=True):
     """RFC 8288 ``Link: <...>; rel="next"`` (Webex). Webex sometimes sends ``max=null`` or drops
     the original filters from the next URL (WebexPythonSDK's ``_fix_next_url``): the bad ``max``
     is dropped and the first request's query is sent along again."""
@@ -82,8 +80,7 @@ class LinkHeader:
         return urlunsplit(parts._replace(query=urlencode(kept))), dict(query)
 
 
-@dataclass(frozen=True)
-class SinglePage:
+class SinglePage(Struct, frozen=True):
     """Endpoints without paging."""
 
     def next_request(

@@ -25,9 +25,10 @@ import threading
 import time
 from collections import Counter, deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
+
+from msgspec import Struct, field
 
 from orgconnect.domain.provider_model import ProviderUnavailable
 
@@ -41,16 +42,14 @@ FALLBACK_HOLD = 1.0  # a 429 without Retry-After holds its category one (per-sec
 MAX_SHARED_LIMITERS = 1024
 
 
-@dataclass(frozen=True)
-class Quota:
+class Quota(Struct, frozen=True):
     """At most ``limit`` requests per ``per`` seconds."""
 
     limit: int
     per: float = 1.0
 
 
-@dataclass(frozen=True)
-class CategoryLimits:
+class CategoryLimits(Struct, frozen=True):
     """A request category's quotas: per window (None: not paced) and per UTC day (None: none).
     Categories naming the same ``daily_pool`` share one daily quota."""
 
@@ -140,8 +139,7 @@ class RateLimitExhausted(ProviderUnavailable):
         self.limit_type = limit_type
 
 
-@dataclass(frozen=True)
-class RateLimitAnswer:
+class RateLimitAnswer(Struct, frozen=True):
     """What an answer's rate-limit headers say (lower-case ``X-RateLimit-Type``)."""
 
     category: str
@@ -158,8 +156,7 @@ class RateLimitAnswer:
         return self.limit_type == DAILY
 
 
-@dataclass
-class RateStats:
+class RateStats(Struct):
     """What one API client's requests met: requests sent (retries included), 429s seen, and
     seconds spent pacing; by category too. A sync reports these as "API calls" and "429s seen"."""
 
@@ -180,8 +177,7 @@ class RateStats:
         }
 
 
-@dataclass
-class _Lane:
+class _Lane(Struct):
     """One category's pacing state: the send times of its last ``limit`` requests."""
 
     limits: CategoryLimits

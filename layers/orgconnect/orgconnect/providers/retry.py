@@ -17,12 +17,12 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING, Any
 
 import httpx
+from msgspec import Struct
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -39,8 +39,7 @@ if TYPE_CHECKING:
 NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
-@dataclass(frozen=True)
-class RetryPolicy:
+class RetryPolicy(Struct, frozen=True):
     """How hard the API client tries. Attempts include the first one."""
 
     attempts: int = 4

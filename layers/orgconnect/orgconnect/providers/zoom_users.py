@@ -11,9 +11,10 @@ once, never retried: Zoom allows 3 a day per user and counts every attempt.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
+
+from msgspec.structs import replace
 
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.provider_model import ProviderAnswerMalformed, ProviderRefused

@@ -17,8 +17,9 @@ replayed or older event changes nothing.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Any
+
+from msgspec.structs import replace
 
 from orgconnect.domain.conferencing import UserStatus
 from orgconnect.domain.conferencing_connections import ManagedConnection

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from msgspec import Struct
 
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.observability import logger
@@ -69,8 +69,7 @@ SECURITY_SCHEMES: dict[str, Any] = {
 }
 
 
-@dataclass(frozen=True)
-class BodySchema:
+class BodySchema(Struct, frozen=True):
     """A request body's JSON Schema (``$defs`` allowed), named as a component."""
 
     name: str

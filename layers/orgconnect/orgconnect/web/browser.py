@@ -12,12 +12,12 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-from dataclasses import dataclass
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
 from aws_lambda_powertools.shared.cookies import Cookie, SameSite
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from msgspec import Struct
 
 from orgconnect.domain.authorization import REQUEST_ID, SECRET_VALUE
 from orgconnect.domain.secrets import SecretHasher, new_secret
@@ -29,8 +29,7 @@ BROWSER_PURPOSE = "flow_browser"
 CSRF_PURPOSE = "flow_csrf"
 
 
-@dataclass(frozen=True)
-class FlowCookie:
+class FlowCookie(Struct, frozen=True):
     request_id: str
     secret: str
 
@@ -57,8 +56,7 @@ def _is_local_http(base_url: str) -> bool:
         return False
 
 
-@dataclass(frozen=True)
-class CookieSpec:
+class CookieSpec(Struct, frozen=True):
     """How the flow cookie is set for a base URL; clearing it must repeat the same attributes."""
 
     name: str

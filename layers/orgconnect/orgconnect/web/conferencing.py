@@ -11,10 +11,10 @@ reauthorization are 422s in the errors format; an unreachable provider is 503 wi
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response
+from msgspec import Struct
 
 from orgconnect.domain.accounts import Account
 from orgconnect.domain.codes import GrantKind
@@ -60,8 +60,7 @@ class NotAnAccountToken(Exception):
     """A valid token of another kind (an Organizational Unit or service-account token)."""
 
 
-@dataclass
-class MeetingLinkPorts:
+class MeetingLinkPorts(Struct):
     """What creating a meeting link reads and calls (``orgconnect.delegated_runtime``)."""
 
     load_account: Callable[[str], Account | None]

@@ -10,11 +10,11 @@ provider's answer comes back to ``/oauth/callback/{provider}`` (``enterprise_con
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from msgspec import Struct
 
 from orgconnect.domain.authorization import (
     CLIENT_ID,
@@ -134,8 +134,7 @@ def _chooser(
     return pages.chooser_page(client_name=client_name, capability="calendars", options=options)
 
 
-@dataclass(frozen=True)
-class Bound:
+class Bound(Struct, frozen=True):
     """This browser's Enterprise Connect request."""
 
     request: EnterpriseConnectRequest

@@ -8,12 +8,12 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from msgspec import Struct
 
 from orgconnect.domain import authorization as flow
 from orgconnect.domain.authorization import Approval, PageError, PendingAccount, Step
@@ -41,8 +41,7 @@ MAX_FORM_BYTES = 8 * 1024
 MAX_OU_NAME = 100
 
 
-@dataclass(frozen=True)
-class Candidates:
+class Candidates(Struct, frozen=True):
     """The OUs the administrator may choose (SPEC 3 step 6)."""
 
     existing: list[OrganizationalUnit]

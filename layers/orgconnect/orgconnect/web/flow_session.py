@@ -7,11 +7,11 @@ Every ending clears the flow cookie with the attributes it was set with (``brows
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Concatenate
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
+from msgspec import Struct
 
 from orgconnect.domain.authorization import AuthorizationRequest, FlowError, PageError, Step
 from orgconnect.domain.errors import TemporarilyUnavailable
@@ -94,8 +94,7 @@ def end(
     return error
 
 
-@dataclass(frozen=True)
-class Session:
+class Session(Struct, frozen=True):
     """This browser's request, with its client and service account."""
 
     request: AuthorizationRequest

@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.shared.cookies import Cookie
+from msgspec import Struct
 
 # The one stylesheet, inlined in every page and allowed by its hash in the CSP.
 CSS = (Path(__file__).parent / "flow.css").read_text().strip()
@@ -127,8 +127,7 @@ def chooser_page(
     return page(f"Choose a {what}", body)
 
 
-@dataclass(frozen=True)
-class OuChoice:
+class OuChoice(Struct, frozen=True):
     value: str  # "new" or an ou_ id
     label: str
 

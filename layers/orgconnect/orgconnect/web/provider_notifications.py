@@ -13,11 +13,11 @@ is logged), so Graph does not retry forged or stale entries.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
+from msgspec import Struct
 
 from orgconnect.domain.connection_credentials import ConnectionNeedsReauthorization, CredentialsMissing
 from orgconnect.domain.errors import MalformedRequest, TemporarilyUnavailable
@@ -46,8 +46,7 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEvent
 
 
-@dataclass(frozen=True)
-class UserNotificationPorts:
+class UserNotificationPorts(Struct, frozen=True):
     """What a notification uses (built by ``orgconnect.runtime``; fakes in unit tests)."""
 
     subscriptions: SubscriptionStore

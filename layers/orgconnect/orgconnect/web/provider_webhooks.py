@@ -13,11 +13,11 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.metrics import MetricUnit
+from msgspec import Struct
 
 from orgconnect.domain.catalogue import CONFERENCING
 from orgconnect.domain.errors import MalformedRequest
@@ -101,8 +101,7 @@ WEBHOOK_RESPONSES: dict[int, Any] = {
 }
 
 
-@dataclass
-class WebhookDependencies:
+class WebhookDependencies(Struct):
     """What the webhook function uses, built by ``orgconnect.runtime`` (fakes in unit tests).
 
     Each is loaded on first use: a request for an unknown provider needs none, only a

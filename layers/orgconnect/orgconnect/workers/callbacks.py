@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
+from msgspec import Struct
 from tenacity import Retrying, retry_if_exception, stop_after_attempt, wait_random_exponential
 
 from orgconnect.providers.api import origin_of, pooled_client
@@ -32,8 +32,7 @@ class _Transient(Exception):
         self.status = status
 
 
-@dataclass(frozen=True)
-class CallbackPolicy:
+class CallbackPolicy(Struct, frozen=True):
     """How hard a callback is tried within one invocation (attempts include the first)."""
 
     attempts: int = 3

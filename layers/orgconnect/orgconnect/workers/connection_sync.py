@@ -14,8 +14,10 @@ per chunk. Each chunk is one queue message
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from orgconnect.domain.bulk_matching import (
     DirectoryChanges,
@@ -106,8 +108,7 @@ class ConnectionLookup(Protocol):
     def connection(self, connection_id: str) -> ManagedConnection | None: ...
 
 
-@dataclass(frozen=True)
-class SyncLimits:
+class SyncLimits(Struct, frozen=True):
     """How much one chunk does: far under the worker's timeout, so chunks of other connections
     interleave with a long one in the queue."""
 
@@ -115,8 +116,7 @@ class SyncLimits:
     writes_per_chunk: int = 2_000
 
 
-@dataclass
-class ConnectionSyncJob:
+class ConnectionSyncJob(Struct):
     """The sync job's ports (built by ``orgconnect.sync_runtime``; fakes in unit tests)."""
 
     directory: SyncDirectory
@@ -369,8 +369,7 @@ def _requests(adapter: ConferencingAdapter) -> tuple[int, int]:
     return int(stats.requests), int(stats.rate_limited)
 
 
-@dataclass
-class _Progress:
+class _Progress(Struct):
     """A chunk's state so far: the users it listed are held here until kept or reconciled."""
 
     state: SyncState

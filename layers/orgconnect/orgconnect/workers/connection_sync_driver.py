@@ -6,8 +6,9 @@ this process), and the schedule (one new-sync message per linked connection).
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.directory_sync import SyncState, SyncStatus
 from orgconnect.observability import logger
@@ -69,8 +70,7 @@ def _log(result: ChunkResult, message: SyncMessage) -> None:
     )
 
 
-@dataclass(frozen=True)
-class InProcessRun:
+class InProcessRun(Struct, frozen=True):
     """An in-process sync's end state and how many chunks it took."""
 
     state: SyncState

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
-from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Protocol
+
+from msgspec import Struct, field
+from msgspec.structs import replace
 
 from orgconnect.domain.directory_sync import SyncState, SyncStatus
 
@@ -35,8 +37,7 @@ class StoredProfiles(Protocol):
     def profiles(self, connection_id: str, account_ids: Iterable[str]) -> dict[str, ConferencingProfile]: ...
 
 
-@dataclass
-class ReadOnlyDirectory:
+class ReadOnlyDirectory(Struct):
     """A ``SyncDirectory`` whose sync state and kept pages live in memory; directory changes are
     counted (``upserts``, ``removals``), never written."""
 
@@ -96,8 +97,7 @@ class ReadOnlyDirectory:
         return True
 
 
-@dataclass
-class ReadOnlyProfiles:
+class ReadOnlyProfiles(Struct):
     """``BulkProfiles`` that read the stored accounts and profiles and keep the changes."""
 
     stored: StoredProfiles

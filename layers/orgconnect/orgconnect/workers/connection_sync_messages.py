@@ -3,16 +3,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
+
+from msgspec import Struct
 
 from orgconnect.domain.directory_sync import SyncCursor, SyncState
 
 SYNC_KIND = "sync"
 
 
-@dataclass(frozen=True)
-class SyncMessage:
+class SyncMessage(Struct, frozen=True):
     """One queue message: a new sync (``sync_id`` None) or chunk ``seq`` of sync ``sync_id``."""
 
     connection_id: str
@@ -42,8 +42,7 @@ class SyncMessage:
         return cls(connection_id, sync_id, int(body.get("seq", 0)))
 
 
-@dataclass(frozen=True)
-class ChunkResult:
+class ChunkResult(Struct, frozen=True):
     """What one chunk did: ``outcome`` (continued, done, failed, stale, resend) and the message
     to queue next (the next chunk, or the one a lost send left unqueued)."""
 

@@ -10,8 +10,9 @@ an undeliverable callback raises, so the message fails and SQS redelivers it (th
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.accounts import (
     Account,
@@ -50,8 +51,7 @@ class WorkerAccounts(Protocol):
     def mark_delivered(self, message_id: str) -> None: ...
 
 
-@dataclass
-class DelegatedAccessWorker:
+class DelegatedAccessWorker(Struct):
     """The worker's ports, built by ``orgconnect.delegated_runtime`` (fakes in unit tests)."""
 
     tenants: CalendarTenants

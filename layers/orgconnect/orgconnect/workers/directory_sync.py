@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from contextlib import suppress
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.conferencing import DirectoryUser
 from orgconnect.domain.conferencing_connections import ManagedConnection
@@ -55,8 +56,7 @@ class DirectoryStore(Protocol):
     def store(self, connection_id: str, users: Iterable[DirectoryUser]) -> int: ...
 
 
-@dataclass
-class ConferencingMatcher:
+class ConferencingMatcher(Struct):
     """Matches accounts to the conferencing users of their OU's connections."""
 
     profiles: ProfileStore

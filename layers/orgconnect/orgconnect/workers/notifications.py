@@ -13,10 +13,10 @@ from __future__ import annotations
 import socket
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 import httpx
+from msgspec import Struct
 
 from orgconnect.domain.notifications import (
     SIGNATURE_HEADER,
@@ -98,8 +98,7 @@ def post_signed(
     )
 
 
-@dataclass
-class NotificationsWorker:
+class NotificationsWorker(Struct):
     """The worker's ports, built by ``orgconnect.delegated_runtime`` (fakes in unit tests)."""
 
     destinations: Destinations

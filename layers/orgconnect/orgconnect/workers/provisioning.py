@@ -11,8 +11,10 @@ failure ends in the log (and the worker's log), never in the delegated-access ca
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
+
+from msgspec import Struct
+from msgspec.structs import replace
 
 from orgconnect.domain.conferencing import DirectoryUser, UserStatus
 from orgconnect.domain.matching import AccessTokens, ConferencingProfile, with_connection_token
@@ -86,8 +88,7 @@ def calendar_user(
     return CalendarUser(account.account_id, account.email, attributes, departed, zoom_user_id)
 
 
-@dataclass
-class Provisioner:
+class Provisioner(Struct):
     """Carries out provisioning plans for the OU's Zoom connections."""
 
     profiles: Profiles

@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.errors import TemporarilyUnavailable
 from orgconnect.domain.provider_model import ProviderError
@@ -36,16 +37,14 @@ class TenantListing(Protocol):
     def list_users(self, tenant: CalendarTenant) -> list[TenantUser]: ...
 
 
-@dataclass(frozen=True)
-class CalendarStanding:
+class CalendarStanding(Struct, frozen=True):
     """Account ids gone from their calendar directory, and those suspended there."""
 
     gone: frozenset[str] = frozenset()
     suspended: frozenset[str] = frozenset()
 
 
-@dataclass
-class CalendarDirectoryCheck:
+class CalendarDirectoryCheck(Struct):
     """Lists each service account's directory once and compares its accounts."""
 
     tenants: Tenants

@@ -8,8 +8,9 @@ one is inactive already.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
+
+from msgspec import Struct
 
 from orgconnect.domain.accounts import ACCOUNT_PREFIX, CalendarTenants
 from orgconnect.observability import logger
@@ -21,8 +22,7 @@ if TYPE_CHECKING:
 DEPARTURE_KIND = "account_departure"
 
 
-@dataclass(frozen=True)
-class AccountDeparture:
+class AccountDeparture(Struct, frozen=True):
     """A queued departure: the client whose account it is, and the account."""
 
     client_id: str
@@ -60,8 +60,7 @@ class DepartedAccounts(Protocol):
     def account_ids(self, ou_id: str) -> frozenset[str]: ...
 
 
-@dataclass
-class DepartureWorker:
+class DepartureWorker(Struct):
     """Handles AccountDeparture messages (``orgconnect.delegated_runtime.departures``)."""
 
     accounts: Accounts

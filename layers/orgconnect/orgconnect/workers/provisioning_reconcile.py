@@ -10,8 +10,9 @@ account's next match, which reads the user.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
+
+from msgspec import Struct, field
 
 from orgconnect.domain.provisioning import ProvisioningAction, ZoomUser, plan, summarize
 from orgconnect.domain.provisioning_log import ProvisioningEvent
@@ -24,8 +25,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.conferencing_connections import ManagedConnection
 
 
-@dataclass(frozen=True)
-class ReconcileOutcome:
+class ReconcileOutcome(Struct, frozen=True):
     """What was planned and, unless a dry run, what happened (one event per action)."""
 
     actions: list[ProvisioningAction]

@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import replace
 from typing import TYPE_CHECKING, Protocol
+
+from msgspec.structs import replace
 
 from orgconnect.observability import logger
 from orgconnect.workers.connection_calls import CONNECTION_SKIPPED, log_connection_skipped

@@ -13,8 +13,9 @@ failure never fails the sync: it is in the worker's log and, per action, in the 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Protocol
+
+from msgspec import Struct, field
 
 from orgconnect.domain.model import ConnectionStatus
 from orgconnect.domain.provisioning_policy import PROVISIONING_PROVIDERS
@@ -39,8 +40,7 @@ class CalendarCheck(Protocol):
     def standing(self, accounts: Sequence[Account]) -> CalendarStanding: ...
 
 
-@dataclass
-class SyncProvisioning:
+class SyncProvisioning(Struct):
     """``ConnectionSyncJob.on_reconciled``: provisioning after a done reconcile."""
 
     provisioner: Provisioner
