@@ -14,6 +14,7 @@ from orgconnect.domain.matching import ConferencingProfile
 from orgconnect.domain.secrets import new_id
 from orgconnect.store.conferencing_profiles import DynamoConferencingProfiles
 from orgconnect.store.directory import DynamoDirectory
+from tests.values import replace
 
 pytestmark = pytest.mark.every_dynamodb
 
@@ -49,7 +50,7 @@ def test_concurrent_first_matches_keep_one_profile(seeded: object) -> None:
     (stored,) = profiles.for_account(account)
     assert stored == saved[0]
     # The same profile written again (a status change) keeps its id.
-    inactive = ConferencingProfile(**{**stored.__dict__, "status": UserStatus.INACTIVE})
+    inactive = replace(stored, status=UserStatus.INACTIVE)
     assert profiles.save(inactive) == inactive
     other = _profile(account, new_id("cnx"), "wx_1")
     profiles.save(other)

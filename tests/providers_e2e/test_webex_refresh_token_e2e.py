@@ -48,7 +48,7 @@ def rewrite_secret(flow: FlowStack, connection: dict[str, Any], **changes: Any) 
 def reconcile(flow: FlowStack, connection_id: str) -> dict[str, Any]:
     """The scheduled reconcile's message for this connection, then its SYNC item once it ended."""
     from orgconnect import runtime, sync_runtime
-    from orgconnect.store.directory import sync_key
+    from orgconnect.store.sync_state import sync_key
 
     before = runtime.get_store().read(sync_key(connection_id)) or {}
     assert sync_runtime.request_connection_sync(connection_id)
