@@ -20,6 +20,7 @@ invited, inactive = sign-in disabled / deactivated); Google Meet is the Google W
 from __future__ import annotations
 
 import random
+import zlib
 from dataclasses import dataclass, replace
 from typing import Literal
 
@@ -191,3 +192,41 @@ def build_demo_directory(
     if SECONDARY_DOMAIN in last:
         people[last[SECONDARY_DOMAIN]] = replace(people[last[SECONDARY_DOMAIN]], teams_licensed=False)
     return DemoDirectory(people=tuple(people), seed=seed)
+
+
+#: (department, job title) of the demo's non-administrators, one chosen per person by its email.
+_JOBS = (
+    ("Engineering", "Software Engineer"),
+    ("Sales", "Account Executive"),
+    ("Finance", "Financial Analyst"),
+    ("Support", "Support Engineer"),
+    ("Marketing", "Product Marketing Manager"),
+)
+_ORGANIZATIONS = {PRIMARY_DOMAIN: "Example Corporation", SECONDARY_DOMAIN: "Example Subsidiary"}
+
+
+@dataclass(frozen=True)
+class WorkProfile:
+    """What a calendar directory holds about a person's job (provisioning's attribute mapping)."""
+
+    job_title: str
+    department: str
+    organization: str
+    phone: str
+    mobile_phone: str | None  # about half the people have none
+    employee_id: str
+
+
+def work_profile(person: DemoPerson) -> WorkProfile:
+    """The person's job, derived from its email alone (no draw from the directory's ``rng``, so
+    the people stay who they were); administrators are in IT."""
+    number = zlib.crc32(person.email.encode())
+    department, title = ("IT", "IT Administrator") if person.is_admin else _JOBS[number % len(_JOBS)]
+    return WorkProfile(
+        job_title=title,
+        department=department,
+        organization=_ORGANIZATIONS.get(person.domain, "Example Corporation"),
+        phone=f"+1 555 01{number % 100:02d}",
+        mobile_phone=f"+1 555 02{number // 100 % 100:02d}" if number % 2 else None,
+        employee_id=f"E{number % 100000:05d}",
+    )

@@ -122,16 +122,8 @@ class GoogleSimulator(Simulator):
         self.users = {}
         created = datetime(2020, 6, 1, 8, 0, tzinfo=UTC).timestamp()
         for index, person in enumerate(self.demo.in_domain(self.domain)):
-            user = WorkspaceUser(
-                id=self._new_user_id(),
-                primary_email=person.email,
-                given_name=person.first_name,
-                family_name=person.last_name,
-                customer_id=self.customer_id,
-                creation_time=iso_millis(created + index * 3600),
-                is_admin=person.is_admin,
-                suspended=person.google_suspended,
-            )
+            creation = iso_millis(created + index * 3600)
+            user = WorkspaceUser.of_person(self._new_user_id(), person, self.customer_id, creation)
             self.users[user.id] = user
         self.grants = {}
         self.spaces = {}

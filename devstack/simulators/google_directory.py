@@ -13,6 +13,8 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from devstack.simulators.demo import DemoPerson, work_profile
+
 #: ``query`` fields the simulator understands, mapped to how a user exposes them.
 _QUERY_FIELDS = ("email", "givenname", "familyname", "name", "isadmin", "issuspended")
 _TERM_RE = re.compile(r"(?P<field>[A-Za-z]+)(?P<op>[:=])(?P<value>'[^']*'|\"[^\"]*\"|\S+)")
@@ -35,6 +37,24 @@ class WorkspaceUser:
     is_admin: bool = False
     suspended: bool = False
     aliases: list[str] = field(default_factory=list)
+    job_title: str | None = None
+    department: str | None = None
+    organization: str | None = None
+    phone: str | None = None  # phones[type=work]
+    mobile_phone: str | None = None  # phones[type=mobile]
+    employee_id: str | None = None  # externalIds[type=organization]
+    language: str = "en"
+
+    @classmethod
+    def of_person(cls, user_id: str, person: DemoPerson, customer_id: str, created: str) -> WorkspaceUser:
+        """A demo person as a user of the customer, with its work profile."""
+        work = work_profile(person)
+        return cls(
+            user_id, person.email, person.first_name, person.last_name, customer_id, created,
+            is_admin=person.is_admin, suspended=person.google_suspended, job_title=work.job_title,
+            department=work.department, organization=work.organization, phone=work.phone,
+            mobile_phone=work.mobile_phone, employee_id=work.employee_id,
+        )  # fmt: skip
 
     @property
     def full_name(self) -> str:
@@ -74,7 +94,7 @@ class WorkspaceUser:
             "ipWhitelisted": False,
             "emails": [{"address": self.primary_email, "primary": True}]
             + [{"address": alias} for alias in self.aliases],
-            "languages": [{"languageCode": "en", "preference": "preferred"}],
+            "languages": [{"languageCode": self.language, "preference": "preferred"}],
             "nonEditableAliases": [f"{local}@{self.domain.split('.')[0]}.test-google-a.com"],
             "customerId": self.customer_id,
             "orgUnitPath": "/",
@@ -85,9 +105,26 @@ class WorkspaceUser:
         }
         if self.aliases:
             body["aliases"] = list(self.aliases)
+        body.update(self._work_view())
         if self.suspended:
             body["suspensionReason"] = "ADMIN"
         return body
+
+    def _work_view(self) -> dict[str, Any]:
+        """``phones``, ``organizations`` and ``externalIds``, each left out when empty (as Google)."""
+        phones = [
+            {"value": value, "type": kind}
+            for value, kind in ((self.phone, "work"), (self.mobile_phone, "mobile"))
+            if value
+        ]
+        job = {"title": self.job_title, "department": self.department, "name": self.organization}
+        organization = {key: value for key, value in job.items() if value}
+        view: dict[str, Any] = {"phones": phones} if phones else {}
+        if organization:
+            view["organizations"] = [{**organization, "primary": True, "customType": ""}]
+        if self.employee_id:
+            view["externalIds"] = [{"value": self.employee_id, "type": "organization"}]
+        return view
 
     def to_resource(self, *, admin_view: bool) -> dict[str, Any]:
         """The resource as users.get / users.list return it for the chosen ``viewType``."""

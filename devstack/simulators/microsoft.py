@@ -52,6 +52,7 @@ from devstack.simulators.microsoft_model import (
     AdminConsentError,
     TenantConsent,
     iso_utc,
+    person_user,
     random_guid,
     seeded_guid,
 )
@@ -172,15 +173,7 @@ class MicrosoftSimulator(Simulator):
         self.users = {}
         created = datetime(2021, 3, 1, 9, 0, tzinfo=UTC).timestamp()
         for index, person in enumerate(self.demo.in_domain(self.domain)):
-            user = GraphUser(
-                id=random_guid(self.rng),
-                user_principal_name=person.email,
-                given_name=person.first_name,
-                surname=person.last_name,
-                created=iso_utc(created + index * 86400),
-                job_title="IT Administrator" if person.is_admin else None,
-                teams_licensed=person.teams_licensed,
-            )
+            user = person_user(random_guid(self.rng), person, iso_utc(created + index * 86400))
             if person.is_admin:
                 user.member_of_roles.add(admin_role.id)
             self.users[user.id] = user

@@ -41,6 +41,7 @@ SELECTABLE_USER_PROPERTIES: frozenset[str] = frozenset(
         "createdDateTime",
         "department",
         "companyName",
+        "employeeId",
         "otherMails",
         "proxyAddresses",
         "usageLocation",
@@ -91,6 +92,10 @@ class GraphUser:
     account_enabled: bool = True
     job_title: str | None = None
     department: str | None = None
+    company_name: str | None = None
+    business_phone: str | None = None
+    mobile_phone: str | None = None
+    employee_id: str | None = None
     member_of_roles: set[str] = field(default_factory=set)
     teams_licensed: bool = True  # E3 with Teams; False: E3 with the TEAMS1 plan disabled
 
@@ -109,12 +114,12 @@ class GraphUser:
         nickname = self.user_principal_name.split("@", 1)[0]
         return {
             "id": self.id,
-            "businessPhones": [],
+            "businessPhones": [self.business_phone] if self.business_phone else [],
             "displayName": self.display_name,
             "givenName": self.given_name,
             "jobTitle": self.job_title,
             "mail": self.mail,
-            "mobilePhone": None,
+            "mobilePhone": self.mobile_phone,
             "officeLocation": None,
             "preferredLanguage": "en-US",
             "surname": self.surname,
@@ -123,7 +128,8 @@ class GraphUser:
             "userType": "Member",
             "createdDateTime": self.created,
             "department": self.department,
-            "companyName": None,
+            "companyName": self.company_name,
+            "employeeId": self.employee_id,
             "otherMails": [],
             "proxyAddresses": [f"SMTP:{self.mail}"],
             "usageLocation": "US",

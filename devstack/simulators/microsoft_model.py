@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from devstack.simulators.common import IssuedToken
+from devstack.simulators.demo import DemoPerson, work_profile
 from devstack.simulators.microsoft_graph import GraphUser
 
 GRAPH_APP_ID = "00000003-0000-0000-c000-000000000000"
@@ -105,6 +106,25 @@ def random_guid(rng: random.Random) -> str:
 def seeded_guid(*parts: object) -> str:
     """A GUID that depends only on ``parts`` (stable tenant ids)."""
     return random_guid(random.Random(":".join(str(p) for p in parts)))
+
+
+def person_user(user_id: str, person: DemoPerson, created: str) -> GraphUser:
+    """A demo person as a user of the tenant, with its work profile."""
+    work = work_profile(person)
+    return GraphUser(
+        user_id,
+        person.email,
+        person.first_name,
+        person.last_name,
+        created,
+        job_title=work.job_title,
+        department=work.department,
+        company_name=work.organization,
+        business_phone=work.phone,
+        mobile_phone=work.mobile_phone,
+        employee_id=work.employee_id,
+        teams_licensed=person.teams_licensed,
+    )
 
 
 @dataclass

@@ -28,18 +28,27 @@ class RefusingTokens:
 def test_each_request_provisions_its_account_in_the_service_accounts_ou() -> None:
     ports = Ports(
         {SER: tenant(SER, "example.com", ou=OU)},
-        {SER: {"ada@example.com": DirectoryUser("u1", "ada@example.com", "Ada Lovelace")}},
+        {
+            SER: {
+                "ada@example.com": DirectoryUser(
+                    "u1", "ada@example.com", "Ada Lovelace", {"job_title": "Analyst"}
+                )
+            }
+        },
     )
-    seen: list[tuple[str, str | None]] = []
+    seen: list[tuple[str, str | None, object]] = []
 
     class Recording:
-        def provision_account(self, account: object, ou_id: str | None) -> list[object]:
-            seen.append((getattr(account, "email", ""), ou_id))
+        def provision_account(
+            self, account: object, ou_id: str | None, *, attributes: object = None
+        ) -> list[object]:
+            seen.append((getattr(account, "email", ""), ou_id, attributes))
             return []
 
     worker = replace(ports.worker(), provisioner=Recording())  # type: ignore[arg-type]
     assert worker.handle(request(), "m1") == "code"
-    assert seen == [("ada@example.com", OU)]
+    # The lookup's attributes go along: provisioning maps them (test_directory_attributes.py).
+    assert seen == [("ada@example.com", OU, {"job_title": "Analyst"})]
 
 
 def test_a_provider_failure_in_provisioning_still_delivers_the_callback() -> None:

@@ -14,7 +14,13 @@ from orgconnect.domain.accounts import CalendarTenant
 from orgconnect.domain.model import CalendarProvider, ProviderApp, ServiceAccount
 from orgconnect.domain.provider_model import ProviderTokens
 from orgconnect.providers.api import ProviderApi
-from orgconnect.providers.directory import ProviderDirectory, TenantUnusable
+from orgconnect.providers.directory import (
+    GRAPH_USER_SELECT,
+    ProviderDirectory,
+    TenantUnusable,
+    google_attributes,
+    graph_attributes,
+)
 from orgconnect.providers.google import GoogleApi
 from orgconnect.providers.microsoft import GraphApi
 from orgconnect.providers.retry import RetryPolicy
@@ -144,3 +150,105 @@ def test_a_tenant_without_credentials_is_unusable() -> None:
     lookup = directory(lambda r: httpx.Response(500), {}, [])
     with pytest.raises(TenantUnusable):
         lookup.find(tenant(CalendarProvider.GOOGLE_WORKSPACE, "example.com"), "x@example.com")
+
+
+GOOGLE_USER: dict[str, Any] = {
+    "id": "g-1",
+    "primaryEmail": "Ada@example.com",
+    "name": {"givenName": "Ada", "familyName": "Lovelace", "fullName": "Ada Lovelace"},
+    "phones": [{"value": "+1 555 0100", "type": "mobile"}, {"value": "+1 555 0199", "type": "work"}],
+    "organizations": [
+        {"title": "Intern", "department": "Mail", "name": "Old Co"},
+        {"title": "Analyst", "department": "Engines", "name": "Example Inc.", "primary": True},
+    ],
+    "languages": [{"languageCode": "en-GB", "preference": "preferred"}],
+    "externalIds": [{"value": "x-1", "type": "account"}, {"value": "E-042", "type": "organization"}],
+    "suspended": False,
+}
+
+
+def test_the_google_answer_gives_the_directory_attributes() -> None:
+    assert google_attributes(GOOGLE_USER) == {
+        "given_name": "Ada",
+        "family_name": "Lovelace",
+        "display_name": "Ada Lovelace",
+        "phone": "+1 555 0199",
+        "mobile_phone": "+1 555 0100",
+        "job_title": "Analyst",
+        "department": "Engines",
+        "organization": "Example Inc.",
+        "locale": "en-GB",
+        "employee_id": "E-042",
+        "active": True,
+    }
+    # No primary organization: the first one; suspended: not active.
+    first = {**GOOGLE_USER, "organizations": GOOGLE_USER["organizations"][:1], "suspended": True}
+    assert google_attributes(first)["job_title"] == "Intern" and google_attributes(first)["active"] is False
+
+
+def test_absent_empty_or_mistyped_google_values_are_left_out() -> None:
+    body = {
+        "id": "g-1",
+        "primaryEmail": "ada@example.com",
+        "name": "Ada",
+        "phones": {"value": "+1"},
+        "organizations": [{"title": "", "department": 7, "name": None}, "x"],
+        "languages": [],
+        "externalIds": [{"value": "E-1", "type": "custom"}],
+        "suspended": "no",
+    }
+    assert google_attributes(body) == {}
+
+
+def test_the_graph_answer_gives_the_directory_attributes_and_absent_ones_are_left_out() -> None:
+    body = {
+        "id": "u-1",
+        "userPrincipalName": "bo@subsidiary.example",
+        "displayName": "Bo Berg",
+        "givenName": "Bo",
+        "surname": "Berg",
+        "businessPhones": ["+46 8 123", "+46 8 456"],
+        "mobilePhone": None,
+        "jobTitle": "Buyer",
+        "department": "",
+        "companyName": "Subsidiary AB",
+        "preferredLanguage": "sv-SE",
+        "employeeId": 42,
+        "accountEnabled": False,
+    }
+    assert graph_attributes(body) == {
+        "user_principal_name": "bo@subsidiary.example",
+        "given_name": "Bo",
+        "family_name": "Berg",
+        "display_name": "Bo Berg",
+        "phone": "+46 8 123",
+        "job_title": "Buyer",
+        "organization": "Subsidiary AB",
+        "locale": "sv-SE",
+        "active": False,
+    }
+    assert graph_attributes({"id": "u-1", "businessPhones": []}) == {}
+
+
+@pytest.mark.parametrize("provider", [CalendarProvider.GOOGLE_WORKSPACE, CalendarProvider.MICROSOFT_365])
+def test_the_lookup_returns_the_users_attributes(provider: CalendarProvider) -> None:
+    asked: list[httpx.URL] = []
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        asked.append(request.url)
+        if provider is CalendarProvider.GOOGLE_WORKSPACE:
+            return httpx.Response(200, json=GOOGLE_USER)
+        return httpx.Response(200, json={"id": "u-1", "mail": "ada@example.com", "jobTitle": "Analyst"})
+
+    credentials = {"access_token": "t", "expires_at": NOW + 3600}
+    user = directory(answer, credentials, []).find(tenant(provider, "example.com"), "ada@example.com")
+    assert user is not None and user.attributes["job_title"] == "Analyst"
+    (url,) = asked
+    if provider is CalendarProvider.MICROSOFT_365:
+        # Graph's default properties lack department, companyName, employeeId and accountEnabled.
+        assert url.params["$select"].split(",") == GRAPH_USER_SELECT.split(",")
+        assert {"department", "companyName", "employeeId", "accountEnabled"} <= set(
+            GRAPH_USER_SELECT.split(",")
+        )
+    else:
+        assert "$select" not in url.params

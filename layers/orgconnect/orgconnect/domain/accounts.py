@@ -5,9 +5,10 @@ finds the account its first delivery created instead of making a second one.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Protocol
 
-from msgspec import Struct
+from msgspec import Struct, field
 
 from orgconnect.domain.model import CalendarProvider, ServiceAccount
 
@@ -21,6 +22,9 @@ class DirectoryUser(Struct, frozen=True):
     user_id: str  # the provider's stable id (kept: a later email change keeps the profile)
     email: str  # lower-cased primary address
     name: str | None = None
+    #: ``DirectoryAttribute`` value -> what the directory holds (``active`` a boolean); only
+    #: the attributes it gave a non-empty value (provisioning's attribute mapping reads them).
+    attributes: Mapping[str, str | bool] = field(default_factory=dict)
 
 
 class CalendarProfile(Struct, frozen=True):

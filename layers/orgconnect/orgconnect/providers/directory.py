@@ -22,11 +22,17 @@ from orgconnect.domain.provider_model import (
     ProviderTokens,
     RefreshTokenRejected,
 )
+from orgconnect.domain.provisioning_policy import DirectoryAttribute
 from orgconnect.providers.api import ProviderApi
 from orgconnect.providers.registry import ProviderRegistry
 
 PROVIDER_KEYS = {CalendarProvider.GOOGLE_WORKSPACE: "google", CalendarProvider.MICROSOFT_365: "microsoft"}
 EXPIRY_MARGIN_SECONDS = 60
+#: Graph's default user properties lack department, companyName, employeeId and accountEnabled.
+GRAPH_USER_SELECT = (
+    "id,mail,userPrincipalName,displayName,givenName,surname,businessPhones,mobilePhone,jobTitle,"
+    "department,companyName,preferredLanguage,employeeId,accountEnabled"
+)
 
 
 class TenantUnusable(Exception):
@@ -46,19 +52,81 @@ def _text(value: Any) -> str | None:
     return value if isinstance(value, str) and value else None
 
 
+def _put(attributes: dict[str, str | bool], key: DirectoryAttribute, value: Any) -> None:
+    """Keep ``value`` when it is a non-empty text (never blank a Zoom field with an empty one)."""
+    if isinstance(value, str) and value.strip():
+        attributes[key] = value.strip()
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [item for item in value if isinstance(item, dict)] if isinstance(value, list) else []
+
+
+def _of_type(items: list[dict[str, Any]], kind: str) -> Any:
+    return next((item.get("value") for item in items if item.get("type") == kind), None)
+
+
+def google_attributes(body: dict[str, Any]) -> dict[str, str | bool]:
+    """The directory attributes of a Google ``users.get`` answer (absent or empty ones left out)."""
+    found: dict[str, str | bool] = {}
+    name: dict[str, Any] = body["name"] if isinstance(body.get("name"), dict) else {}
+    _put(found, DirectoryAttribute.GIVEN_NAME, name.get("givenName"))
+    _put(found, DirectoryAttribute.FAMILY_NAME, name.get("familyName"))
+    _put(found, DirectoryAttribute.DISPLAY_NAME, name.get("fullName"))
+    phones = _dicts(body.get("phones"))
+    _put(found, DirectoryAttribute.PHONE, _of_type(phones, "work"))
+    _put(found, DirectoryAttribute.MOBILE_PHONE, _of_type(phones, "mobile"))
+    organizations = _dicts(body.get("organizations"))
+    primary = next((o for o in organizations if o.get("primary") is True), None)
+    organization: dict[str, Any] = primary or (organizations[0] if organizations else {})
+    _put(found, DirectoryAttribute.JOB_TITLE, organization.get("title"))
+    _put(found, DirectoryAttribute.DEPARTMENT, organization.get("department"))
+    _put(found, DirectoryAttribute.ORGANIZATION, organization.get("name"))
+    languages = _dicts(body.get("languages"))
+    _put(found, DirectoryAttribute.LOCALE, languages[0].get("languageCode") if languages else None)
+    _put(found, DirectoryAttribute.EMPLOYEE_ID, _of_type(_dicts(body.get("externalIds")), "organization"))
+    if isinstance(body.get("suspended"), bool):
+        found[DirectoryAttribute.ACTIVE] = not body["suspended"]
+    return found
+
+
+def graph_attributes(body: dict[str, Any]) -> dict[str, str | bool]:
+    """The directory attributes of a Graph user (``GRAPH_USER_SELECT``; absent or empty ones left out)."""
+    found: dict[str, str | bool] = {}
+    _put(found, DirectoryAttribute.USER_PRINCIPAL_NAME, body.get("userPrincipalName"))
+    _put(found, DirectoryAttribute.GIVEN_NAME, body.get("givenName"))
+    _put(found, DirectoryAttribute.FAMILY_NAME, body.get("surname"))
+    _put(found, DirectoryAttribute.DISPLAY_NAME, body.get("displayName"))
+    phones = body.get("businessPhones")
+    _put(found, DirectoryAttribute.PHONE, phones[0] if isinstance(phones, list) and phones else None)
+    _put(found, DirectoryAttribute.MOBILE_PHONE, body.get("mobilePhone"))
+    _put(found, DirectoryAttribute.JOB_TITLE, body.get("jobTitle"))
+    _put(found, DirectoryAttribute.DEPARTMENT, body.get("department"))
+    _put(found, DirectoryAttribute.ORGANIZATION, body.get("companyName"))
+    _put(found, DirectoryAttribute.LOCALE, body.get("preferredLanguage"))
+    _put(found, DirectoryAttribute.EMPLOYEE_ID, body.get("employeeId"))
+    if isinstance(body.get("accountEnabled"), bool):
+        found[DirectoryAttribute.ACTIVE] = body["accountEnabled"]
+    return found
+
+
 def _google_user(body: Any) -> DirectoryUser:
     if not isinstance(body, dict) or not _text(body.get("id")) or not _text(body.get("primaryEmail")):
         raise ProviderAnswerMalformed("Google users.get: unexpected answer (id, primaryEmail)")
     name = body.get("name")
     full_name = _text(name.get("fullName")) if isinstance(name, dict) else None
-    return DirectoryUser(str(body["id"]), str(body["primaryEmail"]).lower(), full_name)
+    return DirectoryUser(
+        str(body["id"]), str(body["primaryEmail"]).lower(), full_name, google_attributes(body)
+    )
 
 
 def _graph_user(body: Any, email: str) -> DirectoryUser:
     if not isinstance(body, dict) or not _text(body.get("id")):
         raise ProviderAnswerMalformed("Graph users: unexpected answer (id)")
     address = _text(body.get("mail")) or _text(body.get("userPrincipalName")) or email
-    return DirectoryUser(str(body["id"]), address.lower(), _text(body.get("displayName")))
+    return DirectoryUser(
+        str(body["id"]), address.lower(), _text(body.get("displayName")), graph_attributes(body)
+    )
 
 
 class TenantUser(Struct, frozen=True):
@@ -171,7 +239,8 @@ class ProviderDirectory:
         try:
             if provider is CalendarProvider.GOOGLE_WORKSPACE:
                 return _google_user(api.get(f"/admin/directory/v1/users/{path_email}"))
-            return _graph_user(api.get(f"/v1.0/users/{path_email}"), email)
+            found = api.get(f"/v1.0/users/{path_email}", params={"$select": GRAPH_USER_SELECT})
+            return _graph_user(found, email)
         except AccessTokenRejected:
             raise
         except ProviderRefused as refused:

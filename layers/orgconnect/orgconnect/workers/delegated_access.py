@@ -94,7 +94,8 @@ class DelegatedAccessWorker(Struct):
         if self.matcher is not None:  # idempotent: a redelivery finds the same profiles
             self.matcher.match_account(account, own.service_account.organizational_unit_id)
         if self.provisioner is not None:  # idempotent too: each plan compares Zoom afresh
-            self.provisioner.provision_account(account, own.service_account.organizational_unit_id)
+            ou_id = own.service_account.organizational_unit_id
+            self.provisioner.provision_account(account, ou_id, attributes=user.attributes)
         code = new_code()
         now = self.now()
         self.accounts.issue_code(

@@ -10,7 +10,7 @@ failure ends in the log (and the worker's log), never in the delegated-access ca
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 from msgspec import Struct
@@ -27,7 +27,12 @@ from orgconnect.domain.provisioning_log import (
     ProvisioningEventLog,
     short_error,
 )
-from orgconnect.domain.provisioning_policy import PROVISIONING_PROVIDERS, ProvisioningPolicy, RemoveAction
+from orgconnect.domain.provisioning_policy import (
+    PROVISIONING_PROVIDERS,
+    DirectoryAttribute,
+    ProvisioningPolicy,
+    RemoveAction,
+)
 from orgconnect.domain.provisioning_policy_management import PolicySubject
 from orgconnect.domain.secrets import new_id
 from orgconnect.observability import logger
@@ -71,11 +76,17 @@ class Directory(Protocol):
 
 
 def calendar_user(
-    account: Account, *, departed: bool = False, zoom_user_id: str | None = None, active: bool = True
+    account: Account,
+    *,
+    departed: bool = False,
+    zoom_user_id: str | None = None,
+    active: bool = True,
+    directory: Mapping[str, str | bool] | None = None,
 ) -> CalendarUser:
     """An account as the planner sees it: its address, and its name split into given and family
-    names (the calendar directory's lookup returns the full name only); ``active`` False when
-    its calendar directory lists it suspended."""
+    names at the first space; ``active`` False when its calendar directory lists it suspended.
+    ``directory``: what delegated access's lookup found (``DirectoryUser.attributes``); its values
+    win over the name split, and its ``user_principal_name`` over the address."""
     attributes: dict[str, str | bool] = {"email": account.email, "user_principal_name": account.email}
     if not active:
         attributes["active"] = False
@@ -85,6 +96,9 @@ def calendar_user(
         attributes["given_name"] = given
         if family.strip():
             attributes["family_name"] = family.strip()
+    for key, value in (directory or {}).items():
+        if key != DirectoryAttribute.EMAIL and (isinstance(value, bool) or value.strip()):
+            attributes[key] = value
     return CalendarUser(account.account_id, account.email, attributes, departed, zoom_user_id)
 
 
@@ -99,10 +113,13 @@ class Provisioner(Struct):
     log: ProvisioningEventLog
     now: Callable[[], int]
 
-    def provision_account(self, account: Account, ou_id: str | None) -> list[ProvisioningEvent]:
+    def provision_account(
+        self, account: Account, ou_id: str | None, *, attributes: Mapping[str, str | bool] | None = None
+    ) -> list[ProvisioningEvent]:
         """After matching: create the account's Zoom user where the policy says so, refresh a
-        pending profile's status, update its attributes. Never raises for a provider failure."""
-        return self._for_account(account, ou_id, departed=False)
+        pending profile's status, update its attributes (``attributes``: the calendar directory's,
+        see :func:`calendar_user`). Never raises for a provider failure."""
+        return self._for_account(account, ou_id, departed=False, directory=attributes)
 
     def deprovision_account(self, account: Account, ou_id: str | None) -> list[ProvisioningEvent]:
         """The account left (revoked with ``request_pii_erasure``): remove its Zoom users per policy."""
@@ -122,7 +139,14 @@ class Provisioner(Struct):
 
     # -- one account ------------------------------------------------------------------------------
 
-    def _for_account(self, account: Account, ou_id: str | None, *, departed: bool) -> list[ProvisioningEvent]:
+    def _for_account(
+        self,
+        account: Account,
+        ou_id: str | None,
+        *,
+        departed: bool,
+        directory: Mapping[str, str | bool] | None = None,
+    ) -> list[ProvisioningEvent]:
         if not ou_id:
             return []
         events: list[ProvisioningEvent] = []
@@ -137,7 +161,13 @@ class Provisioner(Struct):
                 continue
             policy, profile = subject.stored.policy, profiles.get(connection.connection_id)
             try:
-                events.extend(self._with_token(connection, policy, account, profile, departed))
+                cal = calendar_user(
+                    account,
+                    departed=departed,
+                    zoom_user_id=profile.provider_user_id if profile else None,
+                    directory=directory,
+                )
+                events.extend(self._with_token(connection, policy, cal, profile))
             except CONNECTION_SKIPPED as e:
                 log_connection_skipped("provisioning skipped", connection.connection_id, e)
         return events
@@ -146,37 +176,30 @@ class Provisioner(Struct):
         self,
         connection: ManagedConnection,
         policy: ProvisioningPolicy,
-        account: Account,
+        cal: CalendarUser,
         profile: ConferencingProfile | None,
-        departed: bool,
     ) -> list[ProvisioningEvent]:
         return with_connection_token(
-            self.tokens,
-            connection,
-            lambda token: self._one(connection, policy, account, profile, token, departed),
+            self.tokens, connection, lambda token: self._one(connection, policy, cal, profile, token)
         )
 
     def _one(
         self,
         connection: ManagedConnection,
         policy: ProvisioningPolicy,
-        account: Account,
+        cal: CalendarUser,
         profile: ConferencingProfile | None,
         token: str,
-        departed: bool,
     ) -> list[ProvisioningEvent]:
         users = self.users(token, policy.io_retries)
         zoom: ZoomUser | None = None
         if profile is not None:
-            if departed or policy.update_users or profile.status is not UserStatus.ACTIVE:
+            if cal.departed or policy.update_users or profile.status is not UserStatus.ACTIVE:
                 zoom = users.get(profile.provider_user_id)  # its status and attributes now
                 if zoom is not None:
                     self._keep(connection, replace(profile, profile_name=zoom.email, status=zoom.status))
             else:
                 zoom = ZoomUser(profile.provider_user_id, profile.profile_name, profile.status)
-        cal = calendar_user(
-            account, departed=departed, zoom_user_id=profile.provider_user_id if profile else None
-        )
         actions = plan(policy, [cal], [zoom] if zoom else [])
         return self._execute(connection, policy, actions, token, users)
 
