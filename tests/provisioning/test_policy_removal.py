@@ -13,7 +13,7 @@ from orgconnect.domain.conferencing import DirectoryUser, UserStatus
 from orgconnect.domain.conferencing_connections import ManagedConnection, remove_connection
 from orgconnect.domain.model import OrganizationalUnit
 from orgconnect.domain.provisioning_log import EventResult
-from orgconnect.domain.provisioning_policy import ProvisioningPolicy, RemoveAction
+from orgconnect.domain.provisioning_policy import ProvisioningPolicy, RemoveAction, StoredPolicy
 from orgconnect.domain.provisioning_policy_management import PolicyManagement, replace_policy
 from orgconnect.domain.secrets import new_id
 from orgconnect.workers.provisioning_reconcile import reconcile_connection
@@ -27,7 +27,7 @@ from tests.unit.test_domain_conferencing_connections import OU, browser_linked, 
 class Removals:
     calls: list[tuple[str, ProvisioningPolicy]] = field(default_factory=list)
 
-    def __call__(self, connection_id: str, policy: ProvisioningPolicy) -> None:
+    def __call__(self, connection_id: str, policy: ProvisioningPolicy, stored: StoredPolicy) -> None:
         self.calls.append((connection_id, policy))
 
 

@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from orgconnect.domain.model import Connection, ProviderApp
     from orgconnect.domain.notifications import NotificationPublisher
     from orgconnect.domain.ports import FlowDependencies
-    from orgconnect.domain.provisioning_policy import ProvisioningPolicy
+    from orgconnect.domain.provisioning_policy import PendingRemoval, ProvisioningPolicy, StoredPolicy
     from orgconnect.domain.provisioning_policy_management import PolicyManagement
     from orgconnect.domain.relink import RelinkStore
     from orgconnect.domain.sealing import Sealer
@@ -369,10 +369,12 @@ def _before_connection_removed(connection: ManagedConnection) -> None:
     provisioning_runtime.before_connection_removed(connection)
 
 
-def _on_policy_turned_off(connection_id: str, previous: ProvisioningPolicy) -> None:
+def _on_policy_turned_off(
+    connection_id: str, previous: ProvisioningPolicy, stored: StoredPolicy
+) -> PendingRemoval | None:
     from orgconnect import provisioning_runtime
 
-    provisioning_runtime.on_policy_turned_off(connection_id, previous)
+    return provisioning_runtime.on_policy_turned_off(connection_id, previous, stored)
 
 
 def policy_management() -> PolicyManagement:

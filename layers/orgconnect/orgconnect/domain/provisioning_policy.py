@@ -177,9 +177,18 @@ _INTEGERS = {
     "page_size": (PAGE_SIZE_MIN, PAGE_SIZE_MAX),
     "io_retries": (IO_RETRIES_MIN, IO_RETRIES_MAX),
 }
-# Read-only in a PUT: ``version`` is the optimistic-concurrency check, ``updated_at`` is ignored.
+# Read-only in a PUT: ``version`` is the optimistic-concurrency check, ``updated_at`` and
+# ``pending_removal`` are ignored (a GET's answer can be sent back as it is).
 POLICY_FIELDS = (*BOOLEAN_SETTINGS, *_CHOICES, "attribute_mapping", *_INTEGERS)
-_ACCEPTED = frozenset({*POLICY_FIELDS, "version", "updated_at"})
+_ACCEPTED = frozenset({*POLICY_FIELDS, "version", "updated_at", "pending_removal"})
+
+
+class PendingRemoval(Struct, frozen=True):
+    """A ``deprovision_on_policy_removal`` the PUT turning the policy off did not finish: each sync
+    continues it with ``policy`` (the one turned off) until nothing orgconnect created is left."""
+
+    policy: ProvisioningPolicy
+    since: int  # epoch seconds
 
 
 class StoredPolicy(Struct, frozen=True):
@@ -188,6 +197,7 @@ class StoredPolicy(Struct, frozen=True):
     policy: ProvisioningPolicy
     version: int = 0
     updated_at: int | None = None
+    pending_removal: PendingRemoval | None = None
 
 
 def parse_policy(document: Any, *, where: str = "provisioning") -> tuple[ProvisioningPolicy, int | None]:

@@ -10,12 +10,14 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from msgspec import Struct
+from msgspec.structs import replace
 
 from orgconnect.domain.conferencing_connections import CONNECTION_ID, ConnectionNotFound
 from orgconnect.domain.errors import FieldError, InvalidRequest
 from orgconnect.domain.model import OrganizationalUnit
 from orgconnect.domain.provisioning_policy import (
     PROVISIONING_PROVIDERS,
+    PendingRemoval,
     ProvisioningPolicy,
     StoredPolicy,
     parse_policy,
@@ -74,8 +76,9 @@ class PolicyManagement(Struct):
 
     policies: ProvisioningPolicyRepository
     now: int
-    #: (connection id, the policy turned off): removes the users orgconnect created through it.
-    on_policy_removed: Callable[[str, ProvisioningPolicy], None] | None = None
+    #: (connection id, the policy turned off, the policy now stored): removes the users orgconnect
+    #: created through it; the pending removal it recorded when it could not finish, else None.
+    on_policy_removed: Callable[[str, ProvisioningPolicy, StoredPolicy], PendingRemoval | None] | None = None
 
 
 def policy_subject(ou: OrganizationalUnit, connection_id: str, deps: PolicyManagement) -> PolicySubject:
@@ -102,7 +105,8 @@ def replace_policy(
     """``PUT …/provisioning`` with ``{"provisioning": {…}}``: replace the whole policy (fields left
     out take their defaults). With ``version``, only if it is still the stored one (StaleVersion).
     Turning ``enabled`` off a policy with ``deprovision_on_policy_removal`` then removes the users
-    orgconnect created, per that policy's ``remove_action`` (``on_policy_removed``)."""
+    orgconnect created, per that policy's ``remove_action`` (``on_policy_removed``); what is left
+    is the answer's ``pending_removal`` (the syncs finish it). Any PUT drops an earlier one."""
     subject = policy_subject(ou, connection_id, deps)
     unknown = [
         FieldError(name, "errors.unknown", "the body holds only provisioning")
@@ -121,5 +125,7 @@ def replace_policy(
     before = subject.stored.policy
     turned_off = before.enabled and not policy.enabled
     if turned_off and before.deprovision_on_policy_removal and deps.on_policy_removed is not None:
-        deps.on_policy_removed(connection_id, before)
+        pending = deps.on_policy_removed(connection_id, before, stored)
+        if pending is not None:
+            return replace(stored, pending_removal=pending)
     return stored

@@ -1,10 +1,13 @@
 """Provisioning policies, stored on their connection's item (``CONNECTION#{cnx}``, store/keys.py):
-``provisioning`` (a map), ``provisioning_version`` and ``provisioning_updated_at``.
+``provisioning`` (a map), ``provisioning_version``, ``provisioning_updated_at`` and, while a
+policy-off removal is unfinished, ``provisioning_pending_removal`` (``{policy, since}``).
 
 On the connection item, the policy is read with it (``GET /v1/organizational_unit`` needs no
 extra read), relinking in the browser flow keeps it (that write SETs named attributes only), and
 a removed connection's tombstone takes it along. Every replacement is one conditional
-UpdateItem that adds 1 to the version, so concurrent PUTs each get their own version.
+UpdateItem that adds 1 to the version, so concurrent PUTs each get their own version; it also
+drops a pending removal (the new policy is what counts). A pending removal is written and cleared
+on the condition that the version is still the one it belongs to.
 """
 
 from __future__ import annotations
@@ -15,7 +18,12 @@ from typing import TYPE_CHECKING, Any
 
 from orgconnect.domain.conferencing_connections import ConnectionNotFound
 from orgconnect.domain.model import OrganizationalUnit
-from orgconnect.domain.provisioning_policy import ProvisioningPolicy, StoredPolicy, parse_policy
+from orgconnect.domain.provisioning_policy import (
+    PendingRemoval,
+    ProvisioningPolicy,
+    StoredPolicy,
+    parse_policy,
+)
 from orgconnect.domain.provisioning_policy_management import PolicySubject, StaleVersion
 from orgconnect.store import keys
 from orgconnect.store.dynamodb import ConditionFailed, DynamoStore, from_item, to_item, write
@@ -41,7 +49,17 @@ def stored_policy_from(item: Mapping[str, Any]) -> StoredPolicy:
         return StoredPolicy(ProvisioningPolicy())
     # Stored documents passed this validation when written; a field added since takes its default.
     policy, _ = parse_policy(_plain(document))
-    return StoredPolicy(policy, int(item["provisioning_version"]), int(item["provisioning_updated_at"]))
+    pending = item.get("provisioning_pending_removal")
+    return StoredPolicy(
+        policy,
+        int(item["provisioning_version"]),
+        int(item["provisioning_updated_at"]),
+        pending_removal=(
+            PendingRemoval(parse_policy(_plain(pending["policy"]))[0], int(pending["since"]))
+            if pending is not None
+            else None
+        ),
+    )
 
 
 class DynamoProvisioningPolicies:
@@ -97,7 +115,8 @@ class DynamoProvisioningPolicies:
                     Key=to_item(keys.connection_key(subject.connection_id)),
                     UpdateExpression=(
                         "SET #policy = :policy, provisioning_updated_at = :now, "
-                        "provisioning_version = if_not_exists(provisioning_version, :zero) + :one"
+                        "provisioning_version = if_not_exists(provisioning_version, :zero) + :one "
+                        "REMOVE provisioning_pending_removal"
                     ),
                     ConditionExpression=condition,
                     ExpressionAttributeNames={"#type": "type", "#policy": "provisioning"},  # reserved words
@@ -115,3 +134,50 @@ class DynamoProvisioningPolicies:
         if now is None or now.ou_id != subject.ou_id or now.client_id != subject.client_id:
             return ConnectionNotFound()
         return StaleVersion(expected_version or 0, now.stored.version)
+
+    def record_pending_removal(self, connection_id: str, pending: PendingRemoval, *, version: int) -> bool:
+        """One UpdateItem, only while the connection's policy is still at ``version`` (a later PUT
+        decides anew); False when it is not (nothing written)."""
+        try:
+            write(
+                lambda: self._db.update_item(
+                    TableName=self.table_name,
+                    Key=to_item(keys.connection_key(connection_id)),
+                    UpdateExpression="SET provisioning_pending_removal = :pending",
+                    ConditionExpression="#type = :connection AND provisioning_version = :version",
+                    ExpressionAttributeNames={"#type": "type"},
+                    ExpressionAttributeValues=to_item(
+                        {
+                            ":connection": "connection",
+                            ":version": version,
+                            ":pending": {"policy": pending.policy.to_document(), "since": pending.since},
+                        }
+                    ),
+                )
+            )
+        except ConditionFailed:
+            return False
+        return True
+
+    def clear_pending_removal(self, connection_id: str, *, version: int, since: int) -> bool:
+        """One UpdateItem: drop the pending removal recorded ``since`` at ``version``; False when
+        the policy or the pending removal changed meanwhile (nothing written)."""
+        try:
+            write(
+                lambda: self._db.update_item(
+                    TableName=self.table_name,
+                    Key=to_item(keys.connection_key(connection_id)),
+                    UpdateExpression="REMOVE provisioning_pending_removal",
+                    ConditionExpression=(
+                        "#type = :connection AND provisioning_version = :version "
+                        "AND provisioning_pending_removal.since = :since"
+                    ),
+                    ExpressionAttributeNames={"#type": "type"},
+                    ExpressionAttributeValues=to_item(
+                        {":connection": "connection", ":version": version, ":since": since}
+                    ),
+                )
+            )
+        except ConditionFailed:
+            return False
+        return True

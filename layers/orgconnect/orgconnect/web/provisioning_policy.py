@@ -42,11 +42,18 @@ def iso_time(epoch_seconds: int) -> str:
 
 
 def provisioning_body(stored: StoredPolicy) -> dict[str, Any]:
-    """The ``provisioning`` object: every setting, its ``version`` and ``updated_at`` (null until set)."""
+    """The ``provisioning`` object: every setting, its ``version``, ``updated_at`` (null until set)
+    and ``pending_removal`` (null unless a policy-off removal is still being finished by syncs)."""
+    pending = stored.pending_removal
     return {
         **stored.policy.to_document(),
         "version": stored.version,
         "updated_at": iso_time(stored.updated_at) if stored.updated_at is not None else None,
+        "pending_removal": (
+            {"since": iso_time(pending.since), "remove_action": str(pending.policy.remove_action)}
+            if pending is not None
+            else None
+        ),
     }
 
 
@@ -158,12 +165,30 @@ _SETTINGS: dict[str, Any] = {
 }
 _VERSION = {"type": "integer", "minimum": 0, "description": "0 until the first PUT"}
 _UPDATED_AT = {"type": ["string", "null"], "description": "ISO 8601 UTC; null until the first PUT"}
+_PENDING_REMOVAL = {
+    "type": ["object", "null"],
+    "description": (
+        "The users a policy-off removal (deprovision_on_policy_removal) has still to remove: the "
+        "connection's syncs continue it until none is left; null when there is none. Any PUT ends it."
+    ),
+    "required": ["since", "remove_action"],
+    "additionalProperties": False,
+    "properties": {
+        "since": {"type": "string", "description": "ISO 8601 UTC: when the policy was turned off"},
+        "remove_action": {"enum": [str(a) for a in RemoveAction]},
+    },
+}
 
 _POLICY = {
     "type": "object",
     "description": "A provisioning policy (docs/provisioning.md): what orgconnect may do to Zoom users.",
-    "required": [*_SETTINGS, "version", "updated_at"],
-    "properties": {**_SETTINGS, "version": _VERSION, "updated_at": _UPDATED_AT},
+    "required": [*_SETTINGS, "version", "updated_at", "pending_removal"],
+    "properties": {
+        **_SETTINGS,
+        "version": _VERSION,
+        "updated_at": _UPDATED_AT,
+        "pending_removal": _PENDING_REMOVAL,
+    },
 }
 # Components (the request body carries them as $defs): the answers refer to them.
 PROVISIONING_SCHEMA: dict[str, Any] = {"$ref": SCHEMAS + "ProvisioningPolicy"}
@@ -206,6 +231,7 @@ POLICY_REQUEST = BodySchema(
                         "description": "Optional: replace only at this version (409 if not)",
                     },
                     "updated_at": {**_UPDATED_AT, "description": "Read-only: ignored"},
+                    "pending_removal": {"type": ["object", "null"], "description": "Read-only: ignored"},
                 },
             }
         },
