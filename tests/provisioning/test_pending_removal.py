@@ -88,14 +88,24 @@ def test_the_request_leaves_what_is_over_its_limit_and_syncs_finish_it(zoom: tup
     hook = SyncProvisioning(the_rig.provisioner, Departed(), max_actions=2, pending_removals=policies)
     sync(zoom, [], hook)
     assert len(left(the_rig)) == 1 and policies.pending is not None and policies.clears == []
-    sync(zoom, [], hook)
-    assert left(the_rig) == [] and policies.pending is not None
-    sync(zoom, [], hook)  # an empty plan: cleared at the policy's version
-    assert policies.pending is None and policies.clears == [(2, CLOCK_START + 1)]
+    sync(zoom, [], hook)  # the whole plan (under the bound) done: cleared at the policy's version
+    assert left(the_rig) == [] and policies.pending is None and policies.clears == [(2, CLOCK_START + 1)]
     removals = [e for e in the_rig.log.events if e.action == "remove"]
     assert [str(e.result) for e in removals] == ["ok"] * 5
     sync(zoom, [], hook)  # no pending removal: nothing
-    assert [len(o.actions) for o in hook.outcomes] == [2, 1, 0]
+    assert [len(o.actions) for o in hook.outcomes] == [2, 1]
+
+
+def test_a_removal_that_fails_again_stays_pending_until_one_succeeds(zoom: tuple[Rig, str]) -> None:
+    the_rig = zoom[0]
+    policies = created_then_turned_off(the_rig)
+    the_rig.sim.add_fault("api", "503", count=100, path_prefix="/v2/users/")
+    hook = SyncProvisioning(the_rig.provisioner, Departed(), pending_removals=policies)
+    sync(zoom, [], hook)
+    assert len(left(the_rig)) == len(MADE) and policies.pending is not None and policies.clears == []
+    the_rig.sim.clear_faults()
+    sync(zoom, [], hook)
+    assert left(the_rig) == [] and policies.pending is None
 
 
 def test_zoom_failing_in_the_request_leaves_every_user_to_the_next_sync(zoom: tuple[Rig, str]) -> None:
@@ -110,7 +120,6 @@ def test_zoom_failing_in_the_request_leaves_every_user_to_the_next_sync(zoom: tu
     assert len(left(the_rig)) == len(MADE)
     the_rig.sim.clear_faults()  # Zoom is back
     hook = SyncProvisioning(the_rig.provisioner, Departed(), pending_removals=policies)
-    sync(zoom, [], hook)
     sync(zoom, [], hook)
     assert left(the_rig) == [] and policies.pending is None
 

@@ -7,7 +7,8 @@ their calendar directory; accounts suspended there are disabled (``disable_users
 
 While the stored policy is disabled, a pending removal (the PUT that turned it off left users,
 docs/provisioning.md "Policy removal") is continued instead: planned with the policy turned off
-over the complete listing, carried out, and cleared once nothing orgconnect created is left.
+over the complete listing, carried out, and cleared once nothing orgconnect created is left
+(the whole plan done, or an empty one).
 
 Bounded: at most ``max_actions`` actions a sync (the rest are planned again by the next one, as
 every plan compares afresh), each call retried up to the policy's ``io_retries``. A provider
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Protocol
 from msgspec import Struct, field
 
 from orgconnect.domain.model import ConnectionStatus
+from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.domain.provisioning_policy import PROVISIONING_PROVIDERS
 from orgconnect.observability import logger
 from orgconnect.workers.connection_calls import CONNECTION_SKIPPED, log_connection_skipped
@@ -137,7 +139,10 @@ class SyncProvisioning(Struct):
             return
         self.outcomes.append(outcome)
         # Skipped actions (a pending user cannot be deactivated) no retry would do.
-        finished = not any(not a.skip_reason for a in outcome.actions)
+        to_do = sum(1 for a in outcome.actions if not a.skip_reason)
+        done = sum(1 for e in outcome.events if e.result is EventResult.OK)
+        # Finished: the whole plan (not cut at max_actions) done, or nothing left to plan.
+        finished = to_do == 0 or (len(outcome.actions) < self.max_actions and done == to_do)
         cleared = False
         if finished and not self.dry_run and self.pending_removals is not None:
             cleared = self.pending_removals.clear_pending_removal(
