@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from devstack.servers import RunningServer
+from orgconnect.domain.model import OrganizationalUnit
 from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.domain.provisioning_policy import (
     PendingRemoval,
@@ -18,18 +19,24 @@ from orgconnect.domain.provisioning_policy import (
     RemoveAction,
     StoredPolicy,
 )
-from orgconnect.domain.provisioning_policy_management import PolicySubject
+from orgconnect.domain.provisioning_policy_management import PolicyManagement, PolicySubject, replace_policy
+from orgconnect.domain.secrets import new_id
+from orgconnect.web.provisioning_policy import provisioning_body
 from orgconnect.workers.provisioning_reconcile import reconcile_connection
 from orgconnect.workers.provisioning_removal import remove_on_policy_removal
 from orgconnect.workers.provisioning_sync import SyncProvisioning
 from tests.provisioning.fakes import CLIENT, CLOCK_START, CNX, OU, Rig, account, connection
 from tests.provisioning.test_policy_removal import StoredDirectory
 from tests.provisioning.test_sync_provisioning import Departed, sync, writes
+from tests.provisioning_fakes import MemoryPolicies
 from tests.values import replace
 from tests.wsgi_slot import Slot
 
 TURNED_OFF = ProvisioningPolicy(
     enabled=True, create_users=True, deprovision_on_policy_removal=True, remove_action=RemoveAction.DELETE
+)
+TURNED_OFF_VIA_API = ProvisioningPolicy(
+    enabled=True, deprovision_on_policy_removal=True, remove_action=RemoveAction.DELETE
 )
 MADE = [account(f"made{n}@example.com") for n in range(5)]
 
@@ -146,3 +153,28 @@ def test_a_policy_enabled_again_is_provisioned_the_pending_removal_not_continued
     hook = SyncProvisioning(the_rig.provisioner, Departed(), pending_removals=policies)
     sync(zoom, MADE, hook)
     assert len(left(the_rig)) == len(MADE) and policies.clears == []
+
+
+def test_the_put_answers_the_pending_removal_the_callback_recorded() -> None:
+    ou = OrganizationalUnit(new_id("ou"), new_id("cli"), "Acme", 1)
+    policies = MemoryPolicies()
+    policies.add_organizational_unit(ou)
+    seen: list[int] = []
+
+    def removal(
+        connection_id: str, before: ProvisioningPolicy, stored: StoredPolicy
+    ) -> PendingRemoval | None:
+        seen.append(stored.version)  # the version the PUT wrote: the record's condition
+        return PendingRemoval(before, 1_900_000_001) if stored.version == 2 else None
+
+    deps = PolicyManagement(policies, now=1_900_000_000, on_policy_removed=removal)
+    cnx = policies.add(ou)
+    on = {"enabled": True, "deprovision_on_policy_removal": True, "remove_action": "delete"}
+    assert replace_policy(ou, cnx, {"provisioning": on}, deps).pending_removal is None
+    answer = replace_policy(ou, cnx, {"provisioning": {"enabled": False}}, deps)
+    assert answer.pending_removal == PendingRemoval(TURNED_OFF_VIA_API, 1_900_000_001) and seen == [2]
+    body = provisioning_body(answer)
+    assert body["pending_removal"] == {"since": "2030-03-17T17:46:41Z", "remove_action": "delete"}
+    # What GET answered can be sent back: pending_removal is read-only, ignored.
+    again = replace_policy(ou, cnx, {"provisioning": body}, deps)
+    assert again.pending_removal is None and provisioning_body(again)["pending_removal"] is None
