@@ -90,7 +90,9 @@ def test_a_new_connection_has_the_defaults_provisioning_off(
     response = call(flow, "GET", path_of(cnx), ou.access_token)
     assert response.status_code == 200, response.text
     assert response.headers["cache-control"] == "no-store"
-    assert response.json() == {"provisioning": {**DEFAULTS, "version": 0, "updated_at": None}}
+    assert response.json() == {
+        "provisioning": {**DEFAULTS, "version": 0, "updated_at": None, "pending_removal": None}
+    }
 
 
 def test_put_replaces_the_policy_and_the_ou_shows_it(flow: FlowStack, connected: tuple[OuToken, str]) -> None:
@@ -98,7 +100,9 @@ def test_put_replaces_the_policy_and_the_ou_shows_it(flow: FlowStack, connected:
     put = call(flow, "PUT", path_of(cnx), ou.access_token, json={"provisioning": {**POLICY, "version": 0}})
     assert put.status_code == 200, put.text
     stored = put.json()["provisioning"]
-    assert {k: v for k, v in stored.items() if k not in ("version", "updated_at")} == POLICY
+    assert {
+        k: v for k, v in stored.items() if k not in ("version", "updated_at", "pending_removal")
+    } == POLICY
     assert stored["version"] == 1 and stored["updated_at"].endswith("Z")
     assert call(flow, "GET", path_of(cnx), ou.access_token).json() == {"provisioning": stored}
 
@@ -113,6 +117,7 @@ def test_put_replaces_the_policy_and_the_ou_shows_it(flow: FlowStack, connected:
         "enabled": True,
         "version": 3,
         "updated_at": reset.json()["provisioning"]["updated_at"],
+        "pending_removal": None,
     }
 
 

@@ -118,7 +118,12 @@ def test_organizational_unit_has_the_same_data(api: TokenApi, ou: LinkedOu) -> N
                 "account_name": "Acme Zoom",
                 "status": "connected",
                 # Never set: the defaults (provisioning off), version 0.
-                "provisioning": {**ProvisioningPolicy().to_document(), "version": 0, "updated_at": None},
+                "provisioning": {
+                    **ProvisioningPolicy().to_document(),
+                    "version": 0,
+                    "updated_at": None,
+                    "pending_removal": None,
+                },
             }
         ],
     }
