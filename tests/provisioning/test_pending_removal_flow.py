@@ -1,24 +1,24 @@
 """A policy-off removal that outgrows its request, end to end on the dev stack (local API Gateway
 with the template's IAM, the SQS sync worker, the Zoom simulator): the PUT turning the policy off
 removes what its limit allows (here 1 user) or, Zoom failing, none; the rest shows as the policy's
-``pending_removal`` and the connection's next sync (the scheduled reconcile, run now) removes it
-and clears it; a PUT enabling the policy again cancels it."""
+``pending_removal`` and the connection's next sync (the one the PUT asked for, held back by the test
+and then queued) removes it and clears it; a PUT enabling the policy again cancels it."""
 
 from __future__ import annotations
 
 from typing import Any
 
-import httpx
 import pytest
 
 from orgconnect import sync_runtime
+from orgconnect.store.connection_sync import SqsConnectionSyncQueue
 from orgconnect.workers import provisioning_removal
+from orgconnect.workers.connection_sync import SyncMessage
 from tests.delegated.conftest import CallbackReceiver
 from tests.flow.harness import wait_for
 from tests.matching.test_matching_flow import account_token
 from tests.provisioning.conftest import ProvisionedOu
 from tests.provisioning.test_provisioning_flow import events_page, zoom_user
-from tests.sync.conftest import SCHEDULE
 
 ON = {"enabled": True, "create_users": True, "deprovision_on_policy_removal": True, "remove_action": "delete"}
 
@@ -70,9 +70,12 @@ def created_users(ou: ProvisionedOu, receiver: CallbackReceiver, count: int) -> 
 
 
 def removed_by_the_next_sync(ou: ProvisionedOu, emails: list[str]) -> None:
-    ran = httpx.post(f"{ou.flow.info['api_url']}/_dev/schedules/run", params={"name": SCHEDULE})
-    assert ran.status_code == 200, ran.text
+    """The sync the API asked for, queued now (only this connection's: the package's other tests
+    see no sync of theirs running), removes the rest and clears the pending removal."""
+    queue = SqsConnectionSyncQueue(ou.flow.aws("sqs"), ou.flow.info["queues"]["ConnectionSyncQueue"])
+    queue.send(SyncMessage(ou.connection_id).to_message())
     wait_for(lambda: get_policy(ou)["pending_removal"] is None, timeout=60)
+    ou.flow.wait_sync_ended(ou.connection_id)
     assert [e for e in emails if zoom_user(ou, e) is not None] == []
     events = events_page(ou.flow, ou.ou.access_token).json()["provisioning_events"]
     removed = {e["provider_user_id"] for e in events if e["action"] == "remove" and e["result"] == "ok"}
