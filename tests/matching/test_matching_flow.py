@@ -34,7 +34,8 @@ def lookups(flow: FlowStack) -> list[dict[str, Any]]:
 
 def account_token(flow: FlowStack, receiver: CallbackReceiver, email: str) -> dict[str, Any]:
     path, body = one(receiver, email)
-    assert request_access(flow, body).status_code == 202
+    accepted = request_access(flow, body)
+    assert accepted.status_code == 202, accepted.text
     (callback,) = wait_callbacks(receiver, path)
     assert "code" in callback["authorization"], callback
     token = redeem(flow, callback["authorization"]["code"], receiver.url(path))

@@ -138,43 +138,38 @@ class DynamoProvisioningPolicies:
     def record_pending_removal(self, connection_id: str, pending: PendingRemoval, *, version: int) -> bool:
         """One UpdateItem, only while the connection's policy is still at ``version`` (a later PUT
         decides anew); False when it is not (nothing written)."""
-        try:
-            write(
-                lambda: self._db.update_item(
-                    TableName=self.table_name,
-                    Key=to_item(keys.connection_key(connection_id)),
-                    UpdateExpression="SET provisioning_pending_removal = :pending",
-                    ConditionExpression="#type = :connection AND provisioning_version = :version",
-                    ExpressionAttributeNames={"#type": "type"},
-                    ExpressionAttributeValues=to_item(
-                        {
-                            ":connection": "connection",
-                            ":version": version,
-                            ":pending": {"policy": pending.policy.to_document(), "since": pending.since},
-                        }
-                    ),
-                )
-            )
-        except ConditionFailed:
-            return False
-        return True
+        document = {"policy": pending.policy.to_document(), "since": pending.since}
+        return self._update_at_version(
+            connection_id, version, "SET provisioning_pending_removal = :pending", {":pending": document}
+        )
 
     def clear_pending_removal(self, connection_id: str, *, version: int, since: int) -> bool:
         """One UpdateItem: drop the pending removal recorded ``since`` at ``version``; False when
         the policy or the pending removal changed meanwhile (nothing written)."""
+        return self._update_at_version(
+            connection_id,
+            version,
+            "REMOVE provisioning_pending_removal",
+            {":since": since},
+            also="provisioning_pending_removal.since = :since",
+        )
+
+    def _update_at_version(
+        self, connection_id: str, version: int, update: str, values: dict[str, Any], *, also: str = ""
+    ) -> bool:
+        """``update`` on the connection item while its policy is at ``version`` (and ``also``
+        holds); False when it is not (nothing written)."""
+        condition = "#type = :connection AND provisioning_version = :version"
         try:
             write(
                 lambda: self._db.update_item(
                     TableName=self.table_name,
                     Key=to_item(keys.connection_key(connection_id)),
-                    UpdateExpression="REMOVE provisioning_pending_removal",
-                    ConditionExpression=(
-                        "#type = :connection AND provisioning_version = :version "
-                        "AND provisioning_pending_removal.since = :since"
-                    ),
+                    UpdateExpression=update,
+                    ConditionExpression=f"{condition} AND {also}" if also else condition,
                     ExpressionAttributeNames={"#type": "type"},
                     ExpressionAttributeValues=to_item(
-                        {":connection": "connection", ":version": version, ":since": since}
+                        {":connection": "connection", ":version": version, **values}
                     ),
                 )
             )

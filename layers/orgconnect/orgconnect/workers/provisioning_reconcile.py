@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from msgspec import Struct, field
 
 from orgconnect.domain.provisioning import ProvisioningAction, ZoomUser, plan, summarize
-from orgconnect.domain.provisioning_log import ProvisioningEvent
+from orgconnect.domain.provisioning_log import EventResult, ProvisioningEvent
 from orgconnect.domain.provisioning_policy import ProvisioningPolicy
 from orgconnect.workers.provisioning import Provisioner, calendar_user
 
@@ -34,6 +34,22 @@ class ReconcileOutcome(Struct, frozen=True):
     def summary(self) -> str:
         """The printable plan (``orgconnect sync`` shows it; ``--dry-run`` shows only it)."""
         return summarize(self.actions)
+
+    @property
+    def to_do(self) -> int:
+        """Actions that are to be carried out (a skipped one, e.g. deactivating a pending user,
+        is not: no retry would do it)."""
+        return sum(1 for a in self.actions if not a.skip_reason)
+
+    @property
+    def done(self) -> int:
+        """Actions carried out with success."""
+        return sum(1 for e in self.events if e.result is EventResult.OK)
+
+    @property
+    def left(self) -> int:
+        """Actions to be carried out that did not succeed (not tried, or failed)."""
+        return self.to_do - self.done
 
 
 def reconcile_connection(

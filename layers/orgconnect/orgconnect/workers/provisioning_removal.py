@@ -18,10 +18,9 @@ from typing import TYPE_CHECKING, Protocol
 from msgspec import Struct, field
 from msgspec.structs import replace
 
-from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.observability import logger
 from orgconnect.workers.connection_calls import CONNECTION_SKIPPED, log_connection_skipped
-from orgconnect.workers.provisioning_reconcile import reconcile_connection
+from orgconnect.workers.provisioning_reconcile import ReconcileOutcome, reconcile_connection
 
 if TYPE_CHECKING:
     from orgconnect.domain.conferencing import DirectoryUser
@@ -106,15 +105,14 @@ def remove_on_policy_removal(
             events.extend(provisioner.apply(connection, in_request, batch))
     except CONNECTION_SKIPPED as problem:
         log_connection_skipped("provisioned users not removed", connection.connection_id, problem)
-    done = sum(1 for e in events if e.result is EventResult.OK)
-    # A skipped action (a pending user cannot be deactivated) is not left: no retry would do it.
-    left = sum(1 for a in actions if not a.skip_reason) - done if planned else -1
+    tried = ReconcileOutcome(actions, events)
+    left = tried.left if planned else -1
     logger.info(
         "provisioned users removed on policy removal",
         extra={
             "connection_id": connection.connection_id,
             "planned": len(actions),
-            "done": done,
+            "done": tried.done,
             "left": left,
         },
     )

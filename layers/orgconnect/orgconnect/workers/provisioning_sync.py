@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING, Protocol
 from msgspec import Struct, field
 
 from orgconnect.domain.model import ConnectionStatus
-from orgconnect.domain.provisioning_log import EventResult
 from orgconnect.domain.provisioning_policy import PROVISIONING_PROVIDERS
 from orgconnect.observability import logger
 from orgconnect.workers.connection_calls import CONNECTION_SKIPPED, log_connection_skipped
@@ -138,11 +137,8 @@ class SyncProvisioning(Struct):
             log_connection_skipped("pending removal skipped", connection.connection_id, problem)
             return
         self.outcomes.append(outcome)
-        # Skipped actions (a pending user cannot be deactivated) no retry would do.
-        to_do = sum(1 for a in outcome.actions if not a.skip_reason)
-        done = sum(1 for e in outcome.events if e.result is EventResult.OK)
         # Finished: the whole plan (not cut at max_actions) done, or nothing left to plan.
-        finished = to_do == 0 or (len(outcome.actions) < self.max_actions and done == to_do)
+        finished = outcome.to_do == 0 or (len(outcome.actions) < self.max_actions and outcome.left == 0)
         cleared = False
         if finished and not self.dry_run and self.pending_removals is not None:
             cleared = self.pending_removals.clear_pending_removal(
