@@ -34,6 +34,7 @@ from werkzeug.wrappers import Request, Response
 from devstack import iam
 from devstack.aws import ACCOUNT_ID, REGION
 from devstack.lambda_environments import ExecutionEnvironments, LambdaHandler
+from devstack.powertools_isolation import isolate_requests_per_thread
 from devstack.template import FunctionSpec, Resolver, functions, resources_of_type
 
 STAGE = "live"
@@ -79,6 +80,7 @@ def load_function_module(spec: FunctionSpec, instance: int = 0) -> ModuleType:
     if module_spec is None or module_spec.loader is None:
         raise ImportError(f"cannot load {path}")
     module: ModuleType = importlib.util.module_from_spec(module_spec)
+    isolate_requests_per_thread()  # one process serves every function: see powertools_isolation
     # Registered before running it, as an import would, so postponed annotations resolve.
     sys.modules[unique] = module
     module_spec.loader.exec_module(module)
